@@ -1,0 +1,45 @@
+# The README's commands. Each target does its own setup and is idempotent.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup synth test lint manifests bench clean
+
+# The virtualenv is rebuilt when pyproject.toml changes (stamp file).
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23.2"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+synth: setup
+	rm -rf cdk.out
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --all --quiet
+	$(PY) scripts/summarize_assembly.py cdk.out
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+manifests: setup
+	$(PY) scripts/write_manifests.py dist
+
+bench: setup
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf cdk.out dist .bench .pytest_cache
