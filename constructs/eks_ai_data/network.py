@@ -1,0 +1,80 @@
+"""The cluster's VPC when none is given (:class:`ClusterNetwork`)."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+
+from constructs import Construct
+
+from ._validate import require, require_range
+
+
+class ClusterNetwork(Construct):
+    """A VPC for an AI platform: private subnets with egress in ``max_azs`` AZs, an S3 gateway endpoint, flow logs.
+
+    Nodes, file systems and the control-plane ENIs live in the private subnets; public subnets only hold the
+    NAT gateways. S3 traffic (datasets, models, checkpoints, FSx data repository links) stays on the gateway
+    endpoint, which is free and keeps bulk data off the NAT gateways. Flow logs of all traffic go to a
+    CloudWatch log group encrypted with ``logs_key`` and retained on stack deletion.
+
+    :param max_azs: availability zones to span (2-6). Default: 3.
+    :param nat_gateways: NAT gateways; one per AZ keeps an AZ failure from cutting the others' egress.
+        Default: one per AZ.
+    :param cidr: the VPC's IPv4 CIDR. Default: ``10.64.0.0/16``.
+    :param logs_key: the KMS key for the flow-log group (``DataKeys.data_key``). Required.
+    :param flow_log_retention: retention of flow logs. Default: one year.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        logs_key: kms.IKey,
+        max_azs: int = 3,
+        nat_gateways: int | None = None,
+        cidr: str = "10.64.0.0/16",
+        flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, id)
+        require_range(self, "max_azs", max_azs, 2, 6)
+        if nat_gateways is not None:
+            require(
+                self,
+                1 <= nat_gateways <= max_azs,
+                "nat_gateways",
+                nat_gateways,
+                f"must be between 1 and max_azs ({max_azs}); private subnets need egress",
+            )
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            max_azs=max_azs,
+            nat_gateways=nat_gateways if nat_gateways is not None else max_azs,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(
+                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=19
+                ),
+            ],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+            restrict_default_security_group=True,
+        )
+        self.flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogs",
+            encryption_key=logs_key,
+            retention=flow_log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.flow_log = self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )

@@ -1,0 +1,213 @@
+"""AiCluster, DataKeys and ClusterNetwork in the reference stack, and their validation rules."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from eks_ai_data.cluster import AiCluster
+from eks_ai_data.errors import EksAiDataValidationError
+from eks_ai_data.keys import DataKeys
+from eks_ai_data.network import ClusterNetwork
+from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
+
+STACK = "EksAiDataTraining"
+
+
+def _one(reference, type_: str) -> tuple[str, dict]:
+    items = reference.resources(STACK, type_)
+    assert len(items) == 1, f"expected one {type_}, got {sorted(items)}"
+    ((logical_id, resource),) = items.items()
+    return logical_id, resource
+
+
+def test_cluster_version_logging_auth_and_private_endpoint(reference):
+    _, cluster = _one(reference, "AWS::EKS::Cluster")
+    props = cluster["Properties"]
+    assert props["Version"] == DEFAULT_KUBERNETES_VERSION == "1.36"
+    types = {t["Type"] for t in props["Logging"]["ClusterLogging"]["EnabledTypes"]}
+    assert types == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+    assert props["AccessConfig"]["AuthenticationMode"] == "API"
+    assert props["AccessConfig"]["BootstrapClusterCreatorAdminPermissions"] is False
+    assert props["ResourcesVpcConfig"]["EndpointPublicAccess"] is False
+    assert props["ResourcesVpcConfig"]["EndpointPrivateAccess"] is True
+    assert props["BootstrapSelfManagedAddons"] is False
+
+
+def test_secrets_are_encrypted_with_the_secrets_key(reference):
+    _, cluster = _one(reference, "AWS::EKS::Cluster")
+    (config,) = cluster["Properties"]["EncryptionConfig"]
+    assert config["Resources"] == ["secrets"]
+    key_ref = config["Provider"]["KeyArn"]["Fn::GetAtt"][0]
+    assert key_ref.startswith("KeysSecretsKey")
+
+
+def test_core_addons_and_vpc_cni_irsa(reference):
+    addons = {a["Properties"]["AddonName"]: a for a in reference.resources(STACK, "AWS::EKS::Addon").values()}
+    assert {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"} <= set(addons)
+    assert "AddonVersion" not in addons["coredns"]["Properties"]  # EKS's default for the version; no lookup
+    role_id = addons["vpc-cni"]["Properties"]["ServiceAccountRoleArn"]["Fn::GetAtt"][0]
+    trust = reference.template(STACK)["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]
+    (statement,) = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert set(statement["Condition"]) == {"StringEquals"}  # never StringLike
+
+
+def test_native_oidc_provider(reference):
+    assert len(reference.resources(STACK, "AWS::IAM::OIDCProvider")) == 1
+    assert not [
+        r
+        for r in reference.templates[STACK]["Resources"].values()
+        if r["Type"] == "Custom::AWSCDKOpenIdConnectProvider"
+    ]
+
+
+def test_system_nodegroup_is_small_on_demand_and_labelled(reference):
+    groups = {k: v["Properties"] for k, v in reference.resources(STACK, "AWS::EKS::Nodegroup").items()}
+    system = next(p for k, p in groups.items() if k.startswith("PlatformSystemNodes"))
+    assert system["CapacityType"] == "ON_DEMAND"
+    assert system["Labels"] == {"eks-ai-data/node-role": "system"}
+    assert system["ScalingConfig"]["MinSize"] == 2
+    assert "Taints" not in system
+
+
+def test_vpc_has_private_subnets_in_two_azs_s3_endpoint_and_flow_logs(reference):
+    subnets = reference.resources(STACK, "AWS::EC2::Subnet").values()
+    private = [s for s in subnets if s["Properties"]["MapPublicIpOnLaunch"] is False]
+    assert len({json.dumps(s["Properties"]["AvailabilityZone"]) for s in private}) >= 2
+    _, endpoint = _one(reference, "AWS::EC2::VPCEndpoint")
+    assert "s3" in json.dumps(endpoint["Properties"]["ServiceName"])
+    assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+    _, flow = _one(reference, "AWS::EC2::FlowLog")
+    assert flow["Properties"]["TrafficType"] == "ALL"
+    _, group = _one(reference, "AWS::Logs::LogGroup")
+    assert "KmsKeyId" in group["Properties"]
+
+
+def test_keys_rotate_have_aliases_and_are_retained(reference):
+    keys = reference.resources(STACK, "AWS::KMS::Key")
+    assert len(keys) == 3
+    for key in keys.values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+        assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+    aliases = sorted(
+        a["Properties"]["AliasName"] for a in reference.resources(STACK, "AWS::KMS::Alias").values()
+    )
+    assert aliases == [f"alias/eks-ai-data/{STACK}/{p}" for p in ("backup", "data", "secrets")]
+
+
+def _statements(reference, prefix: str) -> dict[str, dict]:
+    key = next(v for k, v in reference.resources(STACK, "AWS::KMS::Key").items() if k.startswith(prefix))
+    return {s.get("Sid", "root"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+
+
+def test_data_key_policy_lets_exactly_the_storage_services_and_the_asg_role_use_it(reference):
+    statements = _statements(reference, "KeysDataKey")
+    via = statements["AllowStorageServicesViaService"]["Condition"]["StringEquals"]
+    assert via["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}
+    prefixes = sorted(join["Fn::Join"][1][0] for join in via["kms:ViaService"])
+    assert prefixes == ["ec2.", "elasticfilesystem.", "fsx.", "s3."]
+    asg = statements["AllowAutoScalingServiceLinkedRoleGrants"]
+    assert asg["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert "AWSServiceRoleForAutoScaling" in json.dumps(asg["Principal"])
+    logs = statements["AllowCloudWatchLogs"]
+    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
+
+
+def test_secrets_and_backup_keys_allow_only_their_service(reference):
+    secrets = _statements(reference, "KeysSecretsKey")
+    assert set(secrets) == {"root", "AllowEksViaService"}
+    backup = _statements(reference, "KeysBackupKey")
+    assert set(backup) == {"root", "AllowBackupViaService", "AllowBackupNotificationsToEncryptedTopic"}
+
+
+# -- options and bad input ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "Opts")
+
+
+def test_shared_key_and_existing_keys(stack):
+    shared = DataKeys(stack, "Shared", shared_key=True)
+    assert shared.data_key is shared.secrets_key is shared.backup_key
+    assert len(shared.managed_keys) == 1
+    from aws_cdk import aws_kms as kms
+
+    existing = kms.Key.from_key_arn(stack, "ExistingKey", "arn:aws:kms:eu-west-1:111122223333:key/abcd")
+    mixed = DataKeys(stack, "Mixed", data_key=existing)
+    assert mixed.data_key is existing
+    assert len(mixed.managed_keys) == 2
+
+
+def test_existing_vpc_is_used_as_is(stack):
+    vpc = ec2.Vpc(stack, "ExistingVpc", max_azs=2)
+    platform = AiCluster(
+        stack,
+        "OwnVpc",
+        vpc=vpc,
+        public_access_cidrs=["203.0.113.0/24"],
+        admin_principal_arn="arn:aws:iam::111122223333:role/Admin",
+    )
+    assert platform.vpc is vpc and platform.network is None
+    assert len(platform.admin_access) == 1
+
+
+_bad = iter(range(1000))
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (
+            lambda s: AiCluster(s, f"V{next(_bad)}", version="1.24"),
+            r"version='1.24': no kubectl layer is known for it; supported versions: \['1.33', '1.34', '1.35', '1.36'\]",
+        ),
+        (
+            lambda s: AiCluster(s, f"V{next(_bad)}", version="1.33"),
+            r"version='1.33': needs the kubectl layer package 'aws-cdk.lambda-layer-kubectl-v33'",
+        ),
+        (
+            lambda s: AiCluster(s, f"V{next(_bad)}", system_node_count=1),
+            r"system_node_count=1: must be between 2 and 10",
+        ),
+        (
+            lambda s: AiCluster(s, f"V{next(_bad)}", addon_versions={"metrics-server": "v1"}),
+            r"addon_versions='metrics-server': keys must be one of",
+        ),
+        (
+            lambda s: AiCluster(s, f"V{next(_bad)}", public_access_cidrs=["0.0.0.0/0"]),
+            r"public_access_cidrs=\['0.0.0.0/0'\]: must list the CIDRs",
+        ),
+        (
+            lambda s: AiCluster(s, f"V{next(_bad)}", admin_principal_arn="Admin"),
+            r"admin_principal_arn='Admin': must be an IAM role or user ARN",
+        ),
+        (
+            lambda s: DataKeys(s, f"K{next(_bad)}", alias_prefix="alias/aws/mine"),
+            r"alias_prefix='alias/aws/mine': must start with 'alias/' \(not 'alias/aws/'\)",
+        ),
+        (
+            lambda s: DataKeys(s, f"K{next(_bad)}", pending_window=cdk.Duration.days(3)),
+            r"pending_window='3 days': must be between 7 and 30 days",
+        ),
+        (
+            lambda s: ClusterNetwork(
+                s, f"N{next(_bad)}", logs_key=DataKeys(s, f"K{next(_bad)}").data_key, max_azs=1
+            ),
+            r"max_azs=1: must be between 2 and 6",
+        ),
+        (
+            lambda s: ClusterNetwork(
+                s, f"N{next(_bad)}", logs_key=DataKeys(s, f"K{next(_bad)}").data_key, nat_gateways=0
+            ),
+            r"nat_gateways=0: must be between 1 and max_azs \(3\)",
+        ),
+    ],
+)
+def test_bad_input(stack, factory, message):
+    with pytest.raises(EksAiDataValidationError, match=message):
+        factory(stack)
