@@ -6,12 +6,16 @@ volumes by the backup tag that the gp3 StorageClass puts on every volume it crea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # -- node roles ------------------------------------------------------------------------------------
 NODE_ROLE_LABEL = "eks-ai-data/node-role"
 NODE_ROLE_SYSTEM = "system"
 
 # -- accelerators ----------------------------------------------------------------------------------
 ACCELERATOR_LABEL = "eks-ai-data/accelerator"  # "nvidia" | "neuron"
+ACCELERATOR_NVIDIA = "nvidia"
+ACCELERATOR_NEURON = "neuron"
 GPU_MODEL_LABEL = "eks-ai-data/gpu-model"  # e.g. "H100"
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"
@@ -28,8 +32,35 @@ LOCAL_NVME_TAINT_VALUE = "true"
 #: Where each instance-store disk is mounted (one file system per disk) in local-volumes mode; the local static
 #: provisioner discovers every mount point under it and offers it as a PersistentVolume.
 LOCAL_DISKS_DIR = "/mnt/fast-disks"
+#: Local-volume mode disk layout, the contract between the node's user data and the provisioner's ConfigMap:
+#: each NVMe instance-store disk is formatted (:data:`LOCAL_DISKS_FS_TYPE`) and mounted as its own mount point
+#: directly under :data:`LOCAL_DISKS_DIR` (``/mnt/fast-disks/<name>``, ``<name>`` stable for the disk) before
+#: kubelet starts. The provisioner runs in :data:`LOCAL_VOLUME_MODE` mode: it offers each *mount point* as one
+#: PersistentVolume sized as its file system, ignores plain directories and block-device symlinks (``Block``
+#: mode is not used: pods want a mounted file system for datasets, caches and checkpoints), and when a claim
+#: is released it deletes the volume's files and offers the volume again.
+LOCAL_VOLUME_MODE = "Filesystem"
+LOCAL_DISKS_FS_TYPE = "xfs"
+#: The StorageClass of local NVMe volumes (no provisioner; the local static provisioner creates the volumes).
+LOCAL_NVME_STORAGE_CLASS = "local-nvme"
 
 # -- backups ---------------------------------------------------------------------------------------
 #: Tag that the gp3 StorageClass puts on every EBS volume it provisions; the backup plan selects by it.
 BACKUP_TAG_KEY = "eks-ai-data:backup"
 BACKUP_TAG_VALUE = "true"
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A node taint: node groups put it on nodes, node-level DaemonSets tolerate it (``value`` None: any)."""
+
+    key: str
+    value: str | None
+    effect: str = TAINT_EFFECT
+
+
+GPU_TAINT = Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE)
+NEURON_TAINT = Taint(NEURON_TAINT_KEY, NEURON_TAINT_VALUE)
+LOCAL_NVME_TAINT = Taint(LOCAL_NVME_TAINT_KEY, LOCAL_NVME_TAINT_VALUE)
+#: Every taint the project's node groups may carry.
+ALL_NODE_TAINTS = (GPU_TAINT, NEURON_TAINT, LOCAL_NVME_TAINT)

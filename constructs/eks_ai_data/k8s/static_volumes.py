@@ -1,0 +1,234 @@
+"""Static volumes: a PersistentVolume and the claim bound to it for each existing Lustre or EFS volume.
+
+Each pair is bound both ways (the volume's ``claimRef`` names the claim, the claim's ``volumeName``
+names the volume), so no other claim can take the volume; volumes are ``Retain``: deleting a claim
+never touches the file system. Claims go into namespaces that the charts create
+(:class:`~eks_ai_data.k8s.WorkloadsChart`): pass its ``namespace_names`` as ``known_namespaces``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import cdk8s
+
+from constructs import Construct
+
+from ._common import (
+    ACCESS_POINT_ID,
+    FILE_SYSTEM_ID,
+    HOSTNAME,
+    MANAGED_BY,
+    api_object,
+    fail,
+    metadata,
+    require,
+    require_int_range,
+    require_label,
+    require_pattern,
+    require_subdomain,
+    require_unique,
+    unresolved,
+)
+from .storage_classes import EFS_CSI_DRIVER, FSX_CSI_DRIVER
+
+_MAX_GIB = 2**40  # far above any file system; keeps quantities sane
+
+
+@dataclass(frozen=True)
+class LustreVolumeSpec:
+    """An existing FSx for Lustre file system offered to one namespace.
+
+    :param name: the PersistentVolume name (cluster-wide, DNS-1123 subdomain).
+    :param file_system_id: ``fs-...`` (or a token).
+    :param dns_name: the file system's DNS name (or a token).
+    :param mount_name: the file system's mount name (or a token).
+    :param storage_capacity_gib: the file system's capacity in GiB.
+    :param namespace: namespace of the claim.
+    :param claim_name: Default: ``name``.
+    :param mount_options: Default: ``("flock",)`` (cluster-wide coherent locks, which training
+        frameworks' checkpoint writers rely on).
+    :param read_only: mount read-only (``ReadOnlyMany``). Default: False (``ReadWriteMany``).
+    """
+
+    name: str
+    file_system_id: str
+    dns_name: str
+    mount_name: str
+    storage_capacity_gib: int
+    namespace: str
+    claim_name: str | None = None
+    mount_options: Sequence[str] = ("flock",)
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class EfsVolumeSpec:
+    """An existing EFS access point offered to one namespace, mounted over TLS.
+
+    :param name: the PersistentVolume name.
+    :param file_system_id: ``fs-...`` (or a token).
+    :param access_point_id: ``fsap-...`` (or a token).
+    :param namespace: namespace of the claim.
+    :param claim_name: Default: ``name``.
+    :param capacity_gib: the capacity written on the volume and claim. EFS is elastic and ignores
+        it, but Kubernetes requires one. Default: 1024.
+    :param iam: also mount with the ``iam`` option (the driver's role authorizes the client), needed
+        when the file system policy requires IAM authorization. Default: False.
+    :param read_only: Default: False (``ReadWriteMany``).
+    """
+
+    name: str
+    file_system_id: str
+    access_point_id: str
+    namespace: str
+    claim_name: str | None = None
+    capacity_gib: int = 1024
+    iam: bool = False
+    read_only: bool = False
+
+
+class StaticVolumesChart(cdk8s.Chart):
+    """PersistentVolume/claim pairs for existing Lustre file systems and EFS access points.
+
+    :param known_namespaces: namespaces that the charts create; every claim must be in one of them.
+    :param lustre_volumes: Default: none.
+    :param efs_volumes: Default: none.
+
+    Attributes: ``volumes`` and ``claims``, dicts of the ApiObjects by volume name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        known_namespaces: Iterable[str],
+        lustre_volumes: Sequence[LustreVolumeSpec] = (),
+        efs_volumes: Sequence[EfsVolumeSpec] = (),
+    ) -> None:
+        super().__init__(scope, id, labels=MANAGED_BY)
+        self._known = set(known_namespaces)
+        require_unique(self, "volume name", [v.name for v in (*lustre_volumes, *efs_volumes)])
+        require_unique(
+            self,
+            "claim",
+            [f"{v.namespace}/{v.claim_name or v.name}" for v in (*lustre_volumes, *efs_volumes)],
+        )
+        self.volumes: dict[str, cdk8s.ApiObject] = {}
+        self.claims: dict[str, cdk8s.ApiObject] = {}
+        for spec in lustre_volumes:
+            self._lustre(spec)
+        for spec in efs_volumes:
+            self._efs(spec)
+
+    def _common_checks(self, prop: str, name: str, namespace: str, claim: str) -> None:
+        require_subdomain(self, f"{prop}.name", name)
+        require_label(self, f"{prop}.namespace", namespace)
+        require_subdomain(self, f"{prop}.claim_name", claim)
+        if not unresolved(namespace) and namespace not in self._known:
+            raise fail(
+                self,
+                f"{prop}.namespace",
+                namespace,
+                "must be a namespace the charts create: "
+                + (", ".join(sorted(self._known)) or "(none given)"),
+            )
+
+    def _pair(self, name: str, namespace: str, claim: str, gib: int, read_only: bool, pv_spec: dict) -> None:
+        mode = "ReadOnlyMany" if read_only else "ReadWriteMany"
+        storage = f"{gib}Gi"
+        self.volumes[name] = api_object(
+            self,
+            f"pv-{name}",
+            api_version="v1",
+            kind="PersistentVolume",
+            meta=metadata(name),
+            spec={
+                "capacity": {"storage": storage},
+                "volumeMode": "Filesystem",
+                "accessModes": [mode],
+                "persistentVolumeReclaimPolicy": "Retain",
+                "storageClassName": "",
+                "claimRef": {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "namespace": namespace,
+                    "name": claim,
+                },
+                **pv_spec,
+            },
+        )
+        self.claims[name] = api_object(
+            self,
+            f"pvc-{name}",
+            api_version="v1",
+            kind="PersistentVolumeClaim",
+            meta=metadata(claim, namespace),
+            spec={
+                "accessModes": [mode],
+                "storageClassName": "",
+                "volumeName": name,
+                "volumeMode": "Filesystem",
+                "resources": {"requests": {"storage": storage}},
+            },
+        )
+
+    def _lustre(self, spec: LustreVolumeSpec) -> None:
+        claim = spec.claim_name or spec.name
+        self._common_checks("lustre_volumes", spec.name, spec.namespace, claim)
+        require_pattern(
+            self, "lustre_volumes.file_system_id", spec.file_system_id, FILE_SYSTEM_ID, "must be fs-<hex>"
+        )
+        require_pattern(self, "lustre_volumes.dns_name", spec.dns_name, HOSTNAME, "must be a DNS name")
+        require(
+            self,
+            isinstance(spec.mount_name, str) and spec.mount_name.isalnum(),
+            "lustre_volumes.mount_name",
+            spec.mount_name,
+            "must be the file system's alphanumeric mount name",
+        )
+        require_int_range(self, "lustre_volumes.storage_capacity_gib", spec.storage_capacity_gib, 1, _MAX_GIB)
+        self._pair(
+            spec.name,
+            spec.namespace,
+            claim,
+            spec.storage_capacity_gib,
+            spec.read_only,
+            {
+                "mountOptions": list(spec.mount_options),
+                "csi": {
+                    "driver": FSX_CSI_DRIVER,
+                    "volumeHandle": spec.file_system_id,
+                    "volumeAttributes": {"dnsname": spec.dns_name, "mountname": spec.mount_name},
+                },
+            },
+        )
+
+    def _efs(self, spec: EfsVolumeSpec) -> None:
+        claim = spec.claim_name or spec.name
+        self._common_checks("efs_volumes", spec.name, spec.namespace, claim)
+        require_pattern(
+            self, "efs_volumes.file_system_id", spec.file_system_id, FILE_SYSTEM_ID, "must be fs-<hex>"
+        )
+        require_pattern(
+            self, "efs_volumes.access_point_id", spec.access_point_id, ACCESS_POINT_ID, "must be fsap-<hex>"
+        )
+        require_int_range(self, "efs_volumes.capacity_gib", spec.capacity_gib, 1, _MAX_GIB)
+        self._pair(
+            spec.name,
+            spec.namespace,
+            claim,
+            spec.capacity_gib,
+            spec.read_only,
+            {
+                "mountOptions": ["tls", "iam"] if spec.iam else ["tls"],
+                "csi": {
+                    "driver": EFS_CSI_DRIVER,
+                    # "<fs>::<ap>": no sub path, the access point's root (format accepted by all driver versions)
+                    "volumeHandle": f"{spec.file_system_id}::{spec.access_point_id}",
+                    "volumeAttributes": {"encryptInTransit": "true"},
+                },
+            },
+        )
