@@ -25,7 +25,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 synth: setup
 	rm -rf cdk.out
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --all --quiet
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx cdk synth --quiet
 	$(PY) scripts/summarize_assembly.py cdk.out
 
 test: setup
