@@ -273,6 +273,15 @@ def test_association_on_wrong_path_or_not_available_fails(
     assert "lifecycle is MISCONFIGURED; file system path is '/data', the stack expects '/datasets'" in err
 
 
+def test_association_path_ignores_a_trailing_slash(
+    platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform.association["FileSystemPath"] = "/datasets/"
+    code, rows, err = report(platform, capsys)
+    assert code == 0, err
+    assert rows[("fsx-association", "dra-0123456789abcdef0")][0] == "ok"
+
+
 def test_missing_mount_target_in_a_node_zone_fails(
     platform: Platform, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -225,13 +225,18 @@ def _association_check(aws: Aws, view: StackView, resource: StackResource) -> Ch
     problems = []
     if lifecycle != "AVAILABLE":
         problems.append(f"lifecycle is {lifecycle}")
-    if expected_path is not None and path != expected_path:
+    if expected_path is not None and not _same_path(path, expected_path):
         problems.append(f"file system path is {path!r}, the stack expects {expected_path!r}")
     if expected_fs and dra.get("FileSystemId") != expected_fs:
         problems.append(f"on file system {dra.get('FileSystemId')}, the stack expects {expected_fs}")
     if problems:
         return Check("fsx-association", resource.physical_id, Status.FAIL, f"{detail}: {'; '.join(problems)}")
     return Check("fsx-association", resource.physical_id, Status.OK, detail)
+
+
+def _same_path(actual: str, expected: str) -> bool:
+    """Compare file system paths ignoring a trailing slash (``/datasets/`` is ``/datasets``)."""
+    return (actual.rstrip("/") or "/") == (expected.rstrip("/") or "/")
 
 
 # --- EFS -------------------------------------------------------------------------------------
