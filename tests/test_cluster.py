@@ -211,3 +211,21 @@ _bad = iter(range(1000))
 def test_bad_input(stack, factory, message):
     with pytest.raises(EksAiDataValidationError, match=message):
         factory(stack)
+
+
+def test_environment_specific_network_needs_named_azs():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Env", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    key = DataKeys(stack, "Keys").data_key
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=r"availability_zones=None: is required for a stack in region eu-west-1",
+    ):
+        ClusterNetwork(stack, "NoZones", logs_key=key)
+    with pytest.raises(EksAiDataValidationError, match=r"must name 2 to 6 distinct availability zones"):
+        ClusterNetwork(stack, "SameZone", logs_key=key, availability_zones=["eu-west-1a", "eu-west-1a"])
+    network = ClusterNetwork(
+        stack, "Zones", logs_key=key, availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    )
+    assert network.vpc.availability_zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert len(network.vpc.private_subnets) == 3

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from collections.abc import Sequence
+
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-
 from constructs import Construct
 
-from ._validate import require, require_range
+from ._validate import fail, require, require_range
 
 
 class ClusterNetwork(Construct):
@@ -20,7 +21,9 @@ class ClusterNetwork(Construct):
     endpoint, which is free and keeps bulk data off the NAT gateways. Flow logs of all traffic go to a
     CloudWatch log group encrypted with ``logs_key`` and retained on stack deletion.
 
-    :param max_azs: availability zones to span (2-6). Default: 3.
+    :param availability_zones: the AZs to span (2-6 names). Required when the stack has a concrete region (the
+        library never looks AZs up at synth time); environment-agnostic stacks get two AZs from CDK.
+    :param max_azs: availability zones to span when ``availability_zones`` is not given (2-6). Default: 3.
     :param nat_gateways: NAT gateways; one per AZ keeps an AZ failure from cutting the others' egress.
         Default: one per AZ.
     :param cidr: the VPC's IPv4 CIDR. Default: ``10.64.0.0/16``.
@@ -34,6 +37,7 @@ class ClusterNetwork(Construct):
         id: str,
         *,
         logs_key: kms.IKey,
+        availability_zones: Sequence[str] | None = None,
         max_azs: int = 3,
         nat_gateways: int | None = None,
         cidr: str = "10.64.0.0/16",
@@ -41,6 +45,24 @@ class ClusterNetwork(Construct):
     ) -> None:
         super().__init__(scope, id)
         require_range(self, "max_azs", max_azs, 2, 6)
+        if availability_zones is not None:
+            zones = list(availability_zones)
+            require(
+                self,
+                2 <= len(zones) <= 6 and len(set(zones)) == len(zones),
+                "availability_zones",
+                zones,
+                "must name 2 to 6 distinct availability zones",
+            )
+            max_azs = len(zones)
+        elif not Token.is_unresolved(Stack.of(self).region):
+            raise fail(
+                self,
+                "availability_zones",
+                None,
+                f"is required for a stack in region {Stack.of(self).region}: name the AZs "
+                "(e.g. ['us-east-1a', 'us-east-1b', 'us-east-1c']); eks-ai-data never looks them up at synth time",
+            )
         if nat_gateways is not None:
             require(
                 self,
@@ -53,7 +75,8 @@ class ClusterNetwork(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
-            max_azs=max_azs,
+            max_azs=None if availability_zones is not None else max_azs,
+            availability_zones=list(availability_zones) if availability_zones is not None else None,
             nat_gateways=nat_gateways if nat_gateways is not None else max_azs,
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
