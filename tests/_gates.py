@@ -1,0 +1,134 @@
+"""Reusable test gates: template normalization, cfn-lint and cdk-nag (AwsSolutions).
+
+Import as ``from tests._gates import ...`` (pytest's ``pythonpath = ["."]`` puts the project root on
+``sys.path``; ``tests`` is a namespace package).
+
+cdk-nag 3 runs as an aws-cdk-lib validation plugin. With a finding, ``app.synth()`` raises
+``RuntimeError("ValidationFailed: ...")`` after writing the templates and ``validation-report.json`` into
+the app's output directory; :func:`nag_synth` catches that, reads the report, and returns the findings.
+Acknowledge a finding on a construct with
+``Validations.of(construct).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason="..."))``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def normalize_template(template: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``template`` without what changes between CDK versions and builds.
+
+    Removes ``Parameters.BootstrapVersion``, ``Rules.CheckBootstrapVersion``, the ``CDKMetadata`` resource
+    and its condition, and replaces asset hashes (64 hex characters, also inside S3 keys and image tags)
+    with ``<asset-hash>``.
+    """
+    t = copy.deepcopy(template)
+    for section, name in (
+        ("Parameters", "BootstrapVersion"),
+        ("Rules", "CheckBootstrapVersion"),
+        ("Resources", "CDKMetadata"),
+        ("Conditions", "CDKMetadataAvailable"),
+    ):
+        block = t.get(section)
+        if isinstance(block, dict):
+            block.pop(name, None)
+            if not block:
+                del t[section]
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, str):
+            return _HASH.sub("<asset-hash>", value)
+        return value
+
+    return scrub(t)
+
+
+def cfn_lint_errors(template: dict[str, Any], regions: Iterable[str] = ("us-east-1",)) -> list[str]:
+    """cfn-lint matches of severity ``error`` as ``"<rule> <path>: <message>"`` (empty: the template passes)."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(json.dumps(template), config=ManualArgs(regions=list(regions)))
+    return [
+        f"{m.rule.id} {'/'.join(map(str, m.path))}: {m.message}"
+        for m in matches
+        if getattr(m.rule, "severity", "error") == "error"
+    ]
+
+
+@dataclass(frozen=True)
+class NagFinding:
+    """One unacknowledged cdk-nag finding on one construct."""
+
+    rule: str
+    severity: str
+    path: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} [{self.severity}] {self.path}: {self.description}"
+
+
+@dataclass(frozen=True)
+class NagResult:
+    """What :func:`nag_synth` returns: the assembly (``None`` when synthesis was stopped) and findings."""
+
+    assembly: Any
+    findings: list[NagFinding]
+    outdir: Path
+
+    def template(self, stack_artifact_id: str) -> dict[str, Any]:
+        """A stack's template from the output directory (written even when validation failed)."""
+        return json.loads((self.outdir / f"{stack_artifact_id}.template.json").read_text())
+
+
+def nag_synth(app: Any) -> NagResult:
+    """Add the AwsSolutions checks to ``app``, synthesize it once, and collect the findings."""
+    from aws_cdk import Validations
+    from cdk_nag import AwsSolutionsChecks
+
+    Validations.of(app).add_plugins(AwsSolutionsChecks())
+    assembly = None
+    try:
+        assembly = app.synth()
+    except RuntimeError as error:  # jsii surfaces the validation failure as RuntimeError
+        if "ValidationFailed" not in str(error) and "Validation failed" not in str(error):
+            raise
+    outdir = Path(app.outdir)
+    return NagResult(assembly, read_validation_report(outdir / "validation-report.json"), outdir)
+
+
+def nag_findings(app_factory: Callable[[], Any]) -> list[NagFinding]:
+    """The AwsSolutions findings of a freshly built app (``app_factory()`` must not synthesize it)."""
+    return nag_synth(app_factory()).findings
+
+
+def read_validation_report(path: Path) -> list[NagFinding]:
+    """Findings from a ``validation-report.json`` (none when the file is absent)."""
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text())
+    findings = []
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation.get("violatingConstructs", []):
+                findings.append(
+                    NagFinding(
+                        rule=violation.get("ruleName", ""),
+                        severity=violation.get("severity", ""),
+                        path=construct.get("constructPath", ""),
+                        description=violation.get("description", ""),
+                    )
+                )
+    return findings
