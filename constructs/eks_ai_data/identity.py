@@ -266,7 +266,10 @@ class WorkloadIdentity(Construct):
             )
         else:
             fs_arn = file_system.file_system_arn
-            owner = getattr(access_point, "file_system", None)
+            try:
+                owner = access_point.file_system
+            except Exception:  # an access point imported without its file system: nothing to compare
+                owner = None
             if (
                 owner is not None
                 and owner is not file_system
