@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -18,7 +17,7 @@ from eks_ai_data.backup import NOTIFICATION_EVENTS, DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec, VaultLock
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
-from tests._gates import cfn_lint_errors, normalize_template, read_validation_report
+from tests._gates import cfn_lint_errors, nag_synth, normalize_template
 
 STACK = "BackupTest"
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
@@ -35,21 +34,6 @@ def _vpc(stack: cdk.Stack) -> ec2.IVpc:
         availability_zones=["eu-west-1a", "eu-west-1b"],
         private_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
     )
-
-
-def _synth(app: cdk.App, stack_name: str) -> tuple[list, dict]:
-    """Synthesize once with cdk-nag AwsSolutions; the findings and the template (written even on findings)."""
-    from cdk_nag import AwsSolutionsChecks
-
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks())
-    try:
-        app.synth()
-    except RuntimeError as error:  # jsii: "ValidationFailed: ..." when cdk-nag reports findings
-        if "ValidationFailed" not in str(error) and "Validation failed" not in str(error):
-            raise
-    outdir = Path(app.outdir)
-    template = json.loads((outdir / f"{stack_name}.template.json").read_text())
-    return read_validation_report(outdir / "validation-report.json"), template
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +88,8 @@ def synth(tmp_path_factory):
         notification_key=keys.data_key,
     )
     volumes.add_ebs_by_tag("team", "ml")
-    findings, template = _synth(app, STACK)
+    result = nag_synth(app)
+    findings, template = result.findings, result.template(STACK)
     ids = {
         "backup_key": stack.get_logical_id(keys.backup_key.node.default_child),
         "data_key": stack.get_logical_id(keys.data_key.node.default_child),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -18,27 +17,12 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.identity import IdentityMode, WorkloadIdentity, flatten_cfn
 from eks_ai_data.keys import DataKeys
-from tests._gates import cfn_lint_errors, normalize_template, read_validation_report
+from tests._gates import cfn_lint_errors, nag_synth, normalize_template
 
 STACK = "IdentityTest"
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 CONTEXT = {"@aws-cdk/aws-eks:useNativeOidcProvider": True}
 OWN = ("Trainer", "Server", "AWSCDKCfnUtilsProvider")  # logical-id prefixes of what WorkloadIdentity creates
-
-
-def synth_with_nag(app: cdk.App, stack_name: str) -> tuple[list, dict]:
-    """Synthesize once with cdk-nag AwsSolutions; the findings and the template (written even on findings)."""
-    from cdk_nag import AwsSolutionsChecks
-
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks())
-    try:
-        app.synth()
-    except RuntimeError as error:  # jsii: "ValidationFailed: ..." when cdk-nag reports findings
-        if "ValidationFailed" not in str(error) and "Validation failed" not in str(error):
-            raise
-    outdir = Path(app.outdir)
-    template = json.loads((outdir / f"{stack_name}.template.json").read_text())
-    return read_validation_report(outdir / "validation-report.json"), template
 
 
 def _cluster(stack: cdk.Stack) -> eks.Cluster:
@@ -81,7 +65,8 @@ def synth(tmp_path_factory):
     server.read_prefix(data, "models")
     server.write_prefix(data, "cache", read=False, delete=True)
     server.efs_client(fs.file_system_arn, ap)
-    findings, template = synth_with_nag(app, STACK)
+    result = nag_synth(app)
+    findings, template = result.findings, result.template(STACK)
     return {
         "template": template,
         "findings": findings,
