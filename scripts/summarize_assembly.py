@@ -15,7 +15,9 @@ def summarize(outdir: Path) -> list[tuple[str, int, int]]:
             continue
         template = outdir / artifact["properties"]["templateFile"]
         body = template.read_text()
-        rows.append((artifact.get("displayName", name), len(json.loads(body).get("Resources", {})), len(body)))
+        rows.append(
+            (artifact.get("displayName", name), len(json.loads(body).get("Resources", {})), len(body))
+        )
     return rows
 
 

@@ -1,27 +1,143 @@
-"""The training platform reference stack."""
+"""The training platform: cluster with system, GPU and NVMe node groups; distributed dataset; checkpoints;
+a shared EFS with per-team access points; a backup plan."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
-from eks_ai_data.cluster import AiCluster
-from eks_ai_data.keys import DataKeys
-from eks_ai_data.nodegroups import GpuNodeGroup, NvmeNodeGroup
-
+from aws_cdk import Duration, Stack
 from constructs import Construct
+
+from eks_ai_data.backup import DataBackupPlan
+from eks_ai_data.backup_rules import BackupRuleSpec
+from eks_ai_data.cluster import AiCluster
+from eks_ai_data.efs import SharedEfs
+from eks_ai_data.identity import WorkloadIdentity
+from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
+from eks_ai_data.keys import DataKeys
+from eks_ai_data.nodegroups import NvmeNodeGroup
+from eks_ai_data.patterns.cluster_storage import ClusterStorage
+from eks_ai_data.patterns.distributed_dataset import DistributedDataset
+from eks_ai_data.patterns.training_checkpoints import TrainingCheckpoints
+
+from .config import PlatformConfig
+
+TRAINING_NAMESPACE = "training"
 
 
 class TrainingPlatformStack(Stack):
-    """Cluster with system, GPU and NVMe node groups, for distributed training."""
+    """Distributed training: datasets on Lustre next to the GPUs, checkpoints from NVMe to S3, shared team storage."""
 
-    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
-        super().__init__(scope, id, **kwargs)
+    def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, env=config.env, **kwargs)
         self.keys = DataKeys(self, "Keys")
-        self.platform = AiCluster(self, "Platform", keys=self.keys)
-        self.gpu_nodes = GpuNodeGroup(
-            self, "GpuNodes", cluster=self.platform, instance_types=["p5.48xlarge"], efa=True, max_size=2
+        self.platform = AiCluster(
+            self,
+            "Platform",
+            version=config.kubernetes_version,
+            keys=self.keys,
+            availability_zones=config.availability_zones or None,
+            admin_principal_arn=config.admin_principal_arn,
+            public_access_cidrs=config.public_access_cidrs or None,
+        )
+        self.shared_efs = SharedEfs(
+            self,
+            "SharedEfs",
+            vpc=self.platform.vpc,
+            node_security_groups=[self.platform.node_security_group],
+            kms_key=self.keys.data_key,
+        )
+        team_namespaces = [f"team-{team}" for team in config.teams]
+        self.storage = ClusterStorage(
+            self,
+            "InCluster",
+            cluster=self.platform,
+            namespaces=[TRAINING_NAMESPACE, *team_namespaces],
+            efs_classes=[EfsClassSpec(file_system_id=self.shared_efs.file_system_id, name="efs-ap")],
+            local_volumes=config.nvme_mode == "local-volumes",
+        )
+        self.storage.grant_efs_mounts(self.shared_efs)
+
+        self.dataset = DistributedDataset(
+            self,
+            "Dataset",
+            cluster=self.platform,
+            storage=self.storage,
+            namespace=TRAINING_NAMESPACE,
+            gpu_instance_types=config.training_gpu_instance_types,
+            gpu_node_group_props={"efa": config.training_gpu_efa, "max_size": config.training_gpu_max_nodes},
+            storage_capacity_gib=config.lustre_storage_gib,
+            per_unit_storage_throughput=config.lustre_throughput,
         )
         self.nvme_nodes = NvmeNodeGroup(
-            self, "NvmeNodes", cluster=self.platform, instance_types=["i4i.8xlarge", "i4i.16xlarge"]
+            self,
+            "NvmeNodes",
+            cluster=self.platform,
+            instance_types=config.nvme_instance_types,
+            mode=config.nvme_mode,
+            taint=True,
         )
+        self.checkpoints = TrainingCheckpoints(
+            self,
+            "Checkpoints",
+            cluster=self.platform,
+            storage=self.storage,
+            namespace=TRAINING_NAMESPACE,
+            scratch_node_groups=[self.dataset.gpu_nodes],
+            lustre=self.dataset.lustre,
+            expire_after=Duration.days(config.checkpoint_retention_days),
+        )
+
+        # The training job's identity: read the dataset, write checkpoints (and nothing else).
+        self.trainer = WorkloadIdentity(
+            self,
+            "Trainer",
+            cluster=self.platform.cluster,
+            namespace=TRAINING_NAMESPACE,
+            service_account="trainer",
+        )
+        self.trainer.read_prefix(self.dataset.bucket, "datasets")
+        self.trainer.write_prefix(self.checkpoints.bucket, self.checkpoints.prefix)
+        self.storage.add_service_accounts(
+            "Trainer",
+            [
+                ServiceAccountSpec(
+                    name="trainer", namespace=TRAINING_NAMESPACE, role_arn=self.trainer.irsa_role_arn
+                )
+            ],
+        )
+
+        # One access point (and claim) per team on the shared EFS.
+        team_volumes = []
+        for team, namespace in zip(config.teams, team_namespaces, strict=True):
+            access_point = self.shared_efs.add_access_point(
+                team, path=f"/teams/{team}", uid=2000, gid=2000, permissions="770"
+            )
+            team_volumes.append(
+                EfsVolumeSpec(
+                    name=f"{namespace}-shared",
+                    file_system_id=self.shared_efs.file_system_id,
+                    access_point_id=access_point.access_point_id,
+                    namespace=namespace,
+                    claim_name="shared",
+                    iam=True,
+                )
+            )
+        self.storage.add_static_volumes("Teams", efs_volumes=team_volumes)
+
+        self.backups = DataBackupPlan(
+            self,
+            "Backups",
+            backup_key=self.keys.backup_key,
+            rules=[
+                BackupRuleSpec.daily(retention=Duration.days(config.backup_retention_days)),
+                BackupRuleSpec.weekly(),
+            ],
+        )
+        self.backups.add_efs(self.shared_efs.file_system)
+        self.backups.add_lustre(self.dataset.lustre.file_system)
+        self.backups.add_ebs_by_tag()
+        self.backups.add_bucket(self.checkpoints.bucket)
+
+
+__all__ = ["TrainingPlatformStack"]

@@ -17,11 +17,11 @@ os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 
 @dataclass
 class Synthesized:
-    """A synthesized cloud assembly: its templates by stack name and cdk-nag's unacknowledged violations."""
+    """A synthesized cloud assembly: its templates by stack name and cdk-nag's unacknowledged findings."""
 
     outdir: Path
     templates: dict[str, dict[str, Any]]
-    nag_violations: list[dict[str, Any]] = field(default_factory=list)
+    nag_findings: list[str] = field(default_factory=list)
     app: Any = None
 
     def template(self, stack_name: str) -> dict[str, Any]:
@@ -36,28 +36,21 @@ def synthesize(
 ) -> Synthesized:
     """Build an app with ``build(app)``, run cdk-nag AwsSolutions as a validation plugin, and synthesize once."""
     import aws_cdk as cdk
-    from cdk_nag import AwsSolutionsChecks
+
+    from tests._gates import nag_synth
 
     app = cdk.App(outdir=str(outdir), context=context or {})
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks())
     build(app)
-    try:
-        app.synth()
-    except Exception as error:  # cdk-nag findings surface as a failed validation; the report says which
-        if "Validation failed" not in str(error):
-            raise
-    report = outdir / "validation-report.json"
-    violations: list[dict[str, Any]] = []
-    if report.exists():
-        for plugin in json.loads(report.read_text()).get("pluginReports", []):
-            violations.extend(plugin.get("violations", []))
+    result = nag_synth(app)
     manifest = json.loads((outdir / "manifest.json").read_text())
     templates = {}
     for artifact in manifest["artifacts"].values():
         if artifact.get("type") == "aws:cloudformation:stack":
             name = artifact.get("displayName") or artifact["properties"].get("stackName")
             templates[name] = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
-    return Synthesized(outdir=outdir, templates=templates, nag_violations=violations, app=app)
+    return Synthesized(
+        outdir=outdir, templates=templates, nag_findings=[str(f) for f in result.findings], app=app
+    )
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ def _by_prefix(reference, prefix: str) -> dict:
 
 
 def test_gpu_group_taint_labels_and_scale_from_zero(reference):
-    props = _by_prefix(reference, "GpuNodes")
+    props = _by_prefix(reference, "DatasetGpuNodes")
     assert props["AmiType"] == "AL2023_x86_64_NVIDIA"  # the EKS API spells it so
     assert props["Taints"] == [{"Effect": "NO_SCHEDULE", "Key": GPU_TAINT_KEY, "Value": "true"}]
     assert props["Labels"]["eks-ai-data/accelerator"] == "nvidia"
@@ -76,7 +76,7 @@ def test_every_launch_template_requires_imdsv2_with_hop_limit_one_and_encrypts_r
 
 
 def test_gpu_group_with_efa_uses_all_interfaces_a_placement_group_and_one_subnet(reference):
-    props = _by_prefix(reference, "GpuNodes")
+    props = _by_prefix(reference, "DatasetGpuNodes")
     lt = _launch_template(reference, props)
     interfaces = lt["NetworkInterfaces"]
     assert len(interfaces) == 32  # p5.48xlarge supports 32 EFA interfaces
@@ -91,19 +91,20 @@ def test_gpu_group_with_efa_uses_all_interfaces_a_placement_group_and_one_subnet
 
 
 def test_gpu_group_with_instance_store_gets_raid0_user_data(reference):
-    lt = _launch_template(reference, _by_prefix(reference, "GpuNodes"))
+    lt = _launch_template(reference, _by_prefix(reference, "DatasetGpuNodes"))
     text = lt["UserData"]["Fn::Base64"]
     assert text.startswith("MIME-Version: 1.0")
     assert "Content-Type: application/node.eks.aws" in text
     assert '"strategy": "RAID0"' in text
-    assert _by_prefix(reference, "GpuNodes")["Labels"][LOCAL_NVME_LABEL] == "raid0"
+    assert _by_prefix(reference, "DatasetGpuNodes")["Labels"][LOCAL_NVME_LABEL] == "raid0"
 
 
-def test_nvme_group_ephemeral_mode(reference):
+def test_nvme_group_local_volumes_mode_in_the_reference(reference):
     props = _by_prefix(reference, "NvmeNodes")
     assert props["AmiType"] == "AL2023_x86_64_STANDARD"
-    assert props["Labels"][LOCAL_NVME_LABEL] == "raid0"
-    assert '"strategy": "RAID0"' in _launch_template(reference, props)["UserData"]["Fn::Base64"]
+    assert props["Labels"][LOCAL_NVME_LABEL] == "local-volumes"
+    assert props["Taints"] == [{"Effect": "NO_SCHEDULE", "Key": "eks-ai-data/local-nvme", "Value": "true"}]
+    assert '"strategy": "Mount"' in _launch_template(reference, props)["UserData"]["Fn::Base64"]
 
 
 def test_nodes_use_a_role_without_cni_permissions(reference):

@@ -1,0 +1,155 @@
+"""The model repository pattern: S3 (model storage) -> EFS or FSx for Lustre (cache) -> inference pods."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain
+from ..bucket import DataBucket
+from ..cluster import AiCluster
+from ..efs import SharedEfs
+from ..identity import WorkloadIdentity
+from ..k8s import EfsVolumeSpec, LustreVolumeSpec, ServiceAccountSpec
+from ..lustre import DataRepositoryLink, LustreStore
+from .cluster_storage import ClusterStorage
+
+ModelCache = Literal["efs", "lustre"]
+
+
+class ModelRepository(Construct):
+    """Models in S3, cached on EFS (or FSx for Lustre), mounted ``ReadWriteMany`` by inference pods.
+
+    - The model bucket: ``model_bucket`` if given, else a new :class:`DataBucket`.
+    - ``cache="efs"`` (default): an access point ``/models`` on ``efs`` (a :class:`SharedEfs`, created if not
+      given) and a static volume + claim of it. EFS spans every AZ, so inference pods anywhere can mount it; a
+      model-sync job running as the repository's identity fills it from S3.
+    - ``cache="lustre"``: a :class:`LustreStore` linked to ``s3://bucket/models_prefix`` with auto-import, so
+      models load lazily from S3 on first read at Lustre speed; it lives in one AZ (``subnet``).
+    - A read-only workload identity (``service_account`` in ``namespace``) on ``s3://bucket/models_prefix/``;
+      with the EFS cache it may also mount and write the models access point (to fill the cache).
+
+    :param cluster: the cluster. :param storage: the cluster's ClusterStorage. :param namespace: of the claim.
+    :param cache: ``efs`` or ``lustre``. Default: ``efs``. :param efs: the SharedEfs to use. Default: a new one.
+    :param model_bucket: Default: a new DataBucket. :param models_prefix: Default: ``models``.
+    :param service_account: Default: ``model-reader``. :param claim_name: Default: ``models``.
+    :param uid: POSIX uid/gid of the access point's files. Default: 1000.
+    :param subnet: the Lustre cache's subnet. Default: the first private subnet.
+    :param lustre_capacity_gib: Default: 1200.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: AiCluster,
+        storage: ClusterStorage,
+        namespace: str,
+        cache: ModelCache = "efs",
+        efs: SharedEfs | None = None,
+        model_bucket: s3.IBucket | None = None,
+        models_prefix: str = "models",
+        service_account: str = "model-reader",
+        claim_name: str = "models",
+        uid: int = 1000,
+        subnet: ec2.ISubnet | None = None,
+        lustre_capacity_gib: int = 1200,
+    ) -> None:
+        super().__init__(scope, id)
+        require(self, cache in ("efs", "lustre"), "cache", cache, "must be 'efs' or 'lustre'")
+        require_dns1123_label(self, "namespace", namespace)
+        require_dns1123_subdomain(self, "claim_name", claim_name)
+        require(
+            self, models_prefix.strip("/") != "", "models_prefix", models_prefix, "must name a key prefix"
+        )
+        if cache == "lustre" and efs is not None:
+            raise fail(self, "efs", efs.node.path, "is only used with cache='efs'")
+        prefix = models_prefix.strip("/")
+
+        if model_bucket is None:
+            self.data_bucket: DataBucket | None = DataBucket(
+                self, "Bucket", encryption_key=cluster.keys.data_key
+            )
+            model_bucket = self.data_bucket.bucket
+        else:
+            self.data_bucket = None
+        self.bucket = model_bucket
+        self.namespace = namespace
+        self.claim_name = claim_name
+        self.cache = cache
+
+        self.identity = WorkloadIdentity(
+            self, "Reader", cluster=cluster.cluster, namespace=namespace, service_account=service_account
+        )
+        self.identity.read_prefix(model_bucket, prefix)
+
+        self.efs: SharedEfs | None = None
+        self.lustre: LustreStore | None = None
+        volume_name = f"{namespace}-{claim_name}"
+        if cache == "efs":
+            if efs is None:
+                efs = SharedEfs(
+                    self,
+                    "Cache",
+                    vpc=cluster.vpc,
+                    node_security_groups=[cluster.node_security_group],
+                    kms_key=cluster.keys.data_key,
+                )
+            self.efs = efs
+            storage.grant_efs_mounts(efs)
+            self.access_point = efs.add_access_point(
+                f"{namespace}-models", path=f"/{namespace}/models", uid=uid, gid=uid, permissions="755"
+            )
+            self.identity.efs_client(efs.file_system, self.access_point, write=True)
+            self.volumes = storage.add_static_volumes(
+                id,
+                efs_volumes=[
+                    EfsVolumeSpec(
+                        name=volume_name,
+                        file_system_id=efs.file_system_id,
+                        access_point_id=self.access_point.access_point_id,
+                        namespace=namespace,
+                        claim_name=claim_name,
+                        iam=True,
+                    )
+                ],
+            )
+        else:
+            self.lustre = LustreStore(
+                self,
+                "Cache",
+                vpc=cluster.vpc,
+                subnet=subnet if subnet is not None else cluster.private_subnets[0],
+                node_security_groups=[cluster.node_security_group],
+                kms_key=cluster.keys.data_key,
+                storage_capacity_gib=lustre_capacity_gib,
+                data_repositories=[
+                    DataRepositoryLink(file_system_path="/models", bucket=model_bucket, prefix=f"{prefix}/")
+                ],
+            )
+            self.volumes = storage.add_static_volumes(
+                id,
+                lustre_volumes=[
+                    LustreVolumeSpec(
+                        name=volume_name,
+                        file_system_id=self.lustre.file_system_id,
+                        dns_name=self.lustre.dns_name,
+                        mount_name=self.lustre.mount_name,
+                        storage_capacity_gib=lustre_capacity_gib,
+                        namespace=namespace,
+                        claim_name=claim_name,
+                    )
+                ],
+            )
+        self.service_accounts = storage.add_service_accounts(
+            id,
+            [
+                ServiceAccountSpec(
+                    name=service_account, namespace=namespace, role_arn=self.identity.irsa_role_arn
+                )
+            ],
+        )

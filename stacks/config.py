@@ -1,0 +1,113 @@
+"""Typed configuration of the reference platforms, read from CDK context.
+
+Every field has a default that synthesizes offline as an environment-agnostic stack. Override fields in
+``cdk.json`` under the context key ``eks-ai-data`` (an object), or on the command line with
+``-c eks-ai-data:FIELD=VALUE`` (comma-separated for lists). Giving ``account`` and ``region`` makes the
+stacks environment-specific; the VPC's ``availability_zones`` are then required (nothing is looked up).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from eks_ai_data.errors import EksAiDataValidationError
+from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
+
+CONTEXT_KEY = "eks-ai-data"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """What a platform team chooses. Defaults give a small, production-shaped platform.
+
+    :param account: AWS account id. Default: none (environment-agnostic).
+    :param region: AWS Region. Default: none (environment-agnostic).
+    :param availability_zones: the VPC's AZs; required with ``region``. Default: CDK's placeholders.
+    :param kubernetes_version: Default: the library's default (1.36).
+    :param admin_principal_arn: IAM role given cluster-admin through an access entry. Default: none.
+    :param public_access_cidrs: open the public API endpoint to these CIDRs. Default: private endpoint only.
+    :param training_gpu_instance_types: Default: ``p5.48xlarge``. :param training_gpu_max_nodes: Default: 2.
+    :param training_gpu_efa: Default: True. :param nvme_instance_types: Default: ``i4i.8xlarge``.
+    :param nvme_mode: ``ephemeral`` or ``local-volumes``. Default: ``local-volumes``.
+    :param lustre_storage_gib: Default: 2400. :param lustre_throughput: MB/s/TiB. Default: 250.
+    :param teams: per-team EFS access points. Default: ``research``, ``platform``.
+    :param inference_gpu_instance_types: Default: ``g6e.12xlarge``. :param inference_gpu_max_nodes: Default: 4.
+    :param model_cache: ``efs`` or ``lustre``. Default: ``efs``.
+    :param backup_retention_days: daily backups kept. Default: 35.
+    :param checkpoint_retention_days: checkpoints kept in S3. Default: 30.
+    """
+
+    account: str | None = None
+    region: str | None = None
+    availability_zones: tuple[str, ...] = ()
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    admin_principal_arn: str | None = None
+    public_access_cidrs: tuple[str, ...] = ()
+    training_gpu_instance_types: tuple[str, ...] = ("p5.48xlarge",)
+    training_gpu_max_nodes: int = 2
+    training_gpu_efa: bool = True
+    nvme_instance_types: tuple[str, ...] = ("i4i.8xlarge",)
+    nvme_mode: str = "local-volumes"
+    lustre_storage_gib: int = 2400
+    lustre_throughput: int = 250
+    teams: tuple[str, ...] = ("research", "platform")
+    inference_gpu_instance_types: tuple[str, ...] = ("g6e.12xlarge",)
+    inference_gpu_max_nodes: int = 4
+    model_cache: str = "efs"
+    backup_retention_days: int = 35
+    checkpoint_retention_days: int = 30
+
+    @property
+    def env(self) -> cdk.Environment | None:
+        if self.account is None and self.region is None:
+            return None
+        return cdk.Environment(account=self.account, region=self.region)
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> PlatformConfig:
+        """Read the ``eks-ai-data`` context object and ``eks-ai-data:FIELD`` overrides; refuse unknown fields."""
+        raw: dict[str, Any] = dict(scope.node.try_get_context(CONTEXT_KEY) or {})
+        names = {f.name for f in fields(cls)}
+        for name in names:
+            value = scope.node.try_get_context(f"{CONTEXT_KEY}:{name}")
+            if value is not None:
+                raw[name] = value
+        unknown = sorted(set(raw) - names)
+        if unknown:
+            raise EksAiDataValidationError(
+                f"context '{CONTEXT_KEY}'", "fields", unknown, f"unknown; known fields: {sorted(names)}"
+            )
+        return cls(**{name: _coerce(cls, name, value) for name, value in raw.items()})
+
+    def replace(self, **changes: Any) -> PlatformConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(cls: type, name: str, value: Any) -> Any:
+    """Context values from the command line are strings: turn them into the field's type."""
+    default = next(f for f in fields(cls) if f.name == name).default
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return tuple(value)
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            if value.lower() not in ("true", "false"):
+                raise EksAiDataValidationError(
+                    f"context '{CONTEXT_KEY}'", name, value, "must be true or false"
+                )
+            return value.lower() == "true"
+        return bool(value)
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise EksAiDataValidationError(
+                f"context '{CONTEXT_KEY}'", name, value, "must be a whole number"
+            ) from None
+    return value
