@@ -1,0 +1,435 @@
+"""The CSI drivers and the snapshot controller as EKS managed add-ons (:class:`StorageDrivers`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from aws_cdk import CfnJson, Stack
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ._nag import acknowledge, managed_policy_finding
+from ._validate import fail, require
+from .cluster import AiCluster
+from .labels import ALL_NODE_TAINTS, NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
+
+EBS = "aws-ebs-csi-driver"
+EFS = "aws-efs-csi-driver"
+FSX = "aws-fsx-csi-driver"
+SNAPSHOT = "snapshot-controller"
+MOUNTPOINT = "aws-mountpoint-s3-csi-driver"
+#: Every add-on this construct can install, in the order it creates them.
+STORAGE_ADDONS = (EBS, EFS, FSX, SNAPSHOT, MOUNTPOINT)
+#: The namespace the add-ons install into.
+NAMESPACE = "kube-system"
+#: The service accounts that call AWS APIs, per add-on (the role trusts exactly these). The EBS and FSx node
+#: plugins call no AWS API (they read instance facts from IMDS or the Node object); the EFS node plugin needs
+#: credentials to mount with ``-o iam`` (efs-utils signs the mount as this role), and the add-on's
+#: ``ServiceAccountRoleArn`` annotates both EFS service accounts. Mountpoint's credentials are the node
+#: plugin's (``s3-csi-driver-sa``, driver-level identity); its controller only schedules Mountpoint pods.
+SERVICE_ACCOUNTS: Mapping[str, tuple[str, ...]] = {
+    EBS: ("ebs-csi-controller-sa",),
+    EFS: ("efs-csi-controller-sa", "efs-csi-node-sa"),
+    FSX: ("fsx-csi-controller-sa",),
+    MOUNTPOINT: ("s3-csi-driver-sa",),
+}
+#: AWS-managed policies per driver. ``AmazonEBSCSIDriverPolicyV2`` limits the driver to volumes and snapshots
+#: tagged ``ebs.csi.aws.com/cluster=true`` (the driver tags what it creates); FSx has no driver policy (the
+#: AWS-recommended ``AmazonFSxFullAccess`` would let the driver delete every file system in the account), so
+#: the FSx role gets a scoped inline policy instead; Mountpoint gets grants on the buckets it mounts.
+MANAGED_POLICIES: Mapping[str, str] = {
+    EBS: "AmazonEBSCSIDriverPolicyV2",
+    EFS: "service-role/AmazonEFSCSIDriverPolicy",
+}
+#: Data-key actions the EBS driver's calls need through EC2 (EBS user guide, "Permissions for users", with
+#: ``kms:ReEncrypt*`` spelled out), besides ``kms:CreateGrant`` for AWS resources.
+EBS_KEY_ACTIONS = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+#: Data-key actions FSx needs from the caller creating a PERSISTENT file system with the key (the FSx user
+#: guide's required key-policy permissions), besides ``kms:CreateGrant`` for AWS resources.
+FSX_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext")
+#: The tag the FSx driver puts on every file system it creates (its value is the PersistentVolume name).
+FSX_VOLUME_TAG = "CSIVolumeName"
+IRSA_AUDIENCE = "sts.amazonaws.com"
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+IDENTITY_MODES = ("irsa", "pod-identity")
+ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+
+_TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
+_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def platform_tolerations() -> list[dict[str, str]]:
+    """Tolerations of every taint the project's node groups carry (GPU, Neuron, local NVMe), any value."""
+    return [{"key": t.key, "operator": "Exists", "effect": t.effect} for t in ALL_NODE_TAINTS]
+
+
+def configuration_values(
+    addon: str, *, tolerate_all_taints: bool = True, tolerations: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """The add-on's ``ConfigurationValues``: controllers on the system nodes, node plugins on every node.
+
+    Only keys that each add-on's configuration schema accepts (a subset of its Helm values):
+    ``controller.nodeSelector`` (EBS, EFS, FSx), top-level ``nodeSelector`` (snapshot controller),
+    ``node.tolerateAllTaints`` + ``node.tolerations`` (EBS, FSx, Mountpoint), ``node.tolerations`` (EFS, whose
+    chart has no ``tolerateAllTaints``: an ``Exists`` toleration without a key tolerates every taint).
+    Mountpoint's controller accepts no placement values; it lands on untainted nodes (here: the system nodes).
+    """
+    system = {NODE_ROLE_LABEL: NODE_ROLE_SYSTEM}
+    if addon == SNAPSHOT:
+        return {"nodeSelector": system}
+    if tolerate_all_taints:
+        node: dict[str, Any] = (
+            {"tolerations": [{"operator": "Exists"}]} if addon == EFS else {"tolerateAllTaints": True}
+        )
+    else:
+        node = {"tolerations": [*platform_tolerations(), *(dict(t) for t in tolerations)]}
+        if addon != EFS:
+            node["tolerateAllTaints"] = False
+    values: dict[str, Any] = {"node": node}
+    if addon in (EBS, EFS, FSX):
+        values["controller"] = {"nodeSelector": system}
+    return values
+
+
+class StorageDrivers(Construct):
+    """The EBS, EFS and FSx for Lustre CSI drivers, the CSI snapshot controller and, optionally, Mountpoint
+    for Amazon S3, as EKS managed add-ons with one IAM role per driver.
+
+    Identity (``identity``): ``"irsa"`` puts the role on the add-on's ``ServiceAccountRoleArn``; the trust policy
+    is ``sts:AssumeRoleWithWebIdentity`` from the cluster's OIDC provider with ``StringEquals`` on ``sub`` (the
+    driver's exact service accounts, see :data:`SERVICE_ACCOUNTS`) and ``aud`` (``sts.amazonaws.com``).
+    ``"pod-identity"`` gives the add-on ``PodIdentityAssociations`` instead; the role trusts
+    ``pods.eks.amazonaws.com`` (``sts:AssumeRole``, ``sts:TagSession``) with ``StringEquals`` on the session
+    tags EKS sets: ``eks-cluster-arn`` (this cluster), ``kubernetes-namespace`` and ``kubernetes-service-account``.
+
+    Permissions (KMS statements name the platform's data key, ``cluster.keys.data_key``, never ``*``):
+
+    - EBS: ``AmazonEBSCSIDriverPolicyV2`` (static volumes must carry ``ebs.csi.aws.com/cluster=true``), and on
+      the data key, through EC2 only: ``kms:CreateGrant`` (for AWS resources only), ``kms:Decrypt``,
+      ``kms:DescribeKey``, ``kms:GenerateDataKeyWithoutPlaintext``, ``kms:ReEncryptFrom``/``ReEncryptTo``.
+    - EFS: ``AmazonEFSCSIDriverPolicy``; no KMS (EFS encrypts with the grant it took when the file system was
+      created; the driver only manages access points). Grant mounts to :attr:`roles` ``[EFS]`` with
+      ``EfsFileSystem.grant_*`` (the node plugin mounts with ``-o iam`` as this role).
+    - FSx for Lustre: ``fsx:DescribeFileSystems``; ``fsx:CreateFileSystem``/``TagResource`` only with the
+      driver's ``CSIVolumeName`` tag; ``fsx:UpdateFileSystem``/``DeleteFileSystem`` only on file systems that
+      carry it (so never on the platform's own file systems); FSx's service-linked role; on the data key,
+      through FSx only: ``kms:CreateGrant`` (for AWS resources), ``kms:Decrypt``, ``kms:DescribeKey``,
+      ``kms:GenerateDataKeyWithoutPlaintext`` (PERSISTENT file systems encrypted with it).
+    - Mountpoint: ``s3:ListBucket`` on each bucket, ``s3:GetObject`` (and with ``mountpoint_s3_write``
+      ``s3:PutObject``, ``s3:AbortMultipartUpload``, ``s3:DeleteObject``) on its objects, and ``kms:Decrypt``
+      (+ ``kms:GenerateDataKey`` to write) on the bucket's key through S3 when it has one.
+
+    Placement: controllers get ``nodeSelector`` ``eks-ai-data/node-role=system``. Node plugins tolerate every
+    taint by default, so a claim on an EBS, EFS, Lustre or S3 volume mounts on every node group, tainted ones
+    included (the GPU, Neuron and NVMe groups, and any taint you add later). ``tolerate_all_taints=False``
+    narrows them to the platform's taints plus ``extra_tolerations``.
+
+    Every add-on depends on the system node group (controllers need nodes to become Active); versions are
+    EKS's default for the cluster version unless pinned; nothing is looked up at synth time.
+
+    :param cluster: the :class:`AiCluster`.
+    :param identity: ``"irsa"`` or ``"pod-identity"``. Default: ``"irsa"``.
+    :param ebs: install the EBS CSI driver. Default: ``True``.
+    :param efs: install the EFS CSI driver. Default: ``True``.
+    :param fsx_lustre: install the FSx for Lustre CSI driver. Default: ``True``.
+    :param snapshot_controller: install the CSI snapshot controller (VolumeSnapshot CRDs). Default: ``True``.
+    :param mountpoint_s3_buckets: buckets Mountpoint for Amazon S3 may mount; the driver is installed when
+        there is at least one. Default: none (no Mountpoint driver).
+    :param mountpoint_s3_write: let Mountpoint write and delete objects, not just read them. Default: ``False``.
+    :param versions: pinned add-on versions by add-on name, e.g. ``{"aws-ebs-csi-driver": "v1.64.0-eksbuild.1"}``.
+        Default: EKS's default version of each add-on for the cluster version.
+    :param tolerate_all_taints: node plugins tolerate every taint. Default: ``True``.
+    :param extra_tolerations: Kubernetes tolerations added to the platform's, with ``tolerate_all_taints=False``.
+        Default: none.
+
+    Attributes: :attr:`addons` (add-on name -> ``eks.Addon``), :attr:`roles` (add-on name -> ``iam.Role``; the
+    snapshot controller has none).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: AiCluster,
+        identity: Literal["irsa", "pod-identity"] = "irsa",
+        ebs: bool = True,
+        efs: bool = True,
+        fsx_lustre: bool = True,
+        snapshot_controller: bool = True,
+        mountpoint_s3_buckets: Sequence[s3.IBucket] = (),
+        mountpoint_s3_write: bool = False,
+        versions: Mapping[str, str] | None = None,
+        tolerate_all_taints: bool = True,
+        extra_tolerations: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        require(
+            self, identity in IDENTITY_MODES, "identity", identity, f"must be one of {list(IDENTITY_MODES)}"
+        )
+        buckets = list(mountpoint_s3_buckets)
+        self._check_buckets(stack, buckets)
+        enabled = [
+            name
+            for name, on in (
+                (EBS, ebs),
+                (EFS, efs),
+                (FSX, fsx_lustre),
+                (SNAPSHOT, snapshot_controller),
+                (MOUNTPOINT, bool(buckets)),
+            )
+            if on
+        ]
+        if not enabled:
+            raise fail(self, "ebs", False, "enable at least one driver (or give mountpoint_s3_buckets)")
+        if mountpoint_s3_write and not buckets:
+            raise fail(self, "mountpoint_s3_write", True, "needs mountpoint_s3_buckets")
+        versions = dict(versions or {})
+        for name, version in versions.items():
+            require(self, name in enabled, "versions", name, f"keys must be enabled add-ons: {enabled}")
+            require(
+                self,
+                isinstance(version, str) and bool(ADDON_VERSION.match(version)),
+                "versions",
+                {name: version},
+                "values must be EKS add-on versions like 'v1.64.0-eksbuild.1'",
+            )
+        self._check_tolerations(tolerate_all_taints, extra_tolerations)
+
+        self.cluster = cluster
+        self.identity = identity
+        self._stack = stack
+        self._data_key_arn = cluster.keys.data_key.key_arn
+        self.roles: dict[str, iam.Role] = {}
+        self.addons: dict[str, eks.Addon] = {}
+        for name in enabled:
+            role = self._role(name, buckets, mountpoint_s3_write) if name in SERVICE_ACCOUNTS else None
+            addon = eks.Addon(
+                self,
+                f"Addon-{name}",
+                cluster=cluster.cluster,
+                addon_name=name,
+                addon_version=versions.get(name),
+                configuration_values=configuration_values(
+                    name, tolerate_all_taints=tolerate_all_taints, tolerations=extra_tolerations
+                ),
+                preserve_on_delete=False,
+            )
+            addon.node.add_dependency(cluster.system_nodegroup)
+            if role is not None:
+                self._attach(addon, name, role)
+            self.addons[name] = addon
+
+    # -- identity -----------------------------------------------------------------------------------
+    def _attach(self, addon: eks.Addon, name: str, role: iam.Role) -> None:
+        cfn = addon.node.default_child
+        if self.identity == "irsa":
+            cfn.add_property_override("ServiceAccountRoleArn", role.role_arn)
+            return
+        cfn.add_property_override(
+            "PodIdentityAssociations",
+            [{"ServiceAccount": sa, "RoleArn": role.role_arn} for sa in SERVICE_ACCOUNTS[name]],
+        )
+        addon.node.add_dependency(self.cluster.addons["eks-pod-identity-agent"])
+
+    def _principal(self, name: str) -> iam.IPrincipal:
+        accounts = SERVICE_ACCOUNTS[name]
+        if self.identity == "pod-identity":
+            return iam.PrincipalWithConditions(
+                iam.SessionTagsPrincipal(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)),
+                {
+                    "StringEquals": {
+                        "aws:RequestTag/eks-cluster-arn": self.cluster.cluster.cluster_arn,
+                        "aws:RequestTag/kubernetes-namespace": NAMESPACE,
+                        "aws:RequestTag/kubernetes-service-account": _one_or_list(accounts),
+                    }
+                },
+            )
+        provider = self.cluster.oidc_provider
+        issuer = provider.open_id_connect_provider_issuer
+        conditions = CfnJson(
+            self,
+            f"TrustConditions-{name}",
+            value={
+                f"{issuer}:sub": _one_or_list([f"system:serviceaccount:{NAMESPACE}:{sa}" for sa in accounts]),
+                f"{issuer}:aud": IRSA_AUDIENCE,
+            },
+        )
+        return iam.OpenIdConnectPrincipal(provider, {"StringEquals": conditions})
+
+    # -- permissions --------------------------------------------------------------------------------
+    def _role(self, name: str, buckets: list[s3.IBucket], write: bool) -> iam.Role:
+        policy = MANAGED_POLICIES.get(name)
+        role = iam.Role(
+            self,
+            f"Role-{name}",
+            assumed_by=self._principal(name),
+            description=f"{name} ({', '.join(SERVICE_ACCOUNTS[name])}) through {self.identity}",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(policy)] if policy else None,
+        )
+        if policy:
+            acknowledge(
+                role,
+                "IAM4",
+                f"{policy} is the AWS-maintained policy of the {name} add-on; AWS updates it with the driver",
+                finding=managed_policy_finding(policy),
+            )
+        if name == EBS:
+            self._kms(role, "ec2", EBS_KEY_ACTIONS)
+        elif name == FSX:
+            self._fsx(role)
+            self._kms(role, "fsx", FSX_KEY_ACTIONS)
+        elif name == MOUNTPOINT:
+            self._mountpoint(role, buckets, write)
+        self.roles[name] = role
+        return role
+
+    def _kms(self, role: iam.Role, service: str, actions: Sequence[str]) -> None:
+        """Use of the data key through ``service`` only; grants only for AWS resources (the volume)."""
+        via = {"StringEquals": {"kms:ViaService": f"{service}.{self._stack.region}.amazonaws.com"}}
+        for statement_actions, conditions in (
+            (list(actions), via),
+            (["kms:CreateGrant"], {**via, "Bool": {"kms:GrantIsForAWSResource": "true"}}),
+        ):
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=statement_actions, resources=[self._data_key_arn], conditions=conditions
+                )
+            )
+
+    def _fsx(self, role: iam.Role) -> None:
+        file_systems = self._stack.format_arn(service="fsx", resource="file-system", resource_name="*")
+        statements = [
+            iam.PolicyStatement(actions=["fsx:DescribeFileSystems"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=["fsx:CreateFileSystem", "fsx:TagResource"],
+                resources=[file_systems],
+                conditions={"Null": {f"aws:RequestTag/{FSX_VOLUME_TAG}": "false"}},
+            ),
+            iam.PolicyStatement(
+                actions=["fsx:UpdateFileSystem", "fsx:DeleteFileSystem"],
+                resources=[file_systems],
+                conditions={"Null": {f"aws:ResourceTag/{FSX_VOLUME_TAG}": "false"}},
+            ),
+            iam.PolicyStatement(
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=[
+                    self._stack.format_arn(
+                        service="iam",
+                        region="",
+                        resource="role",
+                        resource_name="aws-service-role/fsx.amazonaws.com/*",
+                    )
+                ],
+                conditions={"StringEquals": {"iam:AWSServiceName": "fsx.amazonaws.com"}},
+            ),
+        ]
+        reason = (
+            "fsx:DescribeFileSystems has no resource-level permissions; a file system's ARN is unknown before "
+            "it is created (creation needs the driver's CSIVolumeName tag, and update/delete are limited to file "
+            "systems that carry it, never the platform's own); the FSx service-linked role's name is AWS's"
+        )
+        for statement in statements:
+            role.add_to_policy(statement)
+            for resource in statement.resources:
+                if "*" in resource:
+                    acknowledge(role, "IAM5", reason, finding=self._finding(resource))
+
+    def _mountpoint(self, role: iam.Role, buckets: list[s3.IBucket], write: bool) -> None:
+        object_actions = ["s3:GetObject"]
+        if write:
+            object_actions += ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"]
+        for bucket in buckets:
+            role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+            role.add_to_policy(
+                iam.PolicyStatement(actions=object_actions, resources=[bucket.arn_for_objects("*")])
+            )
+            key = bucket.encryption_key
+            if key is not None:
+                actions = ["kms:Decrypt", *(["kms:GenerateDataKey"] if write else [])]
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=actions,
+                        resources=[key.key_arn],
+                        conditions={
+                            "StringEquals": {"kms:ViaService": f"s3.{self._stack.region}.amazonaws.com"}
+                        },
+                    )
+                )
+            acknowledge(
+                role,
+                "IAM5",
+                "Mountpoint reads (and with mountpoint_s3_write writes) any object of the buckets it mounts: "
+                "the object actions name <bucket ARN>/* of exactly those buckets",
+                finding=self._finding(bucket.arn_for_objects("*")),
+            )
+
+    def _finding(self, resource: str) -> str:
+        """cdk-nag's finding id for a wildcard resource (intrinsics rendered as cdk-nag renders them)."""
+        return f"Resource::{_nag_text(self._stack.resolve(resource))}"
+
+    # -- validation ---------------------------------------------------------------------------------
+    def _check_buckets(self, stack: Stack, buckets: list[s3.IBucket]) -> None:
+        seen: set[str] = set()
+        for bucket in buckets:
+            if not hasattr(bucket, "bucket_arn") or not hasattr(bucket, "arn_for_objects"):
+                raise fail(self, "mountpoint_s3_buckets", bucket, "must be s3.IBucket objects")
+            arn = json.dumps(stack.resolve(bucket.bucket_arn), sort_keys=True)
+            if arn in seen:
+                raise fail(self, "mountpoint_s3_buckets", bucket.node.path, "lists the same bucket twice")
+            seen.add(arn)
+
+    def _check_tolerations(self, tolerate_all: bool, tolerations: Sequence[Mapping[str, Any]]) -> None:
+        if tolerate_all and tolerations:
+            raise fail(
+                self,
+                "extra_tolerations",
+                list(tolerations),
+                "has no effect with tolerate_all_taints=True (node plugins already tolerate every taint)",
+            )
+        for toleration in tolerations:
+            allowed = (
+                "must be a Kubernetes toleration: keys among key/operator/value/effect/tolerationSeconds, "
+                f"operator Exists (no value) or Equal (with key), effect one of {list(_EFFECTS)}"
+            )
+            ok = isinstance(toleration, Mapping) and set(toleration) <= _TOLERATION_KEYS
+            if ok:
+                operator = toleration.get("operator", "Equal")
+                ok = (
+                    operator in ("Exists", "Equal")
+                    and (operator == "Equal" or "value" not in toleration)
+                    and (operator == "Exists" or bool(toleration.get("key")))
+                    and toleration.get("effect", "NoSchedule") in _EFFECTS
+                )
+            if not ok:
+                raise fail(self, "extra_tolerations", toleration, allowed)
+
+
+def _nag_text(node: Any) -> str:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict) and len(node) == 1:
+        ((intrinsic, value),) = node.items()
+        if intrinsic == "Ref":
+            return f"<{value}>"
+        if intrinsic == "Fn::GetAtt":
+            return f"<{value[0]}.{value[1]}>"
+        if intrinsic == "Fn::Join":
+            return value[0].join(_nag_text(part) for part in value[1])
+    return json.dumps(node, sort_keys=True)
+
+
+def _one_or_list(values: Sequence[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
