@@ -229,3 +229,36 @@ def test_environment_specific_network_needs_named_azs():
     )
     assert network.vpc.availability_zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     assert len(network.vpc.private_subnets) == 3
+
+
+@pytest.fixture(scope="module")
+def pinned(tmp_path_factory):
+    """A cluster with pinned add-on versions and a Pod Identity workload, synthesized once."""
+    from eks_ai_data.identity import IdentityMode, WorkloadIdentity
+
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("pinned")))
+    stack = cdk.Stack(app, "Pinned")
+    platform = AiCluster(
+        stack,
+        "Platform",
+        addon_versions={"vpc-cni": "v1.20.4-eksbuild.2", "eks-pod-identity-agent": "v1.3.8-eksbuild.2"},
+    )
+    WorkloadIdentity(
+        stack,
+        "Job",
+        cluster=platform.cluster,
+        namespace="jobs",
+        service_account="job",
+        mode=IdentityMode.POD_IDENTITY,
+    )
+    return app.synth().get_stack_by_name("Pinned").template
+
+
+def test_addon_versions_are_pinned_and_pod_identity_agent_exists_once(pinned):
+    addons = [r["Properties"] for r in pinned["Resources"].values() if r["Type"] == "AWS::EKS::Addon"]
+    names = [a["AddonName"] for a in addons]
+    assert names.count("eks-pod-identity-agent") == 1
+    versions = {a["AddonName"]: a.get("AddonVersion") for a in addons}
+    assert versions["vpc-cni"] == "v1.20.4-eksbuild.2"
+    assert versions["eks-pod-identity-agent"] == "v1.3.8-eksbuild.2"
+    assert versions["coredns"] is None

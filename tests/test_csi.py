@@ -139,9 +139,15 @@ def test_addons_wait_for_the_system_nodes_and_are_not_looked_up(synth):
         for name, addon in _addons(synth, stack).items():
             assert any(d.startswith("PlatformSystemNodes") for d in addon["DependsOn"]), name
             assert addon["Properties"]["PreserveOnDelete"] is False
+    resources = synth.template(POD)["Resources"]
+    (agent,) = [
+        k
+        for k, r in resources.items()
+        if r["Type"] == "AWS::EKS::Addon" and r["Properties"]["AddonName"] == "eks-pod-identity-agent"
+    ]
     for name, addon in _addons(synth, POD).items():
         if name != "snapshot-controller":
-            assert any(d.startswith("PlatformAddonekspodidentityagent") for d in addon["DependsOn"]), name
+            assert agent in addon["DependsOn"], name
     assert "AddonVersion" not in _addons(synth, IRSA)["aws-ebs-csi-driver"]["Properties"]
     assert _addons(synth, POD)["aws-ebs-csi-driver"]["Properties"]["AddonVersion"] == "v1.64.0-eksbuild.1"
 

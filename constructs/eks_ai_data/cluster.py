@@ -179,16 +179,19 @@ class AiCluster(Construct):
         )
 
         # Core add-ons: vpc-cni and kube-proxy before nodes (nodes need a CNI to become Ready), coredns after.
-        self.addons: dict[str, eks.Addon] = {}
+        self.addons: dict[str, eks.IAddon] = {}
         for name in CORE_ADDONS:
-            self.addons[name] = eks.Addon(
-                self,
-                f"Addon-{name}",
-                cluster=self.cluster,
-                addon_name=name,
-                addon_version=addon_versions.get(name),
-                preserve_on_delete=False,
-            )
+            if name == "eks-pod-identity-agent":
+                # aws_eks_v2 creates this one add-on itself when anything uses Pod Identity; take that instance
+                # so that there is never a second one.
+                addon = self.cluster.eks_pod_identity_agent
+            else:
+                addon = eks.Addon(
+                    self, f"Addon-{name}", cluster=self.cluster, addon_name=name, preserve_on_delete=False
+                )
+            if name in addon_versions:
+                addon.node.default_child.add_property_override("AddonVersion", addon_versions[name])
+            self.addons[name] = addon
         self.addons["vpc-cni"].node.default_child.add_property_override(
             "ServiceAccountRoleArn", self.vpc_cni_role.role_arn
         )
