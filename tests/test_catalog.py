@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from eks_ai_data import catalog
 from eks_ai_data.catalog import InstanceSpec, UnknownInstanceTypeError
 
@@ -315,7 +316,7 @@ def test_describe_unknown_name_raises() -> None:
 def test_catalog_does_not_import_aws_cdk() -> None:
     src = Path(__file__).resolve().parents[1] / "constructs"
     code = "import sys, eks_ai_data.catalog; print('aws_cdk' in sys.modules, 'constructs' in sys.modules)"
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [sys.executable, "-c", code],
         check=True,
         capture_output=True,

@@ -7,6 +7,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+
 from eks_ai_data.cluster import AiCluster
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from eks_ai_data.guard import Finding, compare, compare_assemblies, guard_main, read_assembly
 from eks_ai_data.stateful import (
     CDK_SPEC_ENV,
@@ -258,7 +259,7 @@ def test_guard_module_starts_without_aws_cdk_or_cfn_lint():
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'cfnlint'}))"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "constructs")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 

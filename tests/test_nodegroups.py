@@ -8,6 +8,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_eks_v2 as eks
+
 from eks_ai_data.cluster import AiCluster
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.labels import GPU_TAINT_KEY, LOCAL_NVME_LABEL

@@ -14,6 +14,36 @@ __version__ = "0.1.0"
 # public name -> module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {
     "EksAiDataValidationError": "errors",
+    # keys, network, cluster, node groups
+    "DataKeys": "keys",
+    "ClusterNetwork": "network",
+    "AiCluster": "cluster",
+    "GpuNodeGroup": "nodegroups",
+    "NvmeNodeGroup": "nodegroups",
+    "NodeLaunchTemplate": "launch_template",
+    # data layer
+    "DataBucket": "bucket",
+    "ReplicationTarget": "bucket",
+    "LustreStore": "lustre",
+    "DataRepositoryLink": "lustre",
+    "size_lustre": "lustre_sizing",
+    "LustreSize": "lustre_sizing",
+    "SharedEfs": "efs",
+    # in-cluster storage drivers, identity, backups
+    "StorageDrivers": "csi",
+    "WorkloadIdentity": "identity",
+    "IdentityMode": "identity",
+    "DataBackupPlan": "backup",
+    "BackupRuleSpec": "backup_rules",
+    "VaultLock": "backup_rules",
+    # patterns
+    "ClusterStorage": "patterns.cluster_storage",
+    "DistributedDataset": "patterns.distributed_dataset",
+    "ModelRepository": "patterns.model_repository",
+    "TrainingCheckpoints": "patterns.training_checkpoints",
+    # guards
+    "STATEFUL_RESOURCE_TYPES": "stateful",
+    "compare_assemblies": "guard",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -9,7 +9,6 @@ aws-cdk-lib's ``Validations`` is all this needs: cdk-nag itself is only a test d
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Validations
-
 from constructs import IConstruct
 
 PACK = "AwsSolutions"

@@ -17,7 +17,6 @@ from typing import Literal
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_kms as kms
-
 from constructs import Construct
 
 from ._validate import require_range

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
 
 from ._nag import acknowledge, managed_policy_finding

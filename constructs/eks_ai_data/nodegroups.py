@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Literal
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
-
 from constructs import Construct
 
 from . import catalog

@@ -8,6 +8,7 @@ from typing import Any
 import cdk8s
 import jsonschema
 import kubernetes_validate
+
 from eks_ai_data.k8s import (
     EfsClassSpec,
     EfsVolumeSpec,

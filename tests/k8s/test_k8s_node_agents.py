@@ -6,6 +6,8 @@ from __future__ import annotations
 import cdk8s
 import pytest
 import yaml
+from k8s_support import objects_of, reference_app
+
 from eks_ai_data import labels
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.k8s import (
@@ -19,7 +21,6 @@ from eks_ai_data.k8s import (
     unresolved,
     write_manifests,
 )
-from k8s_support import objects_of, reference_app
 
 
 def tolerated(pod_spec: dict, taint: labels.Taint) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import cdk8s
 import pytest
+from k8s_support import DEFERRED_KEY_ARN, EFS_MODELS, EFS_SHARED, KMS_ARN, objects_of, reference_app
+
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.k8s import EfsClassSpec, LustreClassSpec, SnapshotClassesChart, StorageClassesChart
 from eks_ai_data.labels import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
-from k8s_support import DEFERRED_KEY_ARN, EFS_MODELS, EFS_SHARED, KMS_ARN, objects_of, reference_app
 
 
 @pytest.fixture(scope="module")

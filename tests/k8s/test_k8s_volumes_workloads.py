@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import cdk8s
 import pytest
-from eks_ai_data.errors import EksAiDataValidationError
-from eks_ai_data.k8s import (
-    EfsVolumeSpec,
-    LustreVolumeSpec,
-    NamespaceSpec,
-    ServiceAccountSpec,
-    StaticVolumesChart,
-    WorkloadsChart,
-)
 from k8s_support import (
     DEFERRED_LUSTRE_DNS,
     DEFERRED_LUSTRE_ID,
@@ -21,6 +12,16 @@ from k8s_support import (
     EFS_SHARED,
     objects_of,
     reference_app,
+)
+
+from eks_ai_data.errors import EksAiDataValidationError
+from eks_ai_data.k8s import (
+    EfsVolumeSpec,
+    LustreVolumeSpec,
+    NamespaceSpec,
+    ServiceAccountSpec,
+    StaticVolumesChart,
+    WorkloadsChart,
 )
 
 

@@ -53,7 +53,7 @@ def test_cli_and_ops_never_import_the_cdk() -> None:
         "import eks_ai_data.ops.aws, eks_ai_data.ops.preflight, eks_ai_data.ops.verify\n"
         "print(json.dumps({'cli': before, 'ops': sorted(sys.modules)}))\n"
     )
-    result = subprocess.run(  # noqa: S603 - fixed interpreter and argument list
+    result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import cdk8s
-
 from constructs import Construct
 
 from ..errors import EksAiDataValidationError

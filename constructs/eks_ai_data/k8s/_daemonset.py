@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import cdk8s
 import cdk8s_plus_27 as kplus
-
 from constructs import Construct
 
 from ._common import metadata

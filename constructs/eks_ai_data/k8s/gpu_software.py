@@ -18,7 +18,6 @@ from typing import Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
-
 from constructs import Construct
 
 from ..errors import EksAiDataValidationError

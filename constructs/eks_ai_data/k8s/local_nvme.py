@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import cdk8s
 import cdk8s_plus_27 as kplus
-
 from constructs import Construct
 
 from ..labels import (

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Literal
 
 import cdk8s
-
 from constructs import Construct
 
 from ..labels import BACKUP_TAG_KEY

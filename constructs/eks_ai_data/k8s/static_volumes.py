@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import cdk8s
-
 from constructs import Construct
 
 from ._common import (

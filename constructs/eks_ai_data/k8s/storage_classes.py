@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import cdk8s
-
 from constructs import Construct
 
 from ..labels import BACKUP_TAG_KEY, BACKUP_TAG_VALUE, LOCAL_NVME_STORAGE_CLASS

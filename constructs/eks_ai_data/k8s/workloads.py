@@ -9,7 +9,6 @@ from typing import Literal
 
 import cdk8s
 import cdk8s_plus_27 as kplus
-
 from constructs import Construct
 
 from ._common import (
