@@ -13,6 +13,9 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
+# aws-cdk-lib's built-in CloudFormation validation (a WASM rules engine) costs ~3 s and ~340 MB per synthesis;
+# the tests gate every template with cfn-lint and cdk-nag instead, which check more.
+os.environ.setdefault("CDK_VALIDATION", "false")
 
 
 @dataclass
