@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: `stacks` lives there
+
 import aws_cdk as cdk
 
 from eks_ai_data.k8s import concrete, write_manifests
