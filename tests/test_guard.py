@@ -283,6 +283,16 @@ def test_efs_encryption_key_change_fails(assemblies):
     )
 
 
+def test_the_console_command_runs_the_guard_on_real_assemblies(assemblies, capsys):
+    from eks_ai_data.cli import main
+
+    base, new = assemblies("baseline"), assemblies("bucket_renamed")
+    assert main(["guard", str(base), str(base)]) == 0
+    assert main(["guard", str(base), str(new)]) == 1
+    assert main(["guard", "--allow-orphaned", str(base), str(new)]) == 0
+    assert "FAIL orphaned" in capsys.readouterr().out
+
+
 def test_renamed_retained_bucket_is_orphaned_and_fails_by_default(assemblies):
     base, new = assemblies("baseline"), assemblies("bucket_renamed")
     bucket = _logical_id(base, DATA_STACK, "AWS::S3::Bucket", "Datasets")

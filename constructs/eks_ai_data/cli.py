@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     guard.add_argument("old", metavar="OLD_CDK_OUT", help="cdk.out of the deployed version")
     guard.add_argument("new", metavar="NEW_CDK_OUT", help="cdk.out of the version to deploy")
+    guard.add_argument(
+        "--allow-orphaned",
+        action="store_true",
+        help="warn instead of failing when a retained stateful resource leaves the stack (its data stays, "
+        "unmanaged); replacements and deletions still fail",
+    )
     guard.set_defaults(handler=_guard)
     return parser
 
@@ -199,7 +205,7 @@ def _guard(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if exc.name != "eks_ai_data.guard":
             raise
         return _error(stderr, "the replacement guard (eks_ai_data.guard) is not installed")
-    return guard_main(args.old, args.new, stream=stdout)
+    return guard_main(args.old, args.new, stream=stdout, allow_orphaned=args.allow_orphaned)
 
 
 if __name__ == "__main__":

@@ -82,15 +82,19 @@ def test_console_module_help_runs_in_a_fresh_interpreter() -> None:
 def test_guard_is_dispatched_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def guard_main(old: str, new: str, *, stream: Any = sys.stdout) -> int:
-        calls.append((old, new, stream))
+    def guard_main(old: str, new: str, *, stream: Any = sys.stdout, allow_orphaned: bool = False) -> int:
+        calls.append((old, new, stream, allow_orphaned))
         return 1
 
     fake_guard = types.ModuleType("eks_ai_data.guard")
     fake_guard.guard_main = guard_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "eks_ai_data.guard", fake_guard)
     assert main(["guard", "old/cdk.out", "new/cdk.out"]) == 1
-    assert calls == [("old/cdk.out", "new/cdk.out", sys.stdout)]
+    assert main(["guard", "--allow-orphaned", "old/cdk.out", "new/cdk.out"]) == 1
+    assert calls == [
+        ("old/cdk.out", "new/cdk.out", sys.stdout, False),
+        ("old/cdk.out", "new/cdk.out", sys.stdout, True),
+    ]
 
 
 def test_clients_use_standard_retries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
