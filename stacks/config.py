@@ -15,7 +15,9 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from eks_ai_data.cluster import AiCluster
 from eks_ai_data.errors import EksAiDataValidationError
+from eks_ai_data.keys import DataKeys
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 
 CONTEXT_KEY = "eks-ai-data"
@@ -86,6 +88,20 @@ class PlatformConfig:
 
     def replace(self, **changes: Any) -> PlatformConfig:
         return dataclasses.replace(self, **changes)
+
+    def cluster(self, scope: Construct) -> tuple[DataKeys, AiCluster]:
+        """The platform keys (``Keys``) and cluster (``Platform``) every reference stack starts from."""
+        keys = DataKeys(scope, "Keys")
+        platform = AiCluster(
+            scope,
+            "Platform",
+            version=self.kubernetes_version,
+            keys=keys,
+            availability_zones=self.availability_zones or None,
+            admin_principal_arn=self.admin_principal_arn,
+            public_access_cidrs=self.public_access_cidrs or None,
+        )
+        return keys, platform
 
 
 def _coerce(cls: type, name: str, value: Any) -> Any:

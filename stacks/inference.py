@@ -9,8 +9,6 @@ from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
-from eks_ai_data.cluster import AiCluster
-from eks_ai_data.keys import DataKeys
 from eks_ai_data.nodegroups import GpuNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.model_repository import ModelRepository
@@ -25,16 +23,7 @@ class InferencePlatformStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, env=config.env, **kwargs)
-        self.keys = DataKeys(self, "Keys")
-        self.platform = AiCluster(
-            self,
-            "Platform",
-            version=config.kubernetes_version,
-            keys=self.keys,
-            availability_zones=config.availability_zones or None,
-            admin_principal_arn=config.admin_principal_arn,
-            public_access_cidrs=config.public_access_cidrs or None,
-        )
+        self.keys, self.platform = config.cluster(self)
         self.storage = ClusterStorage(
             self, "InCluster", cluster=self.platform, namespaces=[INFERENCE_NAMESPACE]
         )

@@ -10,11 +10,9 @@ from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
-from eks_ai_data.cluster import AiCluster
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.identity import WorkloadIdentity
 from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
-from eks_ai_data.keys import DataKeys
 from eks_ai_data.nodegroups import NvmeNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.distributed_dataset import DistributedDataset
@@ -30,16 +28,7 @@ class TrainingPlatformStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, env=config.env, **kwargs)
-        self.keys = DataKeys(self, "Keys")
-        self.platform = AiCluster(
-            self,
-            "Platform",
-            version=config.kubernetes_version,
-            keys=self.keys,
-            availability_zones=config.availability_zones or None,
-            admin_principal_arn=config.admin_principal_arn,
-            public_access_cidrs=config.public_access_cidrs or None,
-        )
+        self.keys, self.platform = config.cluster(self)
         self.shared_efs = SharedEfs(
             self,
             "SharedEfs",

@@ -10,11 +10,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validate import fail, require_dns1123_label, require_dns1123_subdomain
-from ..bucket import DataBucket
 from ..cluster import AiCluster
 from ..k8s import LustreVolumeSpec
 from ..lustre import DataRepositoryLink, LustreStore
 from ..nodegroups import GpuNodeGroup
+from ._common import bucket_or_new
 from .cluster_storage import ClusterStorage
 
 _RESERVED_GPU_PROPS = {"cluster", "instance_types", "subnet"}
@@ -74,13 +74,7 @@ class DistributedDataset(Construct):
             )
 
         self.subnet = subnet if subnet is not None else cluster.private_subnets[0]
-        if dataset_bucket is None:
-            self.data_bucket: DataBucket | None = DataBucket(
-                self, "Bucket", encryption_key=cluster.keys.data_key
-            )
-            dataset_bucket = self.data_bucket.bucket
-        else:
-            self.data_bucket = None
+        dataset_bucket, self.data_bucket = bucket_or_new(self, cluster, dataset_bucket)
         self.bucket = dataset_bucket
         self.lustre = LustreStore(
             self,

@@ -9,12 +9,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain
-from ..bucket import DataBucket
 from ..cluster import AiCluster
 from ..efs import SharedEfs
 from ..identity import WorkloadIdentity
 from ..k8s import EfsVolumeSpec, LustreVolumeSpec, ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
+from ._common import bucket_or_new
 from .cluster_storage import ClusterStorage
 
 ModelCache = Literal["efs", "lustre"]
@@ -70,13 +70,7 @@ class ModelRepository(Construct):
             raise fail(self, "efs", efs.node.path, "is only used with cache='efs'")
         prefix = models_prefix.strip("/")
 
-        if model_bucket is None:
-            self.data_bucket: DataBucket | None = DataBucket(
-                self, "Bucket", encryption_key=cluster.keys.data_key
-            )
-            model_bucket = self.data_bucket.bucket
-        else:
-            self.data_bucket = None
+        model_bucket, self.data_bucket = bucket_or_new(self, cluster, model_bucket)
         self.bucket = model_bucket
         self.namespace = namespace
         self.claim_name = claim_name

@@ -10,12 +10,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validate import fail, require, require_dns1123_label
-from ..bucket import DataBucket
 from ..cluster import AiCluster
 from ..identity import WorkloadIdentity
 from ..k8s import ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
 from ..nodegroups import GpuNodeGroup, NvmeNodeGroup
+from ._common import bucket_or_new
 from .cluster_storage import ClusterStorage
 
 CheckpointSync = Literal["lustre-export", "writer-identity"]
@@ -90,16 +90,9 @@ class TrainingCheckpoints(Construct):
         expire = expire_after or Duration.days(30)
         noncurrent = noncurrent_expire_after or Duration.days(7)
 
-        if checkpoint_bucket is None:
-            self.data_bucket: DataBucket | None = DataBucket(
-                self,
-                "Bucket",
-                encryption_key=cluster.keys.data_key,
-                noncurrent_version_expiration=noncurrent,
-            )
-            checkpoint_bucket = self.data_bucket.bucket
-        else:
-            self.data_bucket = None
+        checkpoint_bucket, self.data_bucket = bucket_or_new(
+            self, cluster, checkpoint_bucket, noncurrent_version_expiration=noncurrent
+        )
         self.bucket = checkpoint_bucket
         self.prefix = prefix
         self.sync = sync
