@@ -1,0 +1,93 @@
+"""PlatformConfig: context parsing, coercion, unknown fields, and environment-specific stacks."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+
+from eks_ai_data.errors import EksAiDataValidationError
+from stacks import build
+from stacks.config import PlatformConfig
+
+
+def _config(context: dict) -> PlatformConfig:
+    return PlatformConfig.from_context(cdk.App(context=context))
+
+
+def test_defaults_are_environment_agnostic():
+    config = _config({})
+    assert config.env is None
+    assert config.kubernetes_version == "1.36"
+
+
+def test_object_and_flat_overrides_are_merged_and_coerced():
+    config = _config(
+        {
+            "eks-ai-data": {"teams": ["vision"], "training_gpu_max_nodes": 8},
+            "eks-ai-data:region": "eu-west-1",
+            "eks-ai-data:account": "111122223333",
+            "eks-ai-data:availability_zones": "eu-west-1a, eu-west-1b",
+            "eks-ai-data:training_gpu_efa": "false",
+            "eks-ai-data:lustre_storage_gib": "4800",
+        }
+    )
+    assert config.teams == ("vision",)
+    assert config.training_gpu_max_nodes == 8
+    assert config.availability_zones == ("eu-west-1a", "eu-west-1b")
+    assert config.training_gpu_efa is False
+    assert config.lustre_storage_gib == 4800
+    assert config.env.region == "eu-west-1" and config.env.account == "111122223333"
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        (
+            {"eks-ai-data": {"gpu": "p5"}},
+            r"context 'eks-ai-data': invalid fields=\['gpu'\]: unknown; known fields",
+        ),
+        (
+            {"eks-ai-data:training_gpu_efa": "maybe"},
+            r"invalid training_gpu_efa='maybe': must be true or false",
+        ),
+        (
+            {"eks-ai-data:lustre_storage_gib": "big"},
+            r"invalid lustre_storage_gib='big': must be a whole number",
+        ),
+    ],
+)
+def test_bad_context_is_refused(context, message):
+    with pytest.raises(EksAiDataValidationError, match=message):
+        _config(context)
+
+
+def test_a_region_without_availability_zones_is_refused_before_any_lookup():
+    config = PlatformConfig(account="111122223333", region="eu-west-1")
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=r"availability_zones=None: is required for a stack in region eu-west-1",
+    ):
+        build(cdk.App(), config)
+
+
+def test_environment_specific_platforms_synthesize_offline(tmp_path):
+    config = PlatformConfig(
+        account="111122223333",
+        region="eu-west-1",
+        availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"),
+    )
+    app = cdk.App(outdir=str(tmp_path))
+    training, inference = build(app, config)
+    assembly = app.synth()
+    template = assembly.get_stack_by_name(training.stack_name).template
+    zones = {
+        r["Properties"]["AvailabilityZone"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::EC2::Subnet"
+    }
+    assert zones == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+    assert training.region == inference.region == "eu-west-1"
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "missing" not in manifest  # no context lookup was needed (nothing would be asked of AWS)
