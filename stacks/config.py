@@ -97,7 +97,6 @@ class PlatformConfig:
             "Platform",
             version=self.kubernetes_version,
             keys=keys,
-            availability_zones=self.availability_zones or None,
             admin_principal_arn=self.admin_principal_arn,
             public_access_cidrs=self.public_access_cidrs or None,
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
+from eks_ai_data.network import ZonalStack
 from eks_ai_data.nodegroups import GpuNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.model_repository import ModelRepository
@@ -18,11 +19,13 @@ from .config import PlatformConfig
 INFERENCE_NAMESPACE = "inference"
 
 
-class InferencePlatformStack(Stack):
+class InferencePlatformStack(ZonalStack):
     """Model serving: models in S3, cached on EFS (or Lustre), mounted read-write-many by inference pods."""
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
-        super().__init__(scope, id, env=config.env, **kwargs)
+        super().__init__(
+            scope, id, env=config.env, availability_zones=config.availability_zones or None, **kwargs
+        )
         self.keys, self.platform = config.cluster(self)
         self.storage = ClusterStorage(
             self, "InCluster", cluster=self.platform, namespaces=[INFERENCE_NAMESPACE]

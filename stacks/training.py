@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
@@ -13,6 +13,7 @@ from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.identity import WorkloadIdentity
 from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
+from eks_ai_data.network import ZonalStack
 from eks_ai_data.nodegroups import NvmeNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.distributed_dataset import DistributedDataset
@@ -23,11 +24,13 @@ from .config import PlatformConfig
 TRAINING_NAMESPACE = "training"
 
 
-class TrainingPlatformStack(Stack):
+class TrainingPlatformStack(ZonalStack):
     """Distributed training: datasets on Lustre next to the GPUs, checkpoints from NVMe to S3, shared team storage."""
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
-        super().__init__(scope, id, env=config.env, **kwargs)
+        super().__init__(
+            scope, id, env=config.env, availability_zones=config.availability_zones or None, **kwargs
+        )
         self.keys, self.platform = config.cluster(self)
         self.shared_efs = SharedEfs(
             self,

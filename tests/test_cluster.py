@@ -214,22 +214,31 @@ def test_bad_input(stack, factory, message):
         factory(stack)
 
 
-def test_environment_specific_network_needs_named_azs():
-    app = cdk.App()
-    stack = cdk.Stack(app, "Env", env=cdk.Environment(account="111122223333", region="eu-west-1"))
-    key = DataKeys(stack, "Keys").data_key
+def test_environment_specific_network_never_looks_zones_up(tmp_path):
+    from eks_ai_data.network import ZonalStack
+
+    env = cdk.Environment(account="111122223333", region="eu-west-1")
+    plain = cdk.Stack(cdk.App(), "Plain", env=env)
     with pytest.raises(
         EksAiDataValidationError,
-        match=r"availability_zones=None: is required for a stack in region eu-west-1",
+        match=r"availability_zones=None: the stack is in region eu-west-1 and would look its availability zones up",
     ):
-        ClusterNetwork(stack, "NoZones", logs_key=key)
+        ClusterNetwork(plain, "NoZones", logs_key=DataKeys(plain, "Keys").data_key)
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = ZonalStack(app, "Zonal", env=env, availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"])
+    key = DataKeys(stack, "Keys").data_key
     with pytest.raises(EksAiDataValidationError, match=r"must name 2 to 6 distinct availability zones"):
         ClusterNetwork(stack, "SameZone", logs_key=key, availability_zones=["eu-west-1a", "eu-west-1a"])
-    network = ClusterNetwork(
-        stack, "Zones", logs_key=key, availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    )
+    network = ClusterNetwork(stack, "Zones", logs_key=key)
     assert network.vpc.availability_zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     assert len(network.vpc.private_subnets) == 3
+    pair = ClusterNetwork(
+        stack, "Pair", logs_key=key, availability_zones=["eu-west-1a", "eu-west-1c"], cidr="10.65.0.0/16"
+    )
+    assert pair.vpc.availability_zones == ["eu-west-1a", "eu-west-1c"]
+    app.synth()
+    assert "missing" not in json.loads((tmp_path / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module")

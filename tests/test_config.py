@@ -67,7 +67,7 @@ def test_a_region_without_availability_zones_is_refused_before_any_lookup():
     config = PlatformConfig(account="111122223333", region="eu-west-1")
     with pytest.raises(
         EksAiDataValidationError,
-        match=r"availability_zones=None: is required for a stack in region eu-west-1",
+        match=r"availability_zones=None: the stack is in region eu-west-1 and would look its availability zones up",
     ):
         build(cdk.App(), config)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def test_the_minimal_example_synthesizes(tmp_path):
     template = (tmp_path / "MlPlatform.template.json").read_text()
     assert "AWS::FSx::DataRepositoryAssociation" in template
     assert "acme-datasets" in template
+    assert "missing" not in json.loads((tmp_path / "manifest.json").read_text())  # nothing looked up
 
 
 def test_the_sample_error_message_is_what_the_library_says():

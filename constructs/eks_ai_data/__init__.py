@@ -17,6 +17,7 @@ _EXPORTS: dict[str, str] = {
     # keys, network, cluster, node groups
     "DataKeys": "keys",
     "ClusterNetwork": "network",
+    "ZonalStack": "network",
     "AiCluster": "cluster",
     "GpuNodeGroup": "nodegroups",
     "NvmeNodeGroup": "nodegroups",

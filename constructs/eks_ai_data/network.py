@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
@@ -13,6 +14,39 @@ from constructs import Construct
 from ._validate import fail, require, require_range
 
 
+class ZonalStack(Stack):
+    """A Stack that knows its availability zones, so that an environment-specific stack never looks them up.
+
+    CDK asks AWS for a stack's AZs at synth time when the stack has a concrete region and something (a VPC)
+    needs them. Build environment-specific stacks that hold an eks-ai-data VPC as ``ZonalStack`` with
+    ``availability_zones`` naming the zones to use; environment-agnostic stacks may omit them.
+
+    :param availability_zones: the zones of this stack's region to use. Default: CDK's behaviour.
+    """
+
+    def __init__(
+        self, scope: Construct, id: str, *, availability_zones: Sequence[str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.zones: list[str] | None = list(availability_zones) if availability_zones else None
+
+    @property
+    def availability_zones(self) -> list[str]:
+        return list(self.zones) if self.zones is not None else super().availability_zones
+
+
+def zones_known(stack: Stack) -> bool:
+    """True when ``stack`` knows its availability zones without a context lookup (an overridden
+    ``availability_zones``, as :class:`ZonalStack` has, or zones already in the context)."""
+    if isinstance(stack, ZonalStack):
+        if stack.zones is not None:
+            return True
+    elif type(stack).availability_zones is not Stack.availability_zones:
+        return True
+    key = f"availability-zones:account={stack.account}:region={stack.region}"
+    return stack.node.try_get_context(key) is not None
+
+
 class ClusterNetwork(Construct):
     """A VPC for an AI platform: private subnets with egress in ``max_azs`` AZs, an S3 gateway endpoint, flow logs.
 
@@ -21,8 +55,9 @@ class ClusterNetwork(Construct):
     endpoint, which is free and keeps bulk data off the NAT gateways. Flow logs of all traffic go to a
     CloudWatch log group encrypted with ``logs_key`` and retained on stack deletion.
 
-    :param availability_zones: the AZs to span (2-6 names). Required when the stack has a concrete region (the
-        library never looks AZs up at synth time); environment-agnostic stacks get two AZs from CDK.
+    :param availability_zones: the AZs to span (2-6 names, a subset of the stack's). Default: the stack's, up to
+        ``max_azs``. A stack with a concrete region must know its zones without a lookup (:class:`ZonalStack`);
+        environment-agnostic stacks get two placeholder AZs from CDK.
     :param max_azs: availability zones to span when ``availability_zones`` is not given (2-6). Default: 3.
     :param nat_gateways: NAT gateways; one per AZ keeps an AZ failure from cutting the others' egress.
         Default: one per AZ.
@@ -45,6 +80,16 @@ class ClusterNetwork(Construct):
     ) -> None:
         super().__init__(scope, id)
         require_range(self, "max_azs", max_azs, 2, 6)
+        stack = Stack.of(self)
+        if not Token.is_unresolved(stack.region) and not zones_known(stack):
+            raise fail(
+                self,
+                "availability_zones",
+                list(availability_zones) if availability_zones is not None else None,
+                f"the stack is in region {stack.region} and would look its availability zones up from AWS at "
+                "synth time; build it as eks_ai_data.ZonalStack(..., availability_zones=[...]) (or override "
+                "Stack.availability_zones) so that nothing is looked up",
+            )
         if availability_zones is not None:
             zones = list(availability_zones)
             require(
@@ -55,14 +100,6 @@ class ClusterNetwork(Construct):
                 "must name 2 to 6 distinct availability zones",
             )
             max_azs = len(zones)
-        elif not Token.is_unresolved(Stack.of(self).region):
-            raise fail(
-                self,
-                "availability_zones",
-                None,
-                f"is required for a stack in region {Stack.of(self).region}: name the AZs "
-                "(e.g. ['us-east-1a', 'us-east-1b', 'us-east-1c']); eks-ai-data never looks them up at synth time",
-            )
         if nat_gateways is not None:
             require(
                 self,
