@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import cdk8s
+
 from training_job import build
 
 # Resolved here: cdk8s would resolve a relative directory against its (jsii) process's working directory.

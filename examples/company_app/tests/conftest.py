@@ -19,7 +19,6 @@ if str(APP_DIR) not in sys.path:
 def company_app(tmp_path_factory: pytest.TempPathFactory):
     """The app as ``cdk synth`` builds it (cdk.json's context included), with cdk-nag, synthesized once."""
     from company_app import build
-
     from tests.conftest import synthesize
 
     context = json.loads((APP_DIR / "cdk.json").read_text()).get("context", {})

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from company_app import PRODUCTION
-from company_app.ml_platform import DATASET_CLAIM, TRAINER_SERVICE_ACCOUNT, TRAINING_NAMESPACE
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from company_app import PRODUCTION
+from company_app.ml_platform import DATASET_CLAIM, TRAINER_SERVICE_ACCOUNT, TRAINING_NAMESPACE
 from tests._gates import cfn_lint_errors, normalize_template
 
 STACK = "ExampleCorpMlPlatform"

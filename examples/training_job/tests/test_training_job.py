@@ -14,12 +14,12 @@ import kubernetes_validate
 import pytest
 import yaml
 from syrupy.extensions.json import JSONSnapshotExtension
-from training_job import GPU_COUNTS, PYTORCH_IMAGE, TRAIN_SCRIPT, TrainingJobChart, build
-from training_job.chart import SHM_DIR, TMP_DIR
 
 from eks_ai_data import labels
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
+from training_job import GPU_COUNTS, PYTORCH_IMAGE, TRAIN_SCRIPT, TrainingJobChart, build
+from training_job.chart import SHM_DIR, TMP_DIR
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 APP_DIR = Path(__file__).resolve().parents[1]
