@@ -132,3 +132,8 @@ def read_validation_report(path: Path) -> list[NagFinding]:
                     )
                 )
     return findings
+
+
+def gate_problems(result: NagResult, template: dict[str, Any]) -> list[str]:
+    """Unacknowledged cdk-nag findings and cfn-lint errors of one synthesized stack (empty: it passes both)."""
+    return [str(f) for f in result.findings] + cfn_lint_errors(template)

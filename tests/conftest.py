@@ -62,3 +62,11 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from stacks import build
 
     return synthesize(build, tmp_path_factory.mktemp("reference"))
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    """syrupy's snapshot, stored as JSON."""
+    from syrupy.extensions.json import JSONSnapshotExtension
+
+    return snapshot.use_extension(JSONSnapshotExtension)

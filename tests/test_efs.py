@@ -11,12 +11,11 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from syrupy.extensions.json import JSONSnapshotExtension
 
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
-from tests._gates import cfn_lint_errors, nag_synth, normalize_template
+from tests._gates import gate_problems, nag_synth, normalize_template
 
 ENV = cdk.Environment(account="111111111111", region="us-east-1")
 KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -89,15 +88,12 @@ def _resources(template, type_):
 @pytest.mark.parametrize("name", ["reference", "user"])
 def test_gates(name, request):
     built = request.getfixturevalue(name)
-    assert [str(f) for f in built.result.findings] == []
-    assert cfn_lint_errors(built.template) == []
+    assert gate_problems(built.result, built.template) == []
 
 
 @pytest.mark.parametrize("name", ["reference", "user"])
-def test_snapshot(name, request, snapshot):
-    assert normalize_template(request.getfixturevalue(name).template) == snapshot.use_extension(
-        JSONSnapshotExtension
-    )
+def test_snapshot(name, request, snapshot_json):
+    assert normalize_template(request.getfixturevalue(name).template) == snapshot_json
 
 
 def test_file_system_properties(reference):

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "constructs" / "eks_ai_data"
 
 #: layer 1 (facts and checks) and the AWS API tooling: no CDK, no cdk8s, no jsii
-NO_CDK = [
+LAYER_1 = {
     "catalog",
     "catalog_data",
     "errors",
@@ -20,6 +20,9 @@ NO_CDK = [
     "schedule",
     "lustre_sizing",
     "stateful",
+}
+NO_CDK = [
+    *sorted(LAYER_1),
     "guard",
     "cli",
     "ops.aws",

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests._gates import cfn_lint_errors, normalize_template
 
 REFERENCE_STACKS = ["EksAiDataInference", "EksAiDataTraining"]
-
-
-@pytest.fixture
-def snapshot_json(snapshot):
-    return snapshot.use_extension(JSONSnapshotExtension)
 
 
 def test_reference_app_has_the_expected_stacks(reference):
