@@ -32,17 +32,6 @@ NO_CDK = [
     "ops.table",
     "ops.verify",
 ]
-LAYER_1 = {
-    "catalog",
-    "catalog_data",
-    "errors",
-    "naming",
-    "labels",
-    "versions",
-    "schedule",
-    "lustre_sizing",
-    "stateful",
-}
 CDK_ROOTS = {"aws_cdk", "constructs", "cdk8s", "cdk8s_plus_27", "jsii"}
 
 

@@ -107,6 +107,40 @@ class _ManagedGroup(Construct):
             return ec2.SubnetSelection(subnets=[cluster.private_subnets[0]])
         return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
+    def _nodegroup(
+        self,
+        cluster: AiCluster,
+        *,
+        nodegroup_name: str | None,
+        ami_type: eks.NodegroupAmiType,
+        capacity_type: eks.CapacityType,
+        specs: Sequence[catalog.InstanceSpec],
+        sizes: tuple[int, int, int | None],
+    ) -> eks.Nodegroup:
+        """The managed node group, with this group's launch template, labels, taints, subnets and its own node role."""
+        min_size, max_size, desired_size = sizes
+        nodegroup = eks.Nodegroup(
+            self,
+            "Nodegroup",
+            cluster=cluster.cluster,
+            nodegroup_name=nodegroup_name,
+            ami_type=ami_type,
+            capacity_type=capacity_type,
+            min_size=min_size,
+            max_size=max_size,
+            desired_size=desired_size if desired_size is not None else min_size,
+            labels=self.labels,
+            taints=self.taints or None,
+            launch_template_spec=self.launch_template.spec,
+            subnets=self.subnets,
+            enable_node_auto_repair=True,
+            node_role=node_role(self, "NodeRole"),
+        )
+        # aws-cdk-lib's own GPU check knows only older families (p2/p3/g2-g4) and rejects accelerated AMIs for
+        # p4d/p5/g5/g6; the catalog has already checked accelerators and architecture, so set the types on the L1.
+        nodegroup.node.default_child.add_property_override("InstanceTypes", [spec.name for spec in specs])
+        return nodegroup
+
     def _availability_zone(self, selection: ec2.SubnetSelection) -> str | None:
         subnets = selection.subnets or []
         return subnets[0].availability_zone if len(subnets) == 1 else None
@@ -283,27 +317,13 @@ class GpuNodeGroup(_ManagedGroup):
         self.labels = node_labels
         self.subnets = self._subnets(cluster, subnet, single=efa)
         self.availability_zone = self._availability_zone(self.subnets)
-        self.nodegroup = eks.Nodegroup(
-            self,
-            "Nodegroup",
-            cluster=cluster.cluster,
+        self.nodegroup = self._nodegroup(
+            cluster,
             nodegroup_name=nodegroup_name,
             ami_type=ami_type,
             capacity_type=capacity_type,
-            min_size=min_size,
-            max_size=max_size,
-            desired_size=desired_size if desired_size is not None else min_size,
-            labels=node_labels,
-            taints=self.taints,
-            launch_template_spec=self.launch_template.spec,
-            subnets=self.subnets,
-            enable_node_auto_repair=True,
-            node_role=node_role(self, "NodeRole"),
-        )
-        # aws-cdk-lib's own GPU check knows only older families (p2/p3/g2-g4) and rejects accelerated AMIs for
-        # p4d/p5/g5/g6; our catalog has already checked accelerators and architecture, so set the types on the L1.
-        self.nodegroup.node.default_child.add_property_override(
-            "InstanceTypes", [spec.name for spec in specs]
+            specs=specs,
+            sizes=(min_size, max_size, desired_size),
         )
         self.local_storage = local_storage
 
@@ -410,21 +430,11 @@ class NvmeNodeGroup(_ManagedGroup):
         )
         self.subnets = self._subnets(cluster, subnet, single=False)
         self.availability_zone = self._availability_zone(self.subnets)
-        self.nodegroup = eks.Nodegroup(
-            self,
-            "Nodegroup",
-            cluster=cluster.cluster,
+        self.nodegroup = self._nodegroup(
+            cluster,
             nodegroup_name=nodegroup_name,
             ami_type=STANDARD_AMI_TYPES[arch],
             capacity_type=capacity_type,
-            instance_types=[ec2.InstanceType(spec.name) for spec in specs],
-            min_size=min_size,
-            max_size=max_size,
-            desired_size=desired_size if desired_size is not None else min_size,
-            labels=node_labels,
-            taints=self.taints or None,
-            launch_template_spec=self.launch_template.spec,
-            subnets=self.subnets,
-            enable_node_auto_repair=True,
-            node_role=node_role(self, "NodeRole"),
+            specs=specs,
+            sizes=(min_size, max_size, desired_size),
         )
