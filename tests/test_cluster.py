@@ -142,6 +142,9 @@ def test_shared_key_and_existing_keys(stack):
     mixed = DataKeys(stack, "Mixed", data_key=existing)
     assert mixed.data_key is existing
     assert len(mixed.managed_keys) == 2
+    no_backups = DataKeys(stack, "NoBackups", data_key=existing, create_backup_key=False)
+    assert no_backups.backup_key is None
+    assert len(no_backups.managed_keys) == 1
 
 
 def test_existing_vpc_is_used_as_is(stack):

@@ -56,6 +56,8 @@ class DataKeys(Construct):
     :param secrets_key: an existing key for cluster secrets. Default: a new key.
     :param data_key: an existing key for data at rest. Default: a new key.
     :param backup_key: an existing key for backups. Default: a new key.
+    :param create_backup_key: create the backup key when none is given; ``False`` for a platform without an
+        AWS Backup plan (a key costs money every month). Default: ``True``.
     :param admins: principals that administer (not use) the created keys. Default: none beyond the account.
     :param pending_window: waiting period before a scheduled deletion completes (7-30 days). Default: 30 days.
     :param removal_policy: what happens to created keys when they leave the stack. Default: ``RETAIN``.
@@ -71,6 +73,7 @@ class DataKeys(Construct):
         secrets_key: kms.IKey | None = None,
         data_key: kms.IKey | None = None,
         backup_key: kms.IKey | None = None,
+        create_backup_key: bool = True,
         admins: Sequence[iam.IPrincipal] = (),
         pending_window: Duration | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -109,7 +112,7 @@ class DataKeys(Construct):
             shared = self._create("Shared", "shared", "cluster secrets, data at rest and backups")
             self.secrets_key: kms.IKey = shared
             self.data_key: kms.IKey = shared
-            self.backup_key: kms.IKey = shared
+            self.backup_key: kms.IKey | None = shared
             services = (*SECRETS_KEY_SERVICES, *DATA_KEY_SERVICES, *BACKUP_KEY_SERVICES)
             self._allow_services(shared, "AllowPlatformServices", services)
             self._allow_data_principals(shared)
@@ -125,14 +128,15 @@ class DataKeys(Construct):
             self._allow_services(created, "AllowStorageServicesViaService", DATA_KEY_SERVICES)
             self._allow_data_principals(created)
             data_key = created
-        if backup_key is None:
+        if backup_key is None and create_backup_key:
             created = self._create("BackupKey", "backup", "AWS Backup vaults and backup notifications")
             self._allow_services(created, "AllowBackupViaService", BACKUP_KEY_SERVICES)
             self._allow_backup_notifications(created)
             backup_key = created
         self.secrets_key = secrets_key
         self.data_key = data_key
-        self.backup_key = backup_key
+        #: ``None`` only with ``create_backup_key=False`` and no existing backup key.
+        self.backup_key: kms.IKey | None = backup_key
 
     # -- construction helpers -------------------------------------------------------------------------
     def _create(self, cid: str, purpose: str, description: str) -> kms.Key:

@@ -33,7 +33,8 @@ class MlPlatformStack(Stack):
     """An EKS cluster in the existing VPC, with p5 GPU nodes next to a Lustre file system linked to the bucket.
 
     - Keys: the existing data key encrypts node volumes and the file system (it already encrypts the bucket);
-      the cluster's secrets key and the backup key are created.
+      only the cluster's secrets key is created (no AWS Backup plan here, so no backup key to pay for; the
+      Lustre file system keeps its own daily automatic backups).
     - The Lustre file system and the GPU node group share the first private subnet (one AZ): reads of the
       dataset never cross AZs.
     - ``/datasets`` on the file system imports ``s3://<bucket>/datasets/`` (new, changed and deleted objects);
@@ -59,7 +60,7 @@ class MlPlatformStack(Stack):
             self, "DatasetBucket", bucket_name=existing.dataset_bucket_name, encryption_key=self.data_key
         )
 
-        self.keys = DataKeys(self, "Keys", data_key=self.data_key)
+        self.keys = DataKeys(self, "Keys", data_key=self.data_key, create_backup_key=False)
         self.platform = AiCluster(
             self,
             "Platform",

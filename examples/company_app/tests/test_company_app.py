@@ -130,7 +130,7 @@ def test_gpu_nodes_share_the_file_system_subnet(template):
     assert gpu_groups[0]["Subnets"] == file_system["Properties"]["SubnetIds"]
 
 
-def test_the_existing_key_encrypts_data_and_only_the_secrets_and_backup_keys_are_created(template):
+def test_the_existing_key_encrypts_data_and_only_the_secrets_key_is_created(template):
     arn = PRODUCTION.data_key_arn
     _, file_system = only(template, "AWS::FSx::FileSystem")
     assert file_system["Properties"]["KmsKeyId"] == arn.rsplit("/", 1)[1]
@@ -145,7 +145,7 @@ def test_the_existing_key_encrypts_data_and_only_the_secrets_and_backup_keys_are
     assert gp3["parameters"]["kmsKeyId"] == arn
 
     aliases = sorted(a["Properties"]["AliasName"] for a in resources(template, "AWS::KMS::Alias").values())
-    assert aliases == [f"alias/eks-ai-data/{STACK}/backup", f"alias/eks-ai-data/{STACK}/secrets"]
+    assert aliases == [f"alias/eks-ai-data/{STACK}/secrets"]
     _, cluster = only(template, "AWS::EKS::Cluster")
     (encryption,) = cluster["Properties"]["EncryptionConfig"]
     secrets_key = encryption["Provider"]["KeyArn"]["Fn::GetAtt"][0]
