@@ -55,7 +55,6 @@ class InferencePlatformStack(ZonalStack):
         )
         if self.models.efs is not None:
             self.backups.add_efs(self.models.efs.file_system)
-        else:
-            self.backups.add_lustre(self.models.lustre.file_system)
+        # A Lustre cache is linked to the model bucket, which FSx does not back up: the bucket is the durable copy.
         self.backups.add_bucket(self.models.bucket)
         self.backups.add_ebs_by_tag()

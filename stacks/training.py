@@ -44,11 +44,11 @@ class TrainingPlatformStack(ZonalStack):
             self,
             "InCluster",
             cluster=self.platform,
+            shared_efs=[self.shared_efs],
             namespaces=[TRAINING_NAMESPACE, *team_namespaces],
             efs_classes=[EfsClassSpec(file_system_id=self.shared_efs.file_system_id, name="efs-ap")],
             local_volumes=config.nvme_mode == "local-volumes",
         )
-        self.storage.grant_efs_mounts(self.shared_efs)
 
         self.dataset = DistributedDataset(
             self,
@@ -112,7 +112,6 @@ class TrainingPlatformStack(ZonalStack):
                     access_point_id=access_point.access_point_id,
                     namespace=namespace,
                     claim_name="shared",
-                    iam=True,
                 )
             )
         self.storage.add_static_volumes("Teams", efs_volumes=team_volumes)
@@ -127,9 +126,11 @@ class TrainingPlatformStack(ZonalStack):
             ],
         )
         self.backups.add_efs(self.shared_efs.file_system)
-        self.backups.add_lustre(self.dataset.lustre.file_system)
-        self.backups.add_ebs_by_tag()
+        # The Lustre file system is linked to S3, which FSx does not back up: its durable copies are the buckets it
+        # imports from and exports to, and those are backed up.
+        self.backups.add_bucket(self.dataset.bucket)
         self.backups.add_bucket(self.checkpoints.bucket)
+        self.backups.add_ebs_by_tag()
 
 
 __all__ = ["TrainingPlatformStack"]

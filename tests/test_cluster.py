@@ -69,7 +69,7 @@ def test_system_nodegroup_is_small_on_demand_and_labelled(reference):
     groups = {k: v["Properties"] for k, v in reference.resources(STACK, "AWS::EKS::Nodegroup").items()}
     system = next(p for k, p in groups.items() if k.startswith("PlatformSystemNodes"))
     assert system["CapacityType"] == "ON_DEMAND"
-    assert system["Labels"] == {"eks-ai-data/node-role": "system"}
+    assert system["Labels"] == {"eks-ai-data/node-role": "system", "eks-ai-data/ami-family": "al2023"}
     assert system["ScalingConfig"]["MinSize"] == 2
     assert "Taints" not in system
 

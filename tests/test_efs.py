@@ -140,15 +140,18 @@ def test_security_group_allows_only_nfs_from_nodes(name, request):
     assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in ours] == [("tcp", 2049, 2049)]
     assert all("CidrIp" not in r for r in ours)
     egress = [r["Properties"] for r in _resources(built.template, "AWS::EC2::SecurityGroupEgress")]
-    assert not [r for r in egress if r["GroupId"] == own]
+    # EFS never initiates connections: the only egress rule is CDK's deny-all marker (a rule no traffic matches)
+    assert [(r["CidrIp"], r["IpProtocol"]) for r in egress if r["GroupId"] == own] == [
+        ("255.255.255.255/32", "icmp")
+    ]
     (group,) = [
         g
         for g in _resources(built.template, "AWS::EC2::SecurityGroup")
         if "NFS" in g["Properties"]["GroupDescription"]
     ]
-    assert (
-        group["Properties"]["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
-    )  # CDK's deny-all marker
+    # no inline rules: rules that name client groups must be deletable resources of their own
+    assert "SecurityGroupIngress" not in group["Properties"]
+    assert "SecurityGroupEgress" not in group["Properties"]
 
 
 def test_mount_targets_one_per_az(reference, user):

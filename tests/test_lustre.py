@@ -130,8 +130,11 @@ def test_file_system_defaults(reference):
     assert config["PerUnitStorageThroughput"] == 250
     assert config["DataCompressionType"] == "LZ4"
     assert config["MetadataConfiguration"] == {"Mode": "AUTOMATIC"}
-    assert config["AutomaticBackupRetentionDays"] == 7
-    assert config["DailyAutomaticBackupStartTime"] == "05:00"
+    # linked to S3: FSx does not back it up, so automatic backups are off (the bucket is the durable copy)
+    assert config["AutomaticBackupRetentionDays"] == 0
+    assert "DailyAutomaticBackupStartTime" not in config
+    assert "CopyTagsToBackups" not in config
+    assert store.automatic_backup_retention_days == 0
     assert config["WeeklyMaintenanceStartTime"] == "7:02:00"
     assert props["FileSystemTypeVersion"] == "2.15"
     assert props["StorageType"] == "SSD"
@@ -222,7 +225,8 @@ def test_associations(reference):
     assert set(dras) == {"/datasets/", "/checkpoints/"}
     datasets, checkpoints = dras["/datasets/"], dras["/checkpoints/"]
     assert datasets["S3"] == {"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}}
-    assert checkpoints["S3"] == {"AutoExportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}}
+    # a file removed on Lustre is not deleted in S3 unless auto_export_deletes is asked for
+    assert checkpoints["S3"] == {"AutoExportPolicy": {"Events": ["NEW", "CHANGED"]}}
     assert datasets["BatchImportMetaDataOnCreate"] is True
     assert datasets["ImportedFileChunkSize"] == 1024
     assert datasets["DataRepositoryPath"]["Fn::Join"][1][-1] == "/train/"
@@ -264,10 +268,10 @@ def test_imported_bucket_key_gets_a_warning():
 
 
 # -- validation ----------------------------------------------------------------------------------------
-def _imported_vpc(stack):
+def _imported_vpc(stack, id="Vpc"):
     return ec2.Vpc.from_vpc_attributes(
         stack,
-        "Vpc",
+        id,
         vpc_id="vpc-0a1b2c3d4e5f60718",
         availability_zones=["us-east-1a"],
         private_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1"],
@@ -438,6 +442,127 @@ def test_tokens_skip_name_checks():
     )
     store.add_data_repository(DataRepositoryLink("/d/", token_bucket, prefix="p/"))
     assert len(store.associations) == 1
+
+
+def _fs_props(store):
+    template = Template.from_stack(cdk.Stack.of(store)).to_json()
+    (props,) = [
+        r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::FSx::FileSystem"
+    ]
+    return props
+
+
+def test_unlinked_persistent_file_system_keeps_daily_backups_for_a_week():
+    config = _fs_props(_build())["LustreConfiguration"]
+    assert config["AutomaticBackupRetentionDays"] == 7
+    assert config["DailyAutomaticBackupStartTime"] == "05:00"
+    assert config["CopyTagsToBackups"] is True
+
+
+def test_linking_later_turns_default_backups_off():
+    store = _build(links=lambda b: [DataRepositoryLink("/d/", b, prefix="p/")])
+    config = _fs_props(store)["LustreConfiguration"]
+    assert config["AutomaticBackupRetentionDays"] == 0
+    assert "DailyAutomaticBackupStartTime" not in config
+    assert store.automatic_backup_retention_days == 0
+
+
+@pytest.mark.parametrize("at_construction", [True, False])
+def test_explicit_backups_on_a_linked_file_system_are_refused(at_construction):
+    match = (
+        r"automatic_backup_retention='7 days': must be 0 days on a file system with data repository "
+        r"associations: FSx does not back up file systems linked to S3"
+    )
+    with pytest.raises(EksAiDataValidationError, match=match):
+        if at_construction:
+            stack = cdk.Stack(env=ENV)
+            vpc = _imported_vpc(stack)
+            LustreStore(
+                stack,
+                "Lustre",
+                vpc=vpc,
+                subnet=vpc.private_subnets[0],
+                node_security_groups=[],
+                kms_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+                automatic_backup_retention=cdk.Duration.days(7),
+                data_repositories=[
+                    DataRepositoryLink("/d/", s3.Bucket.from_bucket_name(stack, "B", "acme-data"))
+                ],
+            )
+        else:
+            _build(
+                automatic_backup_retention=cdk.Duration.days(7),
+                links=lambda b: [DataRepositoryLink("/d/", b, prefix="p/")],
+            )
+
+
+def test_export_of_deletions_is_opt_in():
+    store = _build(
+        links=lambda b: [
+            DataRepositoryLink("/c/", b, prefix="c/", auto_export=True, auto_export_deletes=True),
+        ]
+    )
+    template = Template.from_stack(cdk.Stack.of(store)).to_json()
+    (dra,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::FSx::DataRepositoryAssociation"]
+    assert dra["Properties"]["S3"]["AutoExportPolicy"] == {"Events": ["NEW", "CHANGED", "DELETED"]}
+    with pytest.raises(EksAiDataValidationError, match=r"auto_export_deletes needs auto_export=True"):
+        _build(links=lambda b: [DataRepositoryLink("/c/", b, prefix="c/", auto_export_deletes=True)])
+
+
+def test_retained_file_system_keeps_its_security_group_subnet_and_vpc(reference):
+    """cdk destroy: a retained file system's network interfaces stay, so what they sit in must stay too."""
+    template, store, stack = reference.template, reference.store, reference.stack
+    resources = template["Resources"]
+    sg_id = stack.resolve(store.security_group.node.default_child.logical_id)
+    subnet_id = stack.resolve(store.subnet.node.default_child.logical_id)
+    vpc_ids = [k for k, v in resources.items() if v["Type"] == "AWS::EC2::VPC"]
+    for logical_id in (sg_id, subnet_id, *vpc_ids):
+        assert resources[logical_id]["DeletionPolicy"] == "Retain", logical_id
+    # the other subnets hold no file-system interfaces and are deleted with the stack
+    others = [k for k, v in resources.items() if v["Type"] == "AWS::EC2::Subnet" and k != subnet_id]
+    assert others and all("DeletionPolicy" not in resources[k] for k in others)
+    # rules that name client groups are separate resources, deleted with the stack (a retained group keeping a
+    # rule that names the EKS cluster security group would stop EKS deleting that group)
+    group = resources[sg_id]["Properties"]
+    assert "SecurityGroupIngress" not in group and "SecurityGroupEgress" not in group
+
+
+def test_store_is_connectable_through_aws_cdk_lib():
+    store = _build()
+    stack = cdk.Stack.of(store)
+    peer = ec2.SecurityGroup(stack, "Peer", vpc=_imported_vpc(stack, "Vpc2"))
+    peer.connections.allow_to(store, ec2.Port.tcp(988), "Lustre")  # crashed inside jsii when not IConnectable
+    template = Template.from_stack(stack).to_json()
+    ingress = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress" and r["Properties"].get("FromPort") == 988
+    ]
+    assert {"GroupId": stack.resolve(store.security_group.security_group_id)}.items() <= ingress[0].items()
+    assert store.connections.default_port.to_string() == "988"
+
+
+def test_clients_in_another_stack_get_their_rules_there_without_a_cycle():
+    app = cdk.App()
+    data = cdk.Stack(app, "Data", env=ENV)
+    vpc = _imported_vpc(data)
+    store = LustreStore(
+        data,
+        "Lustre",
+        vpc=vpc,
+        subnet=vpc.private_subnets[0],
+        node_security_groups=[],
+        kms_key=kms.Key.from_key_arn(data, "Key", KEY_ARN),
+    )
+    compute = cdk.Stack(app, "Compute", env=ENV)
+    nodes = ec2.SecurityGroup(compute, "Nodes", vpc=_imported_vpc(compute))
+    rules = store.allow_clients(nodes)
+    assert len(rules) == 8 and all(cdk.Stack.of(r) is compute for r in rules)
+    assert store.allow_clients(nodes) == rules  # admitting again reuses the rules
+    assembly = app.synth()  # a data -> compute reference as well would be a DependencyCycle
+    stacks = {"Data", "Compute"}
+    assert [d.id for d in assembly.get_stack_by_name("Compute").dependencies if d.id in stacks] == ["Data"]
+    assert not [d.id for d in assembly.get_stack_by_name("Data").dependencies if d.id in stacks]
 
 
 def test_scratch_has_no_backups_key_or_metadata():

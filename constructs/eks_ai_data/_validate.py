@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_cdk import Token
 from constructs import Construct
 
 from .errors import EksAiDataValidationError
-from .naming import LABEL_RULE, SUBDOMAIN_RULE, is_dns1123_label, is_dns1123_subdomain
+from .naming import (
+    ALLOWED_RESERVED_LABEL_PREFIXES,
+    EKS_LABEL_MAX,
+    LABEL_RULE,
+    RESERVED_LABEL_PREFIXES,
+    SUBDOMAIN_RULE,
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    label_key_problem,
+    label_value_problem,
+)
 
 
 def unresolved(value: Any) -> bool:
@@ -49,3 +60,42 @@ def require_dns1123_subdomain(scope: Construct, prop: str, value: str) -> None:
     """A Kubernetes object name that must be a DNS-1123 subdomain (most object kinds)."""
     if not unresolved(value) and not is_dns1123_subdomain(value):
         raise fail(scope, prop, value, SUBDOMAIN_RULE)
+
+
+def validate_node_labels(
+    scope: Construct,
+    prop: str,
+    labels: Mapping[str, str],
+    *,
+    reserved: Iterable[str] = (),
+    eks_limits: bool = True,
+) -> None:
+    """Node labels EKS and kubelet accept, none of them a key the library sets itself (``reserved``).
+
+    EKS CreateNodegroup limits keys and values to 63 characters each (the whole key, prefix included) and refuses
+    empty values; kubelet refuses to self-apply labels under ``kubernetes.io/`` and ``k8s.io/`` except
+    ``kubelet.kubernetes.io/`` and ``node.kubernetes.io/`` (NodeRestriction).
+    """
+    if not isinstance(labels, Mapping):
+        raise fail(scope, prop, labels, "must be a mapping of label keys to values")
+    reserved_keys = set(reserved)
+    limit = EKS_LABEL_MAX if eks_limits else None
+    for key, value in labels.items():
+        if unresolved(key) or unresolved(value):
+            continue
+        problem = label_key_problem(key, max_length=limit)
+        if (
+            problem is None
+            and any(key.startswith(p) or f".{p}" in key for p in RESERVED_LABEL_PREFIXES)
+            and not key.startswith(ALLOWED_RESERVED_LABEL_PREFIXES)
+        ):
+            problem = "label keys under kubernetes.io/ and k8s.io/ are reserved (kubelet refuses to set them)"
+        if problem is None and key in reserved_keys:
+            problem = (
+                f"is set by eks-ai-data itself (reserved keys: {sorted(reserved_keys)}); choose another key"
+            )
+        if problem is not None:
+            raise fail(scope, prop, {key: value}, problem)
+        problem = label_value_problem(value, allow_empty=not eks_limits)
+        if problem is not None:
+            raise fail(scope, prop, {key: value}, problem)

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import CfnCondition, CfnJson, Stack
+from aws_cdk import CfnJson
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IDependable
 
+from ._flags import NATIVE_OIDC_PROVIDER, pin_feature_flags
 from ._nag import acknowledge, managed_policy_finding
-from ._validate import fail, require, unresolved
+from ._validate import require, unresolved
+from .imported_cluster import ImportedAiCluster
 from .keys import DataKeys
-from .labels import NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
+from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
+from .labels import AMI_FAMILY_AL2023, AMI_FAMILY_LABEL, NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
 from .launch_template import NodeLaunchTemplate
 from .network import ClusterNetwork
 from .node_role import node_role
-from .versions import DEFAULT_KUBERNETES_VERSION, SUPPORTED_RELEASES, release
+from .versions import DEFAULT_KUBERNETES_VERSION
 
 #: The core managed add-ons every cluster gets. Versions are EKS's default for the cluster version unless pinned.
 CORE_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent")
-
-_NATIVE_OIDC_FLAG = "@aws-cdk/aws-eks:useNativeOidcProvider"
 
 
 class AiCluster(Construct):
@@ -83,9 +83,9 @@ class AiCluster(Construct):
     ) -> None:
         super().__init__(scope, id)
         # Use the native AWS::IAM::OIDCProvider rather than the custom-resource provider, whatever the app's flags.
-        self.node.set_context(_NATIVE_OIDC_FLAG, True)
+        pin_feature_flags(self, {NATIVE_OIDC_PROVIDER: True})
 
-        kubectl_layer_class = self._kubectl_layer_class(version)
+        layer_class = kubectl_layer_class(self, version)
         require(
             self,
             2 <= system_node_count <= 10,
@@ -134,7 +134,7 @@ class AiCluster(Construct):
             else eks.EndpointAccess.PRIVATE
         )
 
-        self.kubectl_layer = kubectl_layer_class(self, "KubectlLayer")
+        self.kubectl_layer = layer_class(self, "KubectlLayer")
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -160,8 +160,14 @@ class AiCluster(Construct):
                 private_subnets=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets,
             ),
         )
-        self.oidc_provider = self.cluster.open_id_connect_provider
-        self._acknowledge_cdk_internals()
+        self.oidc_provider: iam.IOpenIdConnectProvider | None = self.cluster.open_id_connect_provider
+        acknowledge(
+            self.cluster.role,
+            "IAM4",
+            "AmazonEKSClusterPolicy is the AWS-maintained policy the EKS control plane's role requires",
+            finding=managed_policy_finding("AmazonEKSClusterPolicy"),
+        )
+        acknowledge_kubectl_provider(self.cluster.node.find_child("KubectlProvider"))
 
         # The VPC CNI gets its own role through IRSA, so the node role carries no network-interface permissions.
         self.vpc_cni_role = iam.Role(
@@ -209,7 +215,7 @@ class AiCluster(Construct):
             min_size=system_node_count,
             desired_size=system_node_count,
             max_size=system_node_count * 2,
-            labels={NODE_ROLE_LABEL: NODE_ROLE_SYSTEM},
+            labels={NODE_ROLE_LABEL: NODE_ROLE_SYSTEM, AMI_FAMILY_LABEL: AMI_FAMILY_AL2023},
             launch_template_spec=self.system_launch_template.spec,
             subnets=private,
             enable_node_auto_repair=True,
@@ -258,81 +264,31 @@ class AiCluster(Construct):
             f"AccessEntry{id}",
             cluster=self.cluster,
             principal=principal_arn,
-            access_policies=[
-                eks.AccessPolicy.from_access_policy_name(
-                    "AmazonEKSClusterAdminPolicy", access_scope_type=eks.AccessScopeType.CLUSTER
-                )
-            ],
+            access_policies=[cluster_admin_policy()],
         )
         self.admin_access.append(entry)
         return entry
 
-    # -- helpers ------------------------------------------------------------------------------------
-    def _acknowledge_cdk_internals(self) -> None:
-        """cdk-nag findings on resources aws-cdk-lib's EKS module creates and does not let us shape."""
-        acknowledge(
-            self.cluster.role,
-            "IAM4",
-            "AmazonEKSClusterPolicy is the AWS-maintained policy the EKS control plane's role requires",
-            finding=managed_policy_finding("AmazonEKSClusterPolicy"),
-        )
-        provider = self.cluster.node.find_child("KubectlProvider")
-        stack = Stack.of(self)
-        handler = provider.node.find_child("Handler")
-        handler_id = stack.resolve(stack.get_logical_id(handler.node.default_child))
-        lambda_policies = [
-            "service-role/AWSLambdaBasicExecutionRole",
-            "service-role/AWSLambdaVPCAccessExecutionRole",
-            "AmazonEC2ContainerRegistryReadOnly",
-        ]
-        findings = [managed_policy_finding(name) for name in lambda_policies]
-        for condition in provider.node.find_all():
-            if isinstance(condition, CfnCondition):
-                cid = stack.resolve(stack.get_logical_id(condition))
-                public_ecr = (
-                    '{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},'
-                    '":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]}'
-                )
-                findings.append(f'Policy::{{"Fn::If":["{cid}",{public_ecr},{{"Ref":"AWS::NoValue"}}]}}')
-        for finding in findings:
-            acknowledge(
-                provider,
-                "IAM4",
-                "aws-cdk-lib's kubectl provider Lambdas use AWS-managed Lambda execution and ECR read-only "
-                "policies (to run in the VPC and load the kubectl layer); the provider's roles are not ours to shape",
-                finding=finding,
-            )
-        acknowledge(
-            provider,
-            "IAM5",
-            "the provider framework may invoke any version of its own handler function (<handler ARN>:*)",
-            finding=f"Resource::<{handler_id}.Arn>:*",
-        )
-        acknowledge(
-            provider,
-            "L1",
-            "aws-cdk-lib pins the kubectl provider's runtime; it moves with aws-cdk-lib upgrades",
-        )
+    # -- IAiCluster ---------------------------------------------------------------------------------
+    @property
+    def system_node_labels(self) -> Mapping[str, str]:
+        """Labels of the system node group, where controllers and add-on controllers run."""
+        return {NODE_ROLE_LABEL: NODE_ROLE_SYSTEM}
 
-    def _kubectl_layer_class(self, version: str) -> type:
-        if unresolved(version):
-            raise fail(self, "version", version, "must be a concrete Kubernetes version, not a token")
-        facts = release(version)
-        if facts is None:
-            raise fail(
-                self,
-                "version",
-                version,
-                f"no kubectl layer is known for it; supported versions: {sorted(SUPPORTED_RELEASES)}",
-            )
-        try:
-            module = importlib.import_module(facts.kubectl_layer_module)
-        except ModuleNotFoundError:
-            raise fail(
-                self,
-                "version",
-                version,
-                f"needs the kubectl layer package '{facts.kubectl_layer_package}': pip install it "
-                f"(only the default version's layer, {DEFAULT_KUBERNETES_VERSION}, ships with eks-ai-data)",
-            ) from None
-        return getattr(module, facts.kubectl_layer_class)
+    @property
+    def node_dependency(self) -> IDependable:
+        """The system node group: add-ons and charts are created once it has nodes."""
+        return self.system_nodegroup
+
+    @property
+    def pod_identity_agent(self) -> IDependable:
+        return self.addons["eks-pod-identity-agent"]
+
+    @property
+    def created(self) -> bool:
+        return True
+
+    #: An existing EKS cluster (another stack, Terraform, eksctl) described for the constructs: the props of
+    #: :class:`~eks_ai_data.imported_cluster.ImportedAiCluster` (``cluster_name``, ``kubernetes_version``, ``vpc``,
+    #: ``cluster_security_group_id``, ``keys``, ...).
+    from_existing = staticmethod(ImportedAiCluster)

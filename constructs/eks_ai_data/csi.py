@@ -15,7 +15,7 @@ from constructs import Construct
 
 from ._nag import acknowledge, managed_policy_finding
 from ._validate import fail, require
-from .cluster import AiCluster
+from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .labels import ALL_NODE_TAINTS, NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
 
 EBS = "aws-ebs-csi-driver"
@@ -75,7 +75,11 @@ def platform_tolerations() -> list[dict[str, str]]:
 
 
 def configuration_values(
-    addon: str, *, tolerate_all_taints: bool = True, tolerations: Sequence[Mapping[str, Any]] = ()
+    addon: str,
+    *,
+    tolerate_all_taints: bool = True,
+    tolerations: Sequence[Mapping[str, Any]] = (),
+    system_labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The add-on's ``ConfigurationValues``: controllers on the system nodes, node plugins on every node.
 
@@ -84,10 +88,12 @@ def configuration_values(
     ``node.tolerateAllTaints`` + ``node.tolerations`` (EBS, FSx, Mountpoint), ``node.tolerations`` (EFS, whose
     chart has no ``tolerateAllTaints``: an ``Exists`` toleration without a key tolerates every taint).
     Mountpoint's controller accepts no placement values; it lands on untainted nodes (here: the system nodes).
+    ``system_labels``: the labels of the nodes controllers run on. Default: the platform's system node group label;
+    empty: no placement constraint (an imported cluster without named system nodes).
     """
-    system = {NODE_ROLE_LABEL: NODE_ROLE_SYSTEM}
+    system = dict(system_labels) if system_labels is not None else {NODE_ROLE_LABEL: NODE_ROLE_SYSTEM}
     if addon == SNAPSHOT:
-        return {"nodeSelector": system}
+        return {"nodeSelector": system} if system else {}
     if tolerate_all_taints:
         node: dict[str, Any] = (
             {"tolerations": [{"operator": "Exists"}]} if addon == EFS else {"tolerateAllTaints": True}
@@ -97,7 +103,7 @@ def configuration_values(
         if addon != EFS:
             node["tolerateAllTaints"] = False
     values: dict[str, Any] = {"node": node}
-    if addon in (EBS, EFS, FSX):
+    if addon in (EBS, EFS, FSX) and system:
         values["controller"] = {"nodeSelector": system}
     return values
 
@@ -138,7 +144,7 @@ class StorageDrivers(Construct):
     Every add-on depends on the system node group (controllers need nodes to become Active); versions are
     EKS's default for the cluster version unless pinned; nothing is looked up at synth time.
 
-    :param cluster: the :class:`AiCluster`.
+    :param cluster: the cluster (:class:`~eks_ai_data.cluster.AiCluster` or ``AiCluster.from_existing(...)``).
     :param identity: ``"irsa"`` or ``"pod-identity"``. Default: ``"irsa"``.
     :param ebs: install the EBS CSI driver. Default: ``True``.
     :param efs: install the EFS CSI driver. Default: ``True``.
@@ -162,7 +168,7 @@ class StorageDrivers(Construct):
         scope: Construct,
         id: str,
         *,
-        cluster: AiCluster,
+        cluster: IAiCluster,
         identity: Literal["irsa", "pod-identity"] = "irsa",
         ebs: bool = True,
         efs: bool = True,
@@ -176,6 +182,7 @@ class StorageDrivers(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
+        cluster = require_ai_cluster(self, "cluster", cluster)
         require(
             self, identity in IDENTITY_MODES, "identity", identity, f"must be one of {list(IDENTITY_MODES)}"
         )
@@ -223,11 +230,15 @@ class StorageDrivers(Construct):
                 addon_name=name,
                 addon_version=versions.get(name),
                 configuration_values=configuration_values(
-                    name, tolerate_all_taints=tolerate_all_taints, tolerations=extra_tolerations
+                    name,
+                    tolerate_all_taints=tolerate_all_taints,
+                    tolerations=extra_tolerations,
+                    system_labels=cluster.system_node_labels,
                 ),
                 preserve_on_delete=False,
             )
-            addon.node.add_dependency(cluster.system_nodegroup)
+            for dependency in dependencies(cluster.node_dependency):
+                addon.node.add_dependency(dependency)
             if role is not None:
                 self._attach(addon, name, role)
             self.addons[name] = addon
@@ -242,7 +253,8 @@ class StorageDrivers(Construct):
             "PodIdentityAssociations",
             [{"ServiceAccount": sa, "RoleArn": role.role_arn} for sa in SERVICE_ACCOUNTS[name]],
         )
-        addon.node.add_dependency(self.cluster.addons["eks-pod-identity-agent"])
+        for dependency in dependencies(self.cluster.pod_identity_agent):
+            addon.node.add_dependency(dependency)
 
     def _principal(self, name: str) -> iam.IPrincipal:
         accounts = SERVICE_ACCOUNTS[name]
@@ -258,6 +270,14 @@ class StorageDrivers(Construct):
                 },
             )
         provider = self.cluster.oidc_provider
+        if provider is None:
+            raise fail(
+                self,
+                "identity",
+                "irsa",
+                "the cluster has no IAM OIDC provider (give AiCluster.from_existing an open_id_connect_provider), "
+                "or use identity='pod-identity'",
+            )
         issuer = provider.open_id_connect_provider_issuer
         conditions = CfnJson(
             self,

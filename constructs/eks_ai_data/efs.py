@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy, Size, Stack
+import jsii
+from aws_cdk import Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._flags import MOUNT_TARGET_ORDER_INSENSITIVE_IDS, pin_feature_flags
 from ._validate import fail, require, require_dns1123_label, unresolved
 
 #: Access points per file system (EFS quota; raised on request).
@@ -23,6 +26,7 @@ ACCESS_POINT_PATH = re.compile(r"^(/|(/(?!\.)[^$#<>;`|&?{}^*/\n]+){1,4})$")
 PERMISSIONS = re.compile(r"^[0-7]{3,4}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
+NFS_PORT = 2049
 CLIENT_MOUNT = "elasticfilesystem:ClientMount"
 CLIENT_WRITE = "elasticfilesystem:ClientWrite"
 CLIENT_ROOT = "elasticfilesystem:ClientRootAccess"
@@ -32,13 +36,17 @@ def _days(policy: efs.LifecyclePolicy) -> int:
     return int(re.search(r"\d+", policy.value).group())  # AFTER_<n>_DAY(S)
 
 
+@jsii.implements(ec2.IConnectable)
 class SharedEfs(Construct):
     """An encrypted EFS file system with mount targets in every node AZ and access points per tenant.
 
     Defaults: encryption with your customer-managed key, Elastic throughput, General Purpose performance,
     lifecycle to Infrequent Access after 30 days (Archive optional) and back to Standard on first access,
-    ``RemovalPolicy.RETAIN``. Its security group admits NFS (TCP 2049) from the node security groups only
-    and allows no outbound traffic (EFS never initiates connections).
+    ``RemovalPolicy.RETAIN``. Its security group admits NFS (TCP 2049) from client security groups only
+    (:meth:`allow_clients`: separate rule resources on the consuming side, so a data stack never references a
+    cluster stack) and allows no outbound traffic (EFS never initiates connections). :attr:`connections` makes it
+    an ``ec2.IConnectable``. Mount targets get logical ids that do not depend on the order of the subnets
+    (aws-cdk-lib's ``@aws-cdk/aws-efs:mountTargetOrderInsensitiveLogicalId``, pinned here whatever the app sets).
 
     File-system policy: explicit Deny of every request without TLS (``aws:SecureTransport`` false), and of
     client access that does not come through a mount target (``elasticfilesystem:AccessedViaMountTarget``
@@ -93,6 +101,9 @@ class SharedEfs(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
+        # Mount-target logical ids from the AZ, not the subnet's position (pinned: the app's flags must not
+        # rename them, which would replace them and fail on "one mount target per AZ").
+        pin_feature_flags(self, {MOUNT_TARGET_ORDER_INSENSITIVE_IDS: True})
         if throughput_mode == efs.ThroughputMode.PROVISIONED and provisioned_throughput_per_second is None:
             raise fail(
                 self, "provisioned_throughput_per_second", None, "is required with PROVISIONED throughput"
@@ -171,6 +182,7 @@ class SharedEfs(Construct):
             vpc=vpc,
             description="EFS mount targets: NFS (TCP 2049) from cluster nodes only",
             allow_all_outbound=False,
+            disable_inline_rules=True,
         )
         policy = iam.PolicyDocument(
             statements=[
@@ -222,13 +234,51 @@ class SharedEfs(Construct):
             allow_anonymous_access=True,
             removal_policy=removal_policy,
         )
-        self.connections = self.file_system.connections
+        self._clients: dict[str, ec2.CfnSecurityGroupIngress] = {}
         for group in node_security_groups:
-            self.connections.allow_default_port_from(group, "NFS from cluster nodes")
+            self.allow_clients(group)
         self.file_system_id: str = self.file_system.file_system_id
         self.file_system_arn: str = self.file_system.file_system_arn
         self.availability_zones = azs
         self.access_points: dict[str, efs.AccessPoint] = {}
+
+    # -- network ------------------------------------------------------------------------------------------
+    @property
+    def connections(self) -> ec2.Connections:
+        """The mount targets' security group (``ec2.IConnectable``); default port NFS (TCP 2049)."""
+        return self.file_system.connections
+
+    def allow_clients(
+        self, peer: ec2.ISecurityGroup | ec2.IConnectable, *, scope: Construct | None = None
+    ) -> list[ec2.CfnSecurityGroupIngress]:
+        """Admit NFS (TCP 2049) from clients that carry ``peer``'s security groups.
+
+        One ingress rule per client group, a separate resource under ``scope``; by default under the client group
+        itself when it lives in another stack (the consuming side), else under this construct.
+        """
+        groups = [peer] if hasattr(peer, "security_group_id") else list(peer.connections.security_groups)
+        if not groups:
+            raise fail(self, "peer", getattr(peer, "node", peer), "has no security group to admit")
+        rules = []
+        for group in groups:
+            key = json.dumps(Stack.of(self).resolve(group.security_group_id), sort_keys=True)
+            if key in self._clients:  # admitted once already: the same rule serves every caller
+                rules.append(self._clients[key])
+                continue
+            home = scope if scope is not None else (group if Stack.of(group) is not Stack.of(self) else self)
+            rule = ec2.CfnSecurityGroupIngress(
+                home,
+                f"NfsClient{Names.unique_id(self)}{len(self._clients)}",
+                group_id=self.security_group.security_group_id,
+                source_security_group_id=group.security_group_id,
+                ip_protocol="tcp",
+                from_port=NFS_PORT,
+                to_port=NFS_PORT,
+                description="NFS from EFS clients",
+            )
+            rules.append(rule)
+            self._clients[key] = rule
+        return rules
 
     # -- access points ------------------------------------------------------------------------------
     def add_access_point(

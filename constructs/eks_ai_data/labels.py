@@ -12,6 +12,14 @@ from dataclasses import dataclass
 NODE_ROLE_LABEL = "eks-ai-data/node-role"
 NODE_ROLE_SYSTEM = "system"
 
+# -- AMI family --------------------------------------------------------------------------------------
+#: Which OS image family a node runs (``al2023`` or ``bottlerocket``). Bottlerocket's NVIDIA variants run the NVIDIA
+#: device plugin as a host service (bottlerocket ``settings.kubelet-device-plugins.nvidia``), so the in-cluster
+#: device plugin is scheduled on AL2023 NVIDIA nodes only; nodeadm configuration applies to AL2023 only.
+AMI_FAMILY_LABEL = "eks-ai-data/ami-family"
+AMI_FAMILY_AL2023 = "al2023"
+AMI_FAMILY_BOTTLEROCKET = "bottlerocket"
+
 # -- accelerators ----------------------------------------------------------------------------------
 ACCELERATOR_LABEL = "eks-ai-data/accelerator"  # "nvidia" | "neuron"
 ACCELERATOR_NVIDIA = "nvidia"
@@ -43,6 +51,16 @@ LOCAL_VOLUME_MODE = "Filesystem"
 LOCAL_DISKS_FS_TYPE = "xfs"
 #: The StorageClass of local NVMe volumes (no provisioner; the local static provisioner creates the volumes).
 LOCAL_NVME_STORAGE_CLASS = "local-nvme"
+
+#: Node label keys eks-ai-data sets itself; a user's labels may not set them (they would silently change where the
+#: platform's device plugins, provisioners and volumes go).
+LIBRARY_NODE_LABELS = (
+    NODE_ROLE_LABEL,
+    AMI_FAMILY_LABEL,
+    ACCELERATOR_LABEL,
+    GPU_MODEL_LABEL,
+    LOCAL_NVME_LABEL,
+)
 
 # -- backups ---------------------------------------------------------------------------------------
 #: Tag that the gp3 StorageClass puts on every EBS volume it provisions; the backup plan selects by it.

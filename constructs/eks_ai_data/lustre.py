@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, Token
+import jsii
+from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 from aws_cdk import aws_iam as iam
@@ -15,10 +17,17 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import lustre_sizing as sizing
+from ._retention import retain_network_of
 from ._validate import fail, require, unresolved
 
-#: Lustre traffic: TCP 988 and TCP 1018-1023, between clients and servers in both directions.
-LUSTRE_PORTS = (ec2.Port.tcp(988), ec2.Port.tcp_range(1018, 1023))
+#: Lustre traffic: TCP 988 and TCP 1018-1023, between clients and servers in both directions (FSx for Lustre user
+#: guide, "File system access control with Amazon VPC": both the file system's and the clients' security groups
+#: must allow inbound and outbound on these ports from and to each other).
+LUSTRE_PORT = 988
+LUSTRE_PORT_RANGES = ((988, 988), (1018, 1023))
+LUSTRE_PORTS = tuple(
+    ec2.Port.tcp(low) if low == high else ec2.Port.tcp_range(low, high) for low, high in LUSTRE_PORT_RANGES
+)
 MAX_DATA_REPOSITORY_ASSOCIATIONS = 8
 MAX_BACKUP_RETENTION_DAYS = 90
 MAX_IMPORTED_FILE_CHUNK_SIZE_MIB = 512_000
@@ -38,8 +47,12 @@ class DataRepositoryLink:
         allowed only for a file system's single association.
     :param bucket: the S3 bucket (FSx reaches it through its service-linked role, not yours).
     :param prefix: key prefix in the bucket, ending in ``/``. Default: ``""`` (the whole bucket).
-    :param auto_import: import NEW, CHANGED and DELETED objects as they happen in S3. Default: ``True``.
-    :param auto_export: export NEW, CHANGED and DELETED files to S3 as they happen. Default: ``False``.
+    :param auto_import: import NEW, CHANGED and DELETED objects as they happen in S3 (the file system mirrors the
+        bucket; deleting an object removes the file from the cache, never from S3). Default: ``True``.
+    :param auto_export: export NEW and CHANGED files to S3 as they happen. Default: ``False``.
+    :param auto_export_deletes: with ``auto_export``, also export DELETED: removing a file on the file system
+        (``rm`` in a pod) then deletes its object in S3 (in a versioned bucket the object becomes a noncurrent
+        version and expires with the bucket's noncurrent-version rule). Default: ``False``.
     :param import_metadata_on_create: list the existing objects when the association is created. Default: ``True``.
     :param imported_file_chunk_size_mib: stripe size for imported files, 1-512000 MiB. Default: 1024.
     """
@@ -49,14 +62,27 @@ class DataRepositoryLink:
     prefix: str = ""
     auto_import: bool = True
     auto_export: bool = False
+    auto_export_deletes: bool = False
     import_metadata_on_create: bool = True
     imported_file_chunk_size_mib: int = 1024
 
 
-_EVENTS = ["NEW", "CHANGED", "DELETED"]
+_IMPORT_EVENTS = ["NEW", "CHANGED", "DELETED"]
+_EXPORT_EVENTS = ["NEW", "CHANGED"]
+_LINKED_BACKUP_RULE = (
+    "must be 0 days on a file system with data repository associations: FSx does not back up file systems "
+    "linked to S3; the linked bucket is the durable copy (back it up with DataBackupPlan.add_bucket)"
+)
 _DEFAULT_PER_UNIT = {("PERSISTENT_2", "SSD"): 250, ("PERSISTENT_1", "SSD"): 200, ("PERSISTENT_1", "HDD"): 40}
 
 
+def _security_groups(peer: ec2.ISecurityGroup | ec2.IConnectable) -> list[ec2.ISecurityGroup]:
+    if hasattr(peer, "security_group_id"):
+        return [peer]  # type: ignore[list-item]
+    return list(peer.connections.security_groups)
+
+
+@jsii.implements(ec2.IConnectable)
 class LustreStore(Construct):
     """An FSx for Lustre file system in one subnet, linked to S3, reachable only from the cluster's nodes.
 
@@ -66,9 +92,22 @@ class LustreStore(Construct):
     customer-managed key, automatic daily backups kept 7 days, a weekly maintenance window, automatic
     metadata IOPS, and ``RemovalPolicy.RETAIN``.
 
-    Its own security group admits Lustre traffic (TCP 988 and 1018-1023) from the node security groups
-    and from itself, and sends Lustre traffic only to itself and to those node groups (Lustre servers
-    also open connections to clients). The L2's own all-ports 988-1023 self rule is not created.
+    Network: its own security group carries Lustre traffic (TCP 988 and 1018-1023) between the file servers, and
+    :meth:`allow_clients` admits a client security group both ways on both groups: FSx requires the *client* group
+    to accept inbound 988 and 1018-1023 from the file system's group, because file servers open connections to
+    clients too (FSx for Lustre user guide, "File system access control with Amazon VPC"). The rules are separate
+    resources created on the consuming side (in the client group's stack when that is another stack), so a data
+    stack never references a cluster stack. The L2's own all-ports 988-1023 self rule is not created.
+    :attr:`connections` makes the store an ``ec2.IConnectable``.
+
+    On stack deletion the file system is retained, and with it what its network interfaces stay in: its
+    security group, and its subnet and VPC when this app creates them (otherwise CloudFormation could not delete
+    them, and ``cdk destroy`` would end in DELETE_FAILED). Delete the file system first to remove them.
+
+    Automatic backups: FSx does not back up file systems linked to S3 ("File system backups aren't supported on
+    file systems that are linked to an Amazon S3 data repository", FSx for Lustre user guide, *Working with
+    backups*): with data repository associations the file system's bucket is the durable copy, automatic backups
+    are off, and an explicit retention above 0 days is refused.
 
     S3 links are data repository associations (``PERSISTENT_2`` only, at most 8). FSx reads and writes
     the bucket through its service-linked role ``AWSServiceRoleForFSxS3Access_<file system id>``. For a
@@ -158,7 +197,10 @@ class LustreStore(Construct):
                 "persistent file systems need a customer-managed key (DataKeys.data_key)",
             )
 
-        retention_days = self._retention_days(scratch, automatic_backup_retention)
+        retention_days = self._retention_days(
+            scratch, automatic_backup_retention, linked=bool(data_repositories)
+        )
+        self._explicit_retention = automatic_backup_retention is not None
         if daily_automatic_backup_start_time is not None and not retention_days:
             raise fail(
                 self,
@@ -175,11 +217,15 @@ class LustreStore(Construct):
             vpc=vpc,
             description="FSx for Lustre: Lustre traffic (TCP 988, 1018-1023) with cluster nodes and itself",
             allow_all_outbound=False,
+            disable_inline_rules=True,
         )
-        self.connections = ec2.Connections(security_groups=[self.security_group])
+        self._connections = ec2.Connections(
+            security_groups=[self.security_group], default_port=ec2.Port.tcp(LUSTRE_PORT)
+        )
         for port in LUSTRE_PORTS:
             self.security_group.add_ingress_rule(self.security_group, port, "Lustre between file servers")
             self.security_group.add_egress_rule(self.security_group, port, "Lustre between file servers")
+        self._clients: dict[str, list[Construct]] = {}
         for group in node_security_groups:
             self.allow_clients(group)
 
@@ -193,7 +239,7 @@ class LustreStore(Construct):
             per_unit_storage_throughput=per_unit,
             data_compression_type=data_compression,
             automatic_backup_retention=Duration.days(retention_days) if not scratch else None,
-            copy_tags_to_backups=True if not scratch else None,
+            copy_tags_to_backups=True if retention_days else None,
             daily_automatic_backup_start_time=(
                 daily_automatic_backup_start_time or fsx.DailyAutomaticBackupStartTime(hour=5, minute=0)
             )
@@ -218,7 +264,13 @@ class LustreStore(Construct):
         cfn = self.file_system.node.default_child
         if metadata is not None:
             cfn.add_property_override("LustreConfiguration.MetadataConfiguration", metadata)
+        if removal_policy != RemovalPolicy.DESTROY:
+            # What the retained file system's network interfaces sit in must outlive the stack too.
+            self.security_group.apply_removal_policy(RemovalPolicy.RETAIN)
+            retain_network_of([subnet])
 
+        #: Days FSx keeps daily automatic backups (0: off, always with data repository associations).
+        self.automatic_backup_retention_days = retention_days
         self.subnet = subnet
         self.availability_zone: str = subnet.availability_zone
         self.storage_capacity_gib = storage_capacity_gib
@@ -235,24 +287,112 @@ class LustreStore(Construct):
             self.add_data_repository(link)
 
     # -- public API ---------------------------------------------------------------------------------
-    def allow_clients(self, peer: ec2.IConnectable) -> None:
-        """Let ``peer`` (nodes, pods with security groups) reach the file system, and the servers reach it."""
-        for port in LUSTRE_PORTS:
-            self.connections.allow_from(peer, port, "Lustre from clients")
-            self.connections.allow_to(peer, port, "Lustre from file servers to clients")
+    @property
+    def connections(self) -> ec2.Connections:
+        """The file system's security group (``ec2.IConnectable``); default port TCP 988."""
+        return self._connections
+
+    def allow_clients(
+        self, peer: ec2.ISecurityGroup | ec2.IConnectable, *, scope: Construct | None = None
+    ) -> list[Construct]:
+        """Admit Lustre clients that carry ``peer``'s security groups, both ways on both sides.
+
+        For each client group: the file system's group accepts 988 and 1018-1023 from it and may send to it; the
+        client group accepts 988 and 1018-1023 from the file system's group (file servers connect to clients)
+        and may send to it. The rules are separate resources under ``scope``; by default under the client group
+        itself when it lives in another stack (the consuming side: no reference from this stack to that one),
+        else under this construct. Admitting a group again returns the rules created the first time. Returns the
+        rule resources.
+        """
+        groups = _security_groups(peer)
+        if not groups:
+            raise fail(self, "peer", getattr(peer, "node", peer), "has no security group to admit")
+        created: list[Construct] = []
+        for group in groups:
+            key = Stack.of(self).resolve(group.security_group_id)
+            key = json.dumps(key, sort_keys=True)
+            if key in self._clients:  # admitted once already: the same rules serve every caller
+                created += self._clients[key]
+                continue
+            home = scope if scope is not None else (group if Stack.of(group) is not Stack.of(self) else self)
+            rules = self._client_rules(home, group)
+            self._clients[key] = rules
+            created += rules
+        return created
+
+    def _client_rules(self, home: Construct, client: ec2.ISecurityGroup) -> list[Construct]:
+        fs_group = self.security_group.security_group_id
+        client_group = client.security_group_id
+        base = f"LustreClient{Names.unique_id(self)}{len(self._clients)}"
+        rules: list[Construct] = []
+        for index, (low, high) in enumerate(LUSTRE_PORT_RANGES):
+            ports = {"ip_protocol": "tcp", "from_port": low, "to_port": high}
+            rules += [
+                ec2.CfnSecurityGroupIngress(
+                    home,
+                    f"{base}In{index}",
+                    group_id=fs_group,
+                    source_security_group_id=client_group,
+                    description=f"Lustre {low}-{high} from clients",
+                    **ports,
+                ),
+                ec2.CfnSecurityGroupEgress(
+                    home,
+                    f"{base}Out{index}",
+                    group_id=fs_group,
+                    destination_security_group_id=client_group,
+                    description=f"Lustre {low}-{high} from file servers to clients",
+                    **ports,
+                ),
+                ec2.CfnSecurityGroupIngress(
+                    home,
+                    f"{base}ClientIn{index}",
+                    group_id=client_group,
+                    source_security_group_id=fs_group,
+                    description=f"Lustre {low}-{high} from FSx file servers (servers connect to clients)",
+                    **ports,
+                ),
+                ec2.CfnSecurityGroupEgress(
+                    home,
+                    f"{base}ClientOut{index}",
+                    group_id=client_group,
+                    destination_security_group_id=fs_group,
+                    description=f"Lustre {low}-{high} to FSx file servers",
+                    **ports,
+                ),
+            ]
+        return rules
 
     def add_data_repository(self, link: DataRepositoryLink) -> fsx.CfnDataRepositoryAssociation:
-        """Link ``link.file_system_path`` to ``s3://bucket/prefix`` (a data repository association)."""
+        """Link ``link.file_system_path`` to ``s3://bucket/prefix`` (a data repository association).
+
+        A linked file system is not backed up by FSx: default automatic backups are turned off, and an explicit
+        retention above 0 days is refused (see the class docstring).
+        """
         self._check_link(link)
+        if self.automatic_backup_retention_days:
+            if self._explicit_retention:
+                raise fail(
+                    self,
+                    "automatic_backup_retention",
+                    f"{self.automatic_backup_retention_days} days",
+                    _LINKED_BACKUP_RULE,
+                )
+            cfn = self.file_system.node.default_child
+            cfn.add_property_override("LustreConfiguration.AutomaticBackupRetentionDays", 0)
+            cfn.add_property_deletion_override("LustreConfiguration.DailyAutomaticBackupStartTime")
+            cfn.add_property_deletion_override("LustreConfiguration.CopyTagsToBackups")
+            self.automatic_backup_retention_days = 0
         name = link.bucket.bucket_name
         path = f"s3://{name}/{link.prefix}" if link.prefix else f"s3://{name}"
         auto_import = (
-            fsx.CfnDataRepositoryAssociation.AutoImportPolicyProperty(events=list(_EVENTS))
+            fsx.CfnDataRepositoryAssociation.AutoImportPolicyProperty(events=list(_IMPORT_EVENTS))
             if link.auto_import
             else None
         )
+        export_events = [*_EXPORT_EVENTS, *(["DELETED"] if link.auto_export_deletes else [])]
         auto_export = (
-            fsx.CfnDataRepositoryAssociation.AutoExportPolicyProperty(events=list(_EVENTS))
+            fsx.CfnDataRepositoryAssociation.AutoExportPolicyProperty(events=export_events)
             if link.auto_export
             else None
         )
@@ -275,6 +415,11 @@ class LustreStore(Construct):
         self._links.append(link)
         return association
 
+    @property
+    def links(self) -> tuple[DataRepositoryLink, ...]:
+        """The data repository associations added so far."""
+        return tuple(self._links)
+
     # -- validation helpers -------------------------------------------------------------------------
     def _per_unit(self, dtype: str, stype: str, value: int | None) -> int | None:
         allowed = sizing.allowed_throughputs(dtype, stype)
@@ -295,9 +440,9 @@ class LustreStore(Construct):
         )
         return value
 
-    def _retention_days(self, scratch: bool, retention: Duration | None) -> int:
+    def _retention_days(self, scratch: bool, retention: Duration | None, *, linked: bool) -> int:
         if retention is None:
-            return 0 if scratch else 7
+            return 0 if (scratch or linked) else 7
         days = retention.to_days()
         if unresolved(days):
             raise fail(self, "automatic_backup_retention", days, "must be a concrete number of days")
@@ -307,6 +452,8 @@ class LustreStore(Construct):
             )
         if not 0 <= days <= MAX_BACKUP_RETENTION_DAYS:
             raise fail(self, "automatic_backup_retention", f"{days} days", "must be 0 (off) to 90 days")
+        if linked and days > 0:
+            raise fail(self, "automatic_backup_retention", f"{days} days", _LINKED_BACKUP_RULE)
         return int(days)
 
     def _metadata_configuration(
@@ -330,6 +477,13 @@ class LustreStore(Construct):
 
     def _check_link(self, link: DataRepositoryLink) -> None:
         prop = "data_repositories"
+        if link.auto_export_deletes and not link.auto_export:
+            raise fail(
+                self,
+                prop,
+                link.file_system_path,
+                "auto_export_deletes needs auto_export=True (it adds DELETED)",
+            )
         if self.deployment_type != fsx.LustreDeploymentType.PERSISTENT_2:
             raise fail(
                 self,

@@ -23,3 +23,46 @@ def is_dns1123_label(value: object) -> bool:
 
 def is_dns1123_subdomain(value: object) -> bool:
     return isinstance(value, str) and len(value) <= 253 and bool(DNS1123_SUBDOMAIN.match(value))
+
+
+# -- labels (Kubernetes apimachinery validation.IsQualifiedName / IsValidLabelValue) ----------------
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+#: Prefixes the Kubernetes project reserves; kubelet refuses to self-apply most labels under them (NodeRestriction).
+RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/")
+#: Node-group labels that kubelet may set under a reserved prefix (kubelet's allowed --node-labels namespaces).
+ALLOWED_RESERVED_LABEL_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/")
+#: EKS CreateNodegroup: label keys and values are each 1-63 characters (the whole key, prefix included).
+EKS_LABEL_MAX = 63
+
+
+def label_key_problem(key: object, *, max_length: int | None = None) -> str | None:
+    """Why ``key`` is not a valid Kubernetes label key (``[prefix/]name``), or ``None`` when it is."""
+    if not isinstance(key, str) or not key:
+        return "label keys must be non-empty strings"
+    if max_length is not None and len(key) > max_length:
+        return f"label keys must be at most {max_length} characters here (EKS node group limit)"
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and not prefix:
+        return "a label key's prefix must not be empty"
+    if prefix and not is_dns1123_subdomain(prefix):
+        return f"a label key's prefix must be a DNS-1123 subdomain ({prefix!r} is not)"
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        return (
+            "a label key's name must be 1-63 characters of letters, digits, '-', '_' or '.', beginning and "
+            "ending with a letter or digit"
+        )
+    return None
+
+
+def label_value_problem(value: object, *, max_length: int = 63, allow_empty: bool = True) -> str | None:
+    """Why ``value`` is not a valid Kubernetes label value, or ``None`` when it is."""
+    if not isinstance(value, str):
+        return "label values must be strings"
+    if not value:
+        return None if allow_empty else "label values must not be empty here"
+    if len(value) > max_length or not _LABEL_NAME.match(value):
+        return (
+            f"label values must be at most {max_length} characters of letters, digits, '-', '_' or '.', "
+            "beginning and ending with a letter or digit"
+        )
+    return None

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from . import catalog
-from ._validate import fail, require, require_range, unresolved
+from ._validate import fail, require, require_range, unresolved, validate_node_labels
+from .cluster_interface import IAiCluster, require_ai_cluster
 from .labels import (
     ACCELERATOR_LABEL,
+    AMI_FAMILY_LABEL,
     GPU_MODEL_LABEL,
     GPU_TAINT_KEY,
     GPU_TAINT_VALUE,
+    LIBRARY_NODE_LABELS,
     LOCAL_NVME_LABEL,
     LOCAL_NVME_RAID0,
     LOCAL_NVME_TAINT_KEY,
@@ -26,9 +29,6 @@ from .labels import (
 )
 from .launch_template import NodeLaunchTemplate
 from .node_role import node_role
-
-if TYPE_CHECKING:
-    from .cluster import AiCluster
 
 NvmeMode = Literal["ephemeral", "local-volumes"]
 
@@ -100,7 +100,13 @@ class _ManagedGroup(Construct):
                 f"must be within [min_size, max_size] = [{min_size}, {max_size}]",
             )
 
-    def _subnets(self, cluster: AiCluster, subnet: ec2.ISubnet | None, single: bool) -> ec2.SubnetSelection:
+    def _user_labels(self, labels: Mapping[str, str] | None) -> dict[str, str]:
+        """The user's extra labels: valid for EKS and kubelet, none of them a key the library sets."""
+        user = dict(labels or {})
+        validate_node_labels(self, "labels", user, reserved=LIBRARY_NODE_LABELS)
+        return user
+
+    def _subnets(self, cluster: IAiCluster, subnet: ec2.ISubnet | None, single: bool) -> ec2.SubnetSelection:
         if subnet is not None:
             return ec2.SubnetSelection(subnets=[subnet])
         if single:
@@ -109,15 +115,21 @@ class _ManagedGroup(Construct):
 
     def _nodegroup(
         self,
-        cluster: AiCluster,
+        cluster: IAiCluster,
         *,
         nodegroup_name: str | None,
         ami_type: eks.NodegroupAmiType,
         capacity_type: eks.CapacityType,
         specs: Sequence[catalog.InstanceSpec],
         sizes: tuple[int, int, int | None],
+        force_update: bool,
     ) -> eks.Nodegroup:
-        """The managed node group, with this group's launch template, labels, taints, subnets and its own node role."""
+        """The managed node group, with this group's launch template, labels, taints, subnets and its own node role.
+
+        ``force_update=False`` (``ForceUpdateEnabled: false``): an AMI or launch-template update drains each node
+        respecting PodDisruptionBudgets, and fails rather than evicting pods a budget protects (a running training
+        job); ``True`` terminates nodes whatever the budgets say (EKS UpdateNodegroupVersion ``force``).
+        """
         min_size, max_size, desired_size = sizes
         nodegroup = eks.Nodegroup(
             self,
@@ -134,6 +146,7 @@ class _ManagedGroup(Construct):
             launch_template_spec=self.launch_template.spec,
             subnets=self.subnets,
             enable_node_auto_repair=True,
+            force_update=force_update,
             node_role=node_role(self, "NodeRole"),
         )
         # aws-cdk-lib's own GPU check knows only older families (p2/p3/g2-g4) and rejects accelerated AMIs for
@@ -172,7 +185,11 @@ class GpuNodeGroup(_ManagedGroup):
     :param nvme_raid0: stripe the NVMe instance store as RAID0 for kubelet/containerd when every type has one.
         Default: ``True``.
     :param root_volume_gib: root volume size. Default: 200 (accelerated images are large).
-    :param labels: extra node labels. :param nodegroup_name: Default: generated.
+    :param labels: extra node labels (EKS limits: keys and values 1-63 characters; keys the library sets, such as
+        ``eks-ai-data/accelerator``, are refused). Default: none.
+    :param force_update: terminate nodes during AMI and launch-template updates even when PodDisruptionBudgets
+        forbid evicting their pods. Default: ``False`` (updates respect budgets: protect training jobs with a PDB).
+    :param nodegroup_name: Default: generated.
     """
 
     def __init__(
@@ -180,7 +197,7 @@ class GpuNodeGroup(_ManagedGroup):
         scope: Construct,
         id: str,
         *,
-        cluster: AiCluster,
+        cluster: IAiCluster,
         instance_types: Sequence[str],
         ami_type: eks.NodegroupAmiType = eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
         capacity_type: eks.CapacityType = eks.CapacityType.ON_DEMAND,
@@ -193,9 +210,11 @@ class GpuNodeGroup(_ManagedGroup):
         nvme_raid0: bool = True,
         root_volume_gib: int = 200,
         labels: Mapping[str, str] | None = None,
+        force_update: bool = False,
         nodegroup_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        cluster = require_ai_cluster(self, "cluster", cluster)
         if ami_type not in GPU_AMI_TYPES:
             raise fail(
                 self,
@@ -291,7 +310,7 @@ class GpuNodeGroup(_ManagedGroup):
             root_volume_gib=root_volume_gib,
             local_storage=local_storage,
             efa_interfaces=efa_interfaces,
-            security_group_id=cluster.cluster.cluster_security_group_id if efa_interfaces else None,
+            security_group_id=cluster.node_security_group.security_group_id if efa_interfaces else None,
         )
         if capacity_type == eks.CapacityType.CAPACITY_BLOCK:
             cfn = self.launch_template.launch_template.node.default_child
@@ -303,13 +322,14 @@ class GpuNodeGroup(_ManagedGroup):
                 {"CapacityReservationTarget": {"CapacityReservationId": capacity_reservation_id}},
             )
 
+        user_labels = self._user_labels(labels)
         models = {spec.accelerator_model for spec in specs}
-        node_labels = {ACCELERATOR_LABEL: kind}
+        node_labels = {AMI_FAMILY_LABEL: family, ACCELERATOR_LABEL: kind}
         if len(models) == 1:
             node_labels[GPU_MODEL_LABEL] = models.pop()
         if local_storage == "raid0":
             node_labels[LOCAL_NVME_LABEL] = LOCAL_NVME_RAID0
-        node_labels.update(labels or {})
+        node_labels.update(user_labels)
         taint_key, taint_value = (
             (GPU_TAINT_KEY, GPU_TAINT_VALUE) if kind == "nvidia" else (NEURON_TAINT_KEY, NEURON_TAINT_VALUE)
         )
@@ -324,7 +344,9 @@ class GpuNodeGroup(_ManagedGroup):
             capacity_type=capacity_type,
             specs=specs,
             sizes=(min_size, max_size, desired_size),
+            force_update=force_update,
         )
+        self.ami_family = family
         self.local_storage = local_storage
 
 
@@ -348,7 +370,11 @@ class NvmeNodeGroup(_ManagedGroup):
     :param capacity_type: ``ON_DEMAND`` or ``SPOT``. Default: ``ON_DEMAND``.
     :param min_size: Default: 0. :param max_size: Default: 4. :param desired_size: Default: ``min_size``.
     :param subnet: pin to one subnet/AZ. Default: all private subnets.
-    :param root_volume_gib: Default: 100. :param labels: extra labels. :param nodegroup_name: Default: generated.
+    :param root_volume_gib: Default: 100.
+    :param labels: extra node labels (EKS limits; library keys refused, as for :class:`GpuNodeGroup`). Default: none.
+    :param force_update: terminate nodes during updates even when PodDisruptionBudgets forbid evicting their pods
+        (local-volume data is lost with the node). Default: ``False``.
+    :param nodegroup_name: Default: generated.
     """
 
     def __init__(
@@ -356,7 +382,7 @@ class NvmeNodeGroup(_ManagedGroup):
         scope: Construct,
         id: str,
         *,
-        cluster: AiCluster,
+        cluster: IAiCluster,
         instance_types: Sequence[str],
         mode: NvmeMode = "ephemeral",
         taint: bool = False,
@@ -367,9 +393,11 @@ class NvmeNodeGroup(_ManagedGroup):
         subnet: ec2.ISubnet | None = None,
         root_volume_gib: int = 100,
         labels: Mapping[str, str] | None = None,
+        force_update: bool = False,
         nodegroup_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        cluster = require_ai_cluster(self, "cluster", cluster)
         require(
             self,
             mode in ("ephemeral", "local-volumes"),
@@ -416,8 +444,11 @@ class NvmeNodeGroup(_ManagedGroup):
             root_volume_gib=root_volume_gib,
             local_storage=local_storage,
         )
-        node_labels = {LOCAL_NVME_LABEL: LOCAL_NVME_RAID0 if mode == "ephemeral" else LOCAL_NVME_VOLUMES}
-        node_labels.update(labels or {})
+        node_labels = {
+            AMI_FAMILY_LABEL: "al2023",
+            LOCAL_NVME_LABEL: LOCAL_NVME_RAID0 if mode == "ephemeral" else LOCAL_NVME_VOLUMES,
+        }
+        node_labels.update(self._user_labels(labels))
         self.labels = node_labels
         self.taints = (
             [
@@ -437,4 +468,6 @@ class NvmeNodeGroup(_ManagedGroup):
             capacity_type=capacity_type,
             specs=specs,
             sizes=(min_size, max_size, desired_size),
+            force_update=force_update,
         )
+        self.ami_family = "al2023"

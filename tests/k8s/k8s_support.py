@@ -31,6 +31,7 @@ DEFERRED_ROLE_ARN = "${Token[TOKEN.102]}"
 DEFERRED_LUSTRE_ID = "${Token[TOKEN.103]}"
 DEFERRED_LUSTRE_DNS = "${Token[TOKEN.104]}"
 DEFERRED_LUSTRE_MOUNT = "${Token[TOKEN.105]}"
+DEFERRED_ZONE = "${Token[TOKEN.106]}"
 
 KMS_ARN = "arn:aws:kms:us-west-2:123456789012:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 EFS_MODELS = "fs-0a1b2c3d4e5f60718"
@@ -96,6 +97,7 @@ def reference_app() -> dict[str, cdk8s.Chart]:
                     mount_name=DEFERRED_LUSTRE_MOUNT,
                     storage_capacity_gib=4800,
                     namespace="training",
+                    availability_zone=DEFERRED_ZONE,
                 ),
                 LustreVolumeSpec(
                     name="model-cache",
@@ -104,6 +106,7 @@ def reference_app() -> dict[str, cdk8s.Chart]:
                     mount_name="abcdefgh",
                     storage_capacity_gib=1200,
                     namespace="inference",
+                    availability_zone="us-west-2b",
                     claim_name="models",
                     read_only=True,
                 ),

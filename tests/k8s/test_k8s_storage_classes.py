@@ -50,7 +50,8 @@ def test_efs_access_point_classes(classes):
         "directoryPerms": "700",
         "basePath": "/dynamic_provisioning",
     }
-    assert efs["mountOptions"] == ["tls"]
+    # IAM-authorized mounts: SharedEfs's file-system policy has no Allow, so a mount without iam is denied
+    assert efs["mountOptions"] == ["tls", "iam"]
     shared = classes["efs-ap-shared"]["parameters"]
     assert shared["fileSystemId"] == EFS_SHARED
     assert (shared["gidRangeStart"], shared["gidRangeEnd"], shared["directoryPerms"]) == (

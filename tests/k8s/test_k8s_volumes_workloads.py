@@ -82,6 +82,7 @@ LUSTRE = {
     "mount_name": "abcdefgh",
     "storage_capacity_gib": 1200,
     "namespace": "training",
+    "availability_zone": "us-west-2a",
 }
 EFS = {
     "name": "home",
@@ -125,6 +126,10 @@ EFS = {
         (
             {"lustre_volumes": [LustreVolumeSpec(**{**LUSTRE, "mount_name": "/fsx"})]},
             r"mount_name='/fsx': must be the file system's",
+        ),
+        (
+            {"lustre_volumes": [LustreVolumeSpec(**{**LUSTRE, "availability_zone": "us-west-2"})]},
+            r"lustre_volumes.availability_zone='us-west-2': must be an Availability Zone name",
         ),
         (
             {"lustre_volumes": [LustreVolumeSpec(**{**LUSTRE, "storage_capacity_gib": 0})]},

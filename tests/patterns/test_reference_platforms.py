@@ -127,7 +127,8 @@ def test_lustre_links_dataset_with_auto_import_and_checkpoints_with_auto_export(
     imports = links["/datasets"]["S3"]["AutoImportPolicy"]["Events"]
     assert sorted(imports) == ["CHANGED", "DELETED", "NEW"]
     assert "AutoExportPolicy" not in links["/datasets"]["S3"]
-    assert sorted(links["/checkpoints"]["S3"]["AutoExportPolicy"]["Events"]) == ["CHANGED", "DELETED", "NEW"]
+    # a checkpoint removed on Lustre stays in S3 (expired by the lifecycle rule instead)
+    assert sorted(links["/checkpoints"]["S3"]["AutoExportPolicy"]["Events"]) == ["CHANGED", "NEW"]
     checkpoints = _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "CheckpointsBucketC")
     assert checkpoints in json.dumps(links["/checkpoints"]["DataRepositoryPath"])
 
@@ -200,12 +201,15 @@ def test_model_repository_reader_is_read_only_on_the_bucket_and_claim_is_rwx(ref
     assert pv["spec"]["csi"]["volumeHandle"].startswith(f"<Ref:{efs}>::")
 
 
-def test_backup_plans_cover_efs_lustre_ebs_and_buckets(reference):
+def test_backup_plans_cover_efs_ebs_and_the_buckets_lustre_is_linked_to(reference):
     selections = reference.resources(TRAINING, "AWS::Backup::BackupSelection")
     text = json.dumps(selections)
     assert _logical_prefix(reference, TRAINING, "AWS::EFS::FileSystem", "SharedEfs") in text
-    assert "file-system/" in text  # Lustre, by ARN
+    # the linked Lustre file system is not backed up (FSx cannot): the buckets it imports from and exports to are
+    lustre = _logical_prefix(reference, TRAINING, "AWS::FSx::FileSystem", "DatasetLustre")
+    assert lustre not in text
     assert "eks-ai-data:backup" in text  # CSI-created EBS volumes, by tag
     assert _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "CheckpointsBucketC") in text
+    assert _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "DatasetBucket1") in text
     inference = json.dumps(reference.resources(INFERENCE, "AWS::Backup::BackupSelection"))
     assert _logical_prefix(reference, INFERENCE, "AWS::EFS::FileSystem", "ModelsCache") in inference

@@ -137,6 +137,10 @@ SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}")
 KMS_KEY_ARN = re.compile(
     r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/mrk-[0-9a-f]{32}"
 )
+#: Availability Zone names (``us-east-1a``, ``us-gov-west-1b``; Local Zones ``us-west-2-lax-1a``).
+ZONE_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+([a-z]|-[a-z]+-\d+[a-z])")
+#: The node label kubelet sets from the instance's Availability Zone (well-known label).
+ZONE_LABEL = "topology.kubernetes.io/zone"
 HOSTNAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
 TAG_KEY = re.compile(r"[^=]{1,128}")
 
@@ -157,6 +161,17 @@ def require_tags(scope: Construct, prop: str, tags: Mapping[str, str]) -> None:
 def tag_specifications(tags: Mapping[str, str]) -> dict[str, str]:
     """EBS CSI driver ``tagSpecification_N`` parameters, numbered from 1 in the mapping's order."""
     return {f"tagSpecification_{i}": f"{key}={value}" for i, (key, value) in enumerate(tags.items(), start=1)}
+
+
+def zone_affinity(zone: str) -> dict[str, Any]:
+    """A PersistentVolume ``nodeAffinity`` that admits only nodes in ``zone`` (``topology.kubernetes.io/zone``)."""
+    return {
+        "required": {
+            "nodeSelectorTerms": [
+                {"matchExpressions": [{"key": ZONE_LABEL, "operator": "In", "values": [zone]}]}
+            ]
+        }
+    }
 
 
 def toleration(taint: Taint) -> dict[str, str]:

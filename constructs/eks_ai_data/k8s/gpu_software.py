@@ -24,6 +24,8 @@ from ..errors import EksAiDataValidationError
 from ..labels import (
     ACCELERATOR_LABEL,
     ACCELERATOR_NVIDIA,
+    AMI_FAMILY_AL2023,
+    AMI_FAMILY_LABEL,
     GPU_TAINT,
     LOCAL_NVME_TAINT,
     NODE_ROLE_LABEL,
@@ -46,9 +48,15 @@ GPU_OPERATOR_VERSION = "v26.7.0"
 _DEVICE_PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
 
 
+#: Where the device plugin DaemonSet runs: NVIDIA nodes on AL2023. Bottlerocket's NVIDIA variants run the device
+#: plugin as a host service (Bottlerocket ``settings.kubelet-device-plugins.nvidia``), so a second plugin there would
+#: register ``nvidia.com/gpu`` twice with kubelet.
+DEVICE_PLUGIN_NODE_SELECTOR = {ACCELERATOR_LABEL: ACCELERATOR_NVIDIA, AMI_FAMILY_LABEL: AMI_FAMILY_AL2023}
+
+
 class GpuSoftwareChart(cdk8s.Chart):
-    """The NVIDIA device plugin on GPU nodes (``eks-ai-data/accelerator=nvidia``), advertising
-    ``nvidia.com/gpu`` resources. Tolerates the GPU taint and the local-NVMe taint, runs at
+    """The NVIDIA device plugin on AL2023 GPU nodes (``eks-ai-data/accelerator=nvidia``,
+    ``eks-ai-data/ami-family=al2023``), advertising ``nvidia.com/gpu`` resources. Tolerates the GPU taint and the local-NVMe taint, runs at
     ``system-node-critical`` priority, drops every capability and forbids privilege escalation
     (as upstream's static manifest), with the ``RuntimeDefault`` seccomp profile.
 
@@ -76,7 +84,7 @@ class GpuSoftwareChart(cdk8s.Chart):
             self,
             name="nvidia-device-plugin",
             namespace=namespace,
-            node_selector={ACCELERATOR_LABEL: ACCELERATOR_NVIDIA},
+            node_selector=DEVICE_PLUGIN_NODE_SELECTOR,
             tolerations=[toleration(GPU_TAINT), toleration(LOCAL_NVME_TAINT)],
         )
         container = self.daemon_set.add_container(

@@ -1,5 +1,14 @@
 """Static volumes: a PersistentVolume and the claim bound to it for each existing Lustre or EFS volume.
 
+Zonal volumes carry the node affinity of their zone: an FSx for Lustre file system lives in one Availability
+Zone, so its PersistentVolume has ``nodeAffinity`` ``topology.kubernetes.io/zone In [<zone>]`` and the scheduler
+places every pod that mounts it in that zone (kube-scheduler's VolumeBinding plugin checks a bound PV's node
+affinity against each candidate node). EFS is regional (a mount target per zone) and gets none.
+
+EFS volumes mount with ``tls`` and, by default, ``iam`` (efs-utils signs the mount with the EFS CSI node plugin's
+credentials): a file-system policy without an Allow statement, as :class:`~eks_ai_data.efs.SharedEfs` writes,
+admits only IAM-authorized clients.
+
 Each pair is bound both ways (the volume's ``claimRef`` names the claim, the claim's ``volumeName``
 names the volume), so no other claim can take the volume; volumes are ``Retain``: deleting a claim
 never touches the file system. Claims go into namespaces that the charts create
@@ -19,6 +28,7 @@ from ._common import (
     FILE_SYSTEM_ID,
     HOSTNAME,
     MANAGED_BY,
+    ZONE_NAME,
     api_object,
     fail,
     metadata,
@@ -29,8 +39,9 @@ from ._common import (
     require_subdomain,
     require_unique,
     unresolved,
+    zone_affinity,
 )
-from .storage_classes import EFS_CSI_DRIVER, FSX_CSI_DRIVER
+from .storage_classes import EFS_CSI_DRIVER, FSX_CSI_DRIVER, efs_mount_options
 
 _MAX_GIB = 2**40  # far above any file system; keeps quantities sane
 
@@ -45,6 +56,8 @@ class LustreVolumeSpec:
     :param mount_name: the file system's mount name (or a token).
     :param storage_capacity_gib: the file system's capacity in GiB.
     :param namespace: namespace of the claim.
+    :param availability_zone: the file system's Availability Zone (or a token); pods that mount the claim are
+        scheduled in it only.
     :param claim_name: Default: ``name``.
     :param mount_options: Default: ``("flock",)`` (cluster-wide coherent locks, which training
         frameworks' checkpoint writers rely on).
@@ -57,6 +70,7 @@ class LustreVolumeSpec:
     mount_name: str
     storage_capacity_gib: int
     namespace: str
+    availability_zone: str
     claim_name: str | None = None
     mount_options: Sequence[str] = ("flock",)
     read_only: bool = False
@@ -73,8 +87,8 @@ class EfsVolumeSpec:
     :param claim_name: Default: ``name``.
     :param capacity_gib: the capacity written on the volume and claim. EFS is elastic and ignores
         it, but Kubernetes requires one. Default: 1024.
-    :param iam: also mount with the ``iam`` option (the driver's role authorizes the client), needed
-        when the file system policy requires IAM authorization. Default: False.
+    :param iam: mount with the ``iam`` option (efs-utils authorizes the mount with the EFS CSI node plugin's
+        role), which a file-system policy without an Allow statement requires. Default: True.
     :param read_only: Default: False (``ReadWriteMany``).
     """
 
@@ -84,7 +98,7 @@ class EfsVolumeSpec:
     namespace: str
     claim_name: str | None = None
     capacity_gib: int = 1024
-    iam: bool = False
+    iam: bool = True
     read_only: bool = False
 
 
@@ -136,6 +150,7 @@ class StaticVolumesChart(cdk8s.Chart):
             )
 
     def _pair(self, name: str, namespace: str, claim: str, gib: int, read_only: bool, pv_spec: dict) -> None:
+        """The volume and its claim, bound both ways."""
         mode = "ReadOnlyMany" if read_only else "ReadWriteMany"
         storage = f"{gib}Gi"
         self.volumes[name] = api_object(
@@ -189,6 +204,13 @@ class StaticVolumesChart(cdk8s.Chart):
             "must be the file system's alphanumeric mount name",
         )
         require_int_range(self, "lustre_volumes.storage_capacity_gib", spec.storage_capacity_gib, 1, _MAX_GIB)
+        require_pattern(
+            self,
+            "lustre_volumes.availability_zone",
+            spec.availability_zone,
+            ZONE_NAME,
+            "must be an Availability Zone name such as 'us-east-1a' (the file system's zone)",
+        )
         self._pair(
             spec.name,
             spec.namespace,
@@ -197,6 +219,7 @@ class StaticVolumesChart(cdk8s.Chart):
             spec.read_only,
             {
                 "mountOptions": list(spec.mount_options),
+                "nodeAffinity": zone_affinity(spec.availability_zone),
                 "csi": {
                     "driver": FSX_CSI_DRIVER,
                     "volumeHandle": spec.file_system_id,
@@ -222,7 +245,7 @@ class StaticVolumesChart(cdk8s.Chart):
             spec.capacity_gib,
             spec.read_only,
             {
-                "mountOptions": ["tls", "iam"] if spec.iam else ["tls"],
+                "mountOptions": efs_mount_options(spec.iam),
                 "csi": {
                     "driver": EFS_CSI_DRIVER,
                     # "<fs>::<ap>": no sub path, the access point's root (format accepted by all driver versions)

@@ -59,6 +59,11 @@ LUSTRE_COMPRESSION = ("NONE", "LZ4")
 _OCTAL_PERMS = re.compile(r"[0-7]{3,4}")
 
 
+def efs_mount_options(iam: bool) -> list[str]:
+    """EFS mount options: always TLS; ``iam`` when mounts must be IAM-authorized."""
+    return ["tls", "iam"] if iam else ["tls"]
+
+
 @dataclass(frozen=True)
 class EfsClassSpec:
     """A dynamic EFS StorageClass: each claim gets its own access point (``provisioningMode: efs-ap``).
@@ -74,6 +79,10 @@ class EfsClassSpec:
     :param reclaim_policy: what happens to the access point when its claim is deleted. Default:
         ``"Retain"`` (durable: the directory and its data stay).
     :param default: whether this is the cluster's default class. Default: False.
+    :param iam: mount with ``tls,iam`` (efs-utils authorizes each mount with the EFS CSI node plugin's role). The
+        driver adds ``tls`` for access points but never ``iam``, and a file-system policy without an Allow
+        statement (:class:`~eks_ai_data.efs.SharedEfs`) denies every mount that is not IAM-authorized.
+        Default: True.
     """
 
     file_system_id: str
@@ -84,6 +93,7 @@ class EfsClassSpec:
     base_path: str = "/dynamic_provisioning"
     reclaim_policy: ReclaimPolicy = "Retain"
     default: bool = False
+    iam: bool = True
 
 
 @dataclass(frozen=True)
@@ -326,8 +336,10 @@ class StorageClassesChart(cdk8s.Chart):
             {
                 "provisioner": EFS_CSI_DRIVER,
                 "parameters": parameters,
-                # access points mount over TLS (the driver adds "tls" for them); say it explicitly
-                "mountOptions": ["tls"],
+                # external-provisioner copies a class's mountOptions onto each PersistentVolume it creates, and the
+                # node plugin passes them to mount.efs (aws-efs-csi-driver pkg/driver/node.go); "tls" is added by
+                # the driver for access points anyway, "iam" never is.
+                "mountOptions": efs_mount_options(spec.iam),
                 "volumeBindingMode": "Immediate",
                 "reclaimPolicy": spec.reclaim_policy,
             },

@@ -23,6 +23,11 @@ from ._common import (
 )
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+#: Namespaces Kubernetes and EKS create and own: a chart that "creates" one would take it over (relabel its Pod
+#: Security level, and delete it with the chart).
+SYSTEM_NAMESPACES = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch"}
+)
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 _LEVELS = ("privileged", "baseline", "restricted")
@@ -89,6 +94,15 @@ class WorkloadsChart(cdk8s.Chart):
         self.namespaces: dict[str, kplus.Namespace] = {}
         for spec in specs:
             require_label(self, "namespaces", spec.name)
+            if spec.name in SYSTEM_NAMESPACES:
+                raise fail(
+                    self,
+                    "namespaces",
+                    spec.name,
+                    f"is a namespace Kubernetes or EKS owns ({', '.join(sorted(SYSTEM_NAMESPACES))}); the chart "
+                    "would relabel it and delete it with the chart: name your own namespace (service accounts may "
+                    "still go into kube-system)",
+                )
             require_one_of(self, "pod_security", spec.pod_security, _LEVELS)
             labels = {
                 **spec.labels,

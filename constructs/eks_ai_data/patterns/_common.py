@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ..bucket import DataBucket
-from ..cluster import AiCluster
+from ..cluster_interface import IAiCluster
+from ..k8s import LustreVolumeSpec
+from ..lustre import LustreStore
 
 
 def bucket_or_new(
-    scope: Construct, cluster: AiCluster, bucket: s3.IBucket | None, **props: Any
+    scope: Construct, cluster: IAiCluster, bucket: s3.IBucket | None, **props: Any
 ) -> tuple[s3.IBucket, DataBucket | None]:
     """``bucket`` as given, or a new :class:`DataBucket` ``Bucket`` under ``scope`` encrypted with the data key.
 
@@ -22,3 +25,27 @@ def bucket_or_new(
         return bucket, None
     created = DataBucket(scope, "Bucket", encryption_key=cluster.keys.data_key, **props)
     return created.bucket, created
+
+
+def lustre_volume_spec(
+    store: LustreStore,
+    *,
+    name: str,
+    namespace: str,
+    claim_name: str | None = None,
+    read_only: bool = False,
+    mount_options: Sequence[str] = ("flock",),
+) -> LustreVolumeSpec:
+    """A static PersistentVolume + claim of ``store``: its id, DNS and mount names, capacity and zone filled in."""
+    return LustreVolumeSpec(
+        name=name,
+        file_system_id=store.file_system_id,
+        dns_name=store.dns_name,
+        mount_name=store.mount_name,
+        storage_capacity_gib=store.storage_capacity_gib,
+        namespace=namespace,
+        availability_zone=store.availability_zone,
+        claim_name=claim_name,
+        read_only=read_only,
+        mount_options=tuple(mount_options),
+    )

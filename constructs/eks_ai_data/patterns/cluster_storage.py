@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Literal
 
 import cdk8s
+import jsii
+from aws_cdk import Stack
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from .._validate import fail, require
-from ..cluster import AiCluster
+from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..csi import EFS as EFS_ADDON
 from ..csi import StorageDrivers
 from ..efs import SharedEfs
+from ..errors import EksAiDataValidationError
 from ..k8s import (
     EfsClassSpec,
     EfsVolumeSpec,
@@ -29,6 +34,7 @@ from ..k8s import (
     WorkloadsChart,
     gpu_operator_helm_chart,
 )
+from ..k8s import unresolved as cdk8s_unresolved
 
 GpuSoftware = Literal["device-plugin", "gpu-operator", "none"]
 
@@ -48,7 +54,18 @@ class ClusterStorage(Construct):
     - Workload namespaces; static volumes and service accounts are added with :meth:`add_static_volumes` and
       :meth:`add_service_accounts`, which check that their namespaces are created here.
 
-    :param cluster: the cluster. Required.
+    EFS mounts are IAM-authorized: every EFS class and static volume mounts with ``tls,iam``, and a class or volume
+    on a :class:`SharedEfs` this construct knows (``shared_efs``, :meth:`grant_efs_mounts`) that asks for
+    ``iam=False`` is refused at synth time (its file-system policy has no Allow: such a mount would be denied).
+
+    Names are unique by construction or refused: each chart's id comes from the construct path of whoever adds it
+    (two patterns with the same id under different parents get different charts), and a PersistentVolume name or a
+    claim (namespace/name) used twice across the charts is refused with both owners named.
+
+    :param cluster: the cluster (:class:`~eks_ai_data.cluster.AiCluster` or ``AiCluster.from_existing(...)``).
+        Required.
+    :param shared_efs: EFS file systems the cluster mounts: the EFS CSI driver's role is granted mount and write,
+        and their classes and volumes must mount with IAM. More with :meth:`grant_efs_mounts`. Default: none.
     :param namespaces: workload namespaces to create (names or ``NamespaceSpec``). Default: none.
     :param efs_classes: one dynamic ``efs-ap`` class per shared EFS (``EfsClassSpec``). Default: none.
     :param local_volumes: install the local static provisioner (NVMe ``local-volumes`` mode). Default: False.
@@ -64,7 +81,8 @@ class ClusterStorage(Construct):
         scope: Construct,
         id: str,
         *,
-        cluster: AiCluster,
+        cluster: IAiCluster,
+        shared_efs: Sequence[SharedEfs] = (),
         namespaces: Sequence[NamespaceSpec | str] = (),
         efs_classes: Sequence[EfsClassSpec] = (),
         local_volumes: bool = False,
@@ -75,6 +93,7 @@ class ClusterStorage(Construct):
         gp3_throughput: int | None = None,
     ) -> None:
         super().__init__(scope, id)
+        cluster = require_ai_cluster(self, "cluster", cluster)
         require(
             self,
             gpu_software in ("device-plugin", "gpu-operator", "none"),
@@ -88,6 +107,15 @@ class ClusterStorage(Construct):
         )
         self.charts = cdk8s.App()
         self.manifests: dict[str, eks.KubernetesManifest] = {}
+        self._iam_file_systems: dict[str, str] = {}  # resolved file-system id -> SharedEfs path
+        self._efs_mounts: list[tuple[str, str, str, bool]] = []  # (what, where, file-system id, iam)
+        self._volume_owner: dict[str, str] = {}  # PersistentVolume name -> owner path
+        self._claim_owner: dict[str, str] = {}  # namespace/claim -> owner path
+        for file_system in shared_efs:
+            self.grant_efs_mounts(file_system)
+        for spec in efs_classes:
+            self._efs_mounts.append(("efs_classes", spec.name, spec.file_system_id, spec.iam))
+        self.node.add_validation(_EfsMountCheck(self))
 
         self.storage_classes = StorageClassesChart(
             self.charts,
@@ -134,8 +162,32 @@ class ClusterStorage(Construct):
 
     def grant_efs_mounts(self, efs: SharedEfs) -> None:
         """Let the EFS CSI driver mount and write ``efs``: its node plugin mounts with ``-o iam`` as the driver's
-        role, and :class:`SharedEfs`'s file-system policy admits no anonymous client."""
+        role, and :class:`SharedEfs`'s file-system policy admits no anonymous client (so every class and volume on
+        it must mount with ``iam``, which is checked)."""
+        key = self._key(efs.file_system_id)
+        if key in self._iam_file_systems:
+            return  # granted once already (a SharedEfs shared by several patterns)
         efs.grant_read_write(self.drivers.roles[EFS_ADDON])
+        self._iam_file_systems[key] = efs.node.path
+
+    def efs_mount_problems(self) -> list[str]:
+        """EFS classes and volumes that would mount a file system requiring IAM without ``iam``."""
+        problems = []
+        for what, where, file_system_id, iam in self._efs_mounts:
+            owner = self._iam_file_systems.get(self._key(file_system_id))
+            if owner is not None and not iam:
+                problems.append(
+                    str(
+                        EksAiDataValidationError(
+                            self.node.path,
+                            f"{what}.iam",
+                            {where: False},
+                            f"mounts {owner}, whose file-system policy has no Allow statement: only "
+                            "IAM-authorized mounts (tls,iam) succeed; leave iam=True",
+                        )
+                    )
+                )
+        return problems
 
     def add_static_volumes(
         self,
@@ -143,21 +195,38 @@ class ClusterStorage(Construct):
         *,
         lustre_volumes: Sequence[LustreVolumeSpec] = (),
         efs_volumes: Sequence[EfsVolumeSpec] = (),
+        owner: Construct | None = None,
     ) -> StaticVolumesChart:
         """Static PersistentVolumes bound to claims, for existing Lustre file systems and EFS access points; the
-        claims' namespaces must be among those this construct creates."""
+        claims' namespaces must be among those this construct creates.
+
+        :param id: names the chart (with ``owner``: a name within the owner).
+        :param owner: the construct adding the volumes (a pattern passes itself): the chart's id is derived from
+            its path, so equal ids under different parents never collide. Default: none (``id`` must be unique).
+        """
+        where = self._owner_path(owner, id)
+        for spec in (*lustre_volumes, *efs_volumes):
+            self._claim(where, spec.name, f"{spec.namespace}/{spec.claim_name or spec.name}")
+        for spec in efs_volumes:
+            self._efs_mounts.append(("efs_volumes", spec.name, spec.file_system_id, spec.iam))
+        chart_id, manifest_id = self._ids("volumes", owner, id)
         chart = StaticVolumesChart(
             self.charts,
-            f"volumes-{id.lower()}",
+            chart_id,
             known_namespaces=self.namespace_names,
             lustre_volumes=lustre_volumes,
             efs_volumes=efs_volumes,
         )
-        self._apply(f"Volumes{id}", chart, after=[self.manifests["Workloads"]])
+        self._apply(manifest_id, chart, after=[self.manifests["Workloads"]])
         return chart
 
-    def add_service_accounts(self, id: str, service_accounts: Sequence[ServiceAccountSpec]) -> WorkloadsChart:
-        """ServiceAccounts (annotated with their IAM role) in namespaces this construct creates (or kube-system)."""
+    def add_service_accounts(
+        self, id: str, service_accounts: Sequence[ServiceAccountSpec], *, owner: Construct | None = None
+    ) -> WorkloadsChart:
+        """ServiceAccounts (annotated with their IAM role) in namespaces this construct creates (or kube-system).
+
+        :param owner: the construct adding them (names the chart, as in :meth:`add_static_volumes`). Default: none.
+        """
         for spec in service_accounts:
             if spec.namespace not in self.namespace_names | {"kube-system"}:
                 raise fail(
@@ -166,21 +235,72 @@ class ClusterStorage(Construct):
                     f"{spec.namespace}/{spec.name}",
                     f"namespace must be one ClusterStorage creates: {sorted(self.namespace_names)}",
                 )
+        chart_id, manifest_id = self._ids("service-accounts", owner, id)
         chart = WorkloadsChart(
             self.charts,
-            f"service-accounts-{id.lower()}",
+            chart_id,
             service_accounts=service_accounts,
             existing_namespaces=(*self.namespace_names, "kube-system"),
         )
-        self._apply(f"ServiceAccounts{id}", chart, after=[self.manifests["Workloads"]])
+        self._apply(manifest_id, chart, after=[self.manifests["Workloads"]])
         return chart
+
+    # -- naming -----------------------------------------------------------------------------------------
+    def _key(self, value: str) -> str:
+        return json.dumps(Stack.of(self).resolve(value), sort_keys=True)
+
+    @staticmethod
+    def _owner_path(owner: Construct | None, id: str) -> str:
+        return f"{owner.node.path}/{id}" if owner is not None else id
+
+    def _ids(self, kind: str, owner: Construct | None, id: str) -> tuple[str, str]:
+        """A cdk8s chart id and a manifest construct id, unique for (owner path, id)."""
+        parts = [*(owner.node.path.split("/") if owner is not None else []), id]
+        words = [w for part in parts for w in re.split(r"[^A-Za-z0-9]+", part) if w]
+        chart_id = "-".join([kind, *(w.lower() for w in words)])
+        manifest_id = "".join(w[:1].upper() + w[1:] for w in [*kind.split("-"), *words])
+        if chart_id in {c.node.id for c in self.charts.charts} or manifest_id in self.manifests:
+            raise fail(
+                self,
+                "id",
+                self._owner_path(owner, id),
+                "is already used by another chart of this ClusterStorage: give a different id or owner",
+            )
+        return chart_id, manifest_id
+
+    def _claim(self, where: str, volume: str, claim: str) -> None:
+        """Refuse a PersistentVolume name or a claim that another chart of this cluster already uses."""
+        for registry, name, what in (
+            (self._volume_owner, volume, "PersistentVolume"),
+            (self._claim_owner, claim, "claim"),
+        ):
+            if name in registry and not cdk8s_unresolved(name):
+                raise fail(
+                    self,
+                    "volumes",
+                    name,
+                    f"the {what} name is already used by {registry[name]} (and again by {where}); "
+                    "give one of them another claim_name or namespace",
+                )
+            registry[name] = where
 
     def _apply(self, id: str, chart: cdk8s.Chart, after: Sequence[Construct] = ()) -> eks.KubernetesManifest:
         if id in self.manifests:
             raise fail(self, "id", id, "is already used by another chart of this ClusterStorage")
         manifest = self.cluster.cluster.add_cdk8s_chart(id, chart, ingress_alb=False, prune=True)
-        manifest.node.add_dependency(self.cluster.system_nodegroup)
-        for dependency in after:
+        for dependency in [*dependencies(self.cluster.node_dependency), *after]:
             manifest.node.add_dependency(dependency)
         self.manifests[id] = manifest
         return manifest
+
+
+@jsii.implements(IValidation)
+class _EfsMountCheck:
+    """Synth-time check: no EFS class or volume mounts an IAM-only file system without ``iam`` (classes may be
+    declared before their file system is granted)."""
+
+    def __init__(self, storage: ClusterStorage) -> None:
+        self._storage = storage
+
+    def validate(self) -> list[str]:
+        return self._storage.efs_mount_problems()

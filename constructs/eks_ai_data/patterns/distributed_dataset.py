@@ -10,11 +10,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validate import fail, require_dns1123_label, require_dns1123_subdomain
-from ..cluster import AiCluster
-from ..k8s import LustreVolumeSpec
+from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..lustre import DataRepositoryLink, LustreStore
 from ..nodegroups import GpuNodeGroup
-from ._common import bucket_or_new
+from ._common import bucket_or_new, lustre_volume_spec
 from .cluster_storage import ClusterStorage
 
 _RESERVED_GPU_PROPS = {"cluster", "instance_types", "subnet"}
@@ -25,11 +24,14 @@ class DistributedDataset(Construct):
 
     - The dataset bucket: ``dataset_bucket`` if given, else a new :class:`DataBucket` encrypted with the data key.
     - A :class:`LustreStore` in ``subnet`` (default: the cluster's first private subnet), linked to
-      ``s3://bucket/dataset_prefix`` at ``file_system_path`` with auto-import of new, changed and deleted objects.
+      ``s3://bucket/dataset_prefix`` at ``file_system_path`` with auto-import of new, changed and deleted objects;
+      or ``lustre``, an existing store (for example in a data stack that outlives this cluster's stack).
+    - Lustre traffic admitted both ways between the file system's and the nodes' security groups, as rules created
+      here (the consuming side).
     - A :class:`GpuNodeGroup` pinned to the same subnet: GPU nodes and the file system share one AZ, so reads
       never cross AZs (no cross-AZ latency or data-transfer cost).
-    - A static PersistentVolume of the file system and a ``ReadWriteMany`` claim ``claim_name`` in ``namespace``,
-      which training pods mount.
+    - A static PersistentVolume of the file system, with the node affinity of its zone, and a ``ReadWriteMany``
+      claim ``claim_name`` in ``namespace``, which training pods mount.
 
     :param cluster: the cluster. :param storage: the cluster's :class:`ClusterStorage` (namespace must be its).
     :param namespace: namespace of the claim. :param gpu_instance_types: the GPU node group's instance types.
@@ -37,7 +39,12 @@ class DistributedDataset(Construct):
     :param dataset_bucket: an existing bucket. Default: a new DataBucket.
     :param dataset_prefix: key prefix of the dataset (ending in ``/``). Default: the whole bucket.
     :param file_system_path: where the dataset appears on the file system. Default: ``/datasets``.
-    :param subnet: the subnet (AZ) of the file system and the GPU nodes. Default: the first private subnet.
+    :param subnet: the subnet (AZ) of the file system and the GPU nodes. Default: the first private subnet (or the
+        existing store's subnet).
+    :param lustre: an existing :class:`LustreStore` holding the dataset (then ``dataset_bucket``, ``dataset_prefix``,
+        ``file_system_path``, ``subnet``, ``storage_capacity_gib`` and ``per_unit_storage_throughput`` describe
+        nothing new and must be left at their defaults, and ``file_system_path`` names the directory to mount).
+        Default: a new store.
     :param storage_capacity_gib: Default: 2400. :param per_unit_storage_throughput: MB/s/TiB. Default: 250.
     :param claim_name: Default: ``datasets``.
     """
@@ -47,20 +54,22 @@ class DistributedDataset(Construct):
         scope: Construct,
         id: str,
         *,
-        cluster: AiCluster,
+        cluster: IAiCluster,
         storage: ClusterStorage,
         namespace: str,
         gpu_instance_types: Sequence[str],
         gpu_node_group_props: Mapping[str, Any] | None = None,
         dataset_bucket: s3.IBucket | None = None,
-        dataset_prefix: str = "",
+        dataset_prefix: str | None = None,
         file_system_path: str = "/datasets",
         subnet: ec2.ISubnet | None = None,
-        storage_capacity_gib: int = 2400,
-        per_unit_storage_throughput: int = 250,
+        storage_capacity_gib: int | None = None,
+        per_unit_storage_throughput: int | None = None,
         claim_name: str = "datasets",
+        lustre: LustreStore | None = None,
     ) -> None:
         super().__init__(scope, id)
+        cluster = require_ai_cluster(self, "cluster", cluster)
         require_dns1123_label(self, "namespace", namespace)
         require_dns1123_subdomain(self, "claim_name", claim_name)
         gpu_props = dict(gpu_node_group_props or {})
@@ -73,24 +82,49 @@ class DistributedDataset(Construct):
                 "must not set cluster, instance_types or subnet (set here)",
             )
 
-        self.subnet = subnet if subnet is not None else cluster.private_subnets[0]
-        dataset_bucket, self.data_bucket = bucket_or_new(self, cluster, dataset_bucket)
-        self.bucket = dataset_bucket
-        self.lustre = LustreStore(
-            self,
-            "Lustre",
-            vpc=cluster.vpc,
-            subnet=self.subnet,
-            node_security_groups=[cluster.node_security_group],
-            kms_key=cluster.keys.data_key,
-            storage_capacity_gib=storage_capacity_gib,
-            per_unit_storage_throughput=per_unit_storage_throughput,
-            data_repositories=[
-                DataRepositoryLink(
-                    file_system_path=file_system_path, bucket=dataset_bucket, prefix=dataset_prefix
-                )
-            ],
-        )
+        if lustre is not None:
+            given = {
+                "dataset_bucket": dataset_bucket,
+                "subnet": subnet,
+                "dataset_prefix": dataset_prefix,
+                "storage_capacity_gib": storage_capacity_gib,
+                "per_unit_storage_throughput": per_unit_storage_throughput,
+            }
+            for name, value in given.items():
+                if value is not None:
+                    raise fail(
+                        self,
+                        name,
+                        getattr(getattr(value, "node", None), "path", value),
+                        "describes a new file system; with lustre= (an existing store) leave it unset",
+                    )
+            self.lustre = lustre
+            self.subnet = lustre.subnet
+            self.data_bucket = None
+            self.bucket = _linked_bucket(self, lustre, file_system_path)
+        else:
+            self.subnet = subnet if subnet is not None else cluster.private_subnets[0]
+            dataset_bucket, self.data_bucket = bucket_or_new(self, cluster, dataset_bucket)
+            self.bucket = dataset_bucket
+            self.lustre = LustreStore(
+                self,
+                "Lustre",
+                vpc=cluster.vpc,
+                subnet=self.subnet,
+                node_security_groups=[],
+                kms_key=cluster.keys.data_key,
+                storage_capacity_gib=2400 if storage_capacity_gib is None else storage_capacity_gib,
+                per_unit_storage_throughput=250
+                if per_unit_storage_throughput is None
+                else per_unit_storage_throughput,
+                data_repositories=[
+                    DataRepositoryLink(
+                        file_system_path=file_system_path, bucket=dataset_bucket, prefix=dataset_prefix or ""
+                    )
+                ],
+            )
+        # Lustre traffic both ways between the nodes and the file servers, created here: the consuming side.
+        self.client_rules = self.lustre.allow_clients(cluster.node_security_group, scope=self)
         self.gpu_nodes = GpuNodeGroup(
             self,
             "GpuNodes",
@@ -103,16 +137,24 @@ class DistributedDataset(Construct):
         self.namespace = namespace
         self.claim_name = claim_name
         self.volumes = storage.add_static_volumes(
-            id,
+            "Volumes",
+            owner=self,
             lustre_volumes=[
-                LustreVolumeSpec(
-                    name=f"{namespace}-{claim_name}",
-                    file_system_id=self.lustre.file_system_id,
-                    dns_name=self.lustre.dns_name,
-                    mount_name=self.lustre.mount_name,
-                    storage_capacity_gib=storage_capacity_gib,
-                    namespace=namespace,
-                    claim_name=claim_name,
+                lustre_volume_spec(
+                    self.lustre, name=f"{namespace}-{claim_name}", namespace=namespace, claim_name=claim_name
                 )
             ],
         )
+
+
+def _linked_bucket(scope: Construct, lustre: LustreStore, file_system_path: str) -> s3.IBucket:
+    """The bucket an existing store links at ``file_system_path``."""
+    for link in lustre.links:
+        if link.file_system_path.rstrip("/") == file_system_path.rstrip("/"):
+            return link.bucket
+    raise fail(
+        scope,
+        "file_system_path",
+        file_system_path,
+        f"is not linked on {lustre.node.path}; linked paths: {[link.file_system_path for link in lustre.links]}",
+    )

@@ -9,12 +9,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain
-from ..cluster import AiCluster
+from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..efs import SharedEfs
 from ..identity import WorkloadIdentity
-from ..k8s import EfsVolumeSpec, LustreVolumeSpec, ServiceAccountSpec
+from ..k8s import EfsVolumeSpec, ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
-from ._common import bucket_or_new
+from ._common import bucket_or_new, lustre_volume_spec
 from .cluster_storage import ClusterStorage
 
 ModelCache = Literal["efs", "lustre"]
@@ -24,13 +24,15 @@ class ModelRepository(Construct):
     """Models in S3, cached on EFS (or FSx for Lustre), mounted ``ReadWriteMany`` by inference pods.
 
     - The model bucket: ``model_bucket`` if given, else a new :class:`DataBucket`.
-    - ``cache="efs"`` (default): an access point ``/models`` on ``efs`` (a :class:`SharedEfs`, created if not
-      given) and a static volume + claim of it. EFS spans every AZ, so inference pods anywhere can mount it; a
-      model-sync job running as the repository's identity fills it from S3.
+    - ``cache="efs"`` (default): an access point ``/<namespace>/models`` on ``efs`` (a :class:`SharedEfs`, created
+      if not given) and a static volume + claim of it, mounted ``tls,iam`` by the EFS CSI driver (granted here).
+      EFS spans every AZ, so inference pods anywhere can mount it; a model-sync job running as the repository's
+      identity copies models from S3 into the claim.
     - ``cache="lustre"``: a :class:`LustreStore` linked to ``s3://bucket/models_prefix`` with auto-import, so
-      models load lazily from S3 on first read at Lustre speed; it lives in one AZ (``subnet``).
-    - A read-only workload identity (``service_account`` in ``namespace``) on ``s3://bucket/models_prefix/``;
-      with the EFS cache it may also mount and write the models access point (to fill the cache).
+      models load lazily from S3 on first read at Lustre speed; it lives in one AZ (``subnet``), and its volume
+      carries that zone's node affinity.
+    - A read-only workload identity (``service_account`` in ``namespace``) on ``s3://bucket/models_prefix/``. It
+      gets no EFS permission: pods reach the cache through the claim, which the driver mounts with its own role.
 
     :param cluster: the cluster. :param storage: the cluster's ClusterStorage. :param namespace: of the claim.
     :param cache: ``efs`` or ``lustre``. Default: ``efs``. :param efs: the SharedEfs to use. Default: a new one.
@@ -46,7 +48,7 @@ class ModelRepository(Construct):
         scope: Construct,
         id: str,
         *,
-        cluster: AiCluster,
+        cluster: IAiCluster,
         storage: ClusterStorage,
         namespace: str,
         cache: ModelCache = "efs",
@@ -60,6 +62,7 @@ class ModelRepository(Construct):
         lustre_capacity_gib: int = 1200,
     ) -> None:
         super().__init__(scope, id)
+        cluster = require_ai_cluster(self, "cluster", cluster)
         require(self, cache in ("efs", "lustre"), "cache", cache, "must be 'efs' or 'lustre'")
         require_dns1123_label(self, "namespace", namespace)
         require_dns1123_subdomain(self, "claim_name", claim_name)
@@ -90,17 +93,18 @@ class ModelRepository(Construct):
                     self,
                     "Cache",
                     vpc=cluster.vpc,
-                    node_security_groups=[cluster.node_security_group],
+                    node_security_groups=[],
                     kms_key=cluster.keys.data_key,
                 )
             self.efs = efs
+            self.client_rules: list = efs.allow_clients(cluster.node_security_group, scope=self)
             storage.grant_efs_mounts(efs)
             self.access_point = efs.add_access_point(
                 f"{namespace}-models", path=f"/{namespace}/models", uid=uid, gid=uid, permissions="755"
             )
-            self.identity.efs_client(efs.file_system, self.access_point, write=True)
             self.volumes = storage.add_static_volumes(
-                id,
+                "Volumes",
+                owner=self,
                 efs_volumes=[
                     EfsVolumeSpec(
                         name=volume_name,
@@ -108,7 +112,6 @@ class ModelRepository(Construct):
                         access_point_id=self.access_point.access_point_id,
                         namespace=namespace,
                         claim_name=claim_name,
-                        iam=True,
                     )
                 ],
             )
@@ -118,30 +121,27 @@ class ModelRepository(Construct):
                 "Cache",
                 vpc=cluster.vpc,
                 subnet=subnet if subnet is not None else cluster.private_subnets[0],
-                node_security_groups=[cluster.node_security_group],
+                node_security_groups=[],
                 kms_key=cluster.keys.data_key,
                 storage_capacity_gib=lustre_capacity_gib,
                 data_repositories=[
                     DataRepositoryLink(file_system_path="/models", bucket=model_bucket, prefix=f"{prefix}/")
                 ],
             )
+            self.client_rules = self.lustre.allow_clients(cluster.node_security_group, scope=self)
             self.volumes = storage.add_static_volumes(
-                id,
+                "Volumes",
+                owner=self,
                 lustre_volumes=[
-                    LustreVolumeSpec(
-                        name=volume_name,
-                        file_system_id=self.lustre.file_system_id,
-                        dns_name=self.lustre.dns_name,
-                        mount_name=self.lustre.mount_name,
-                        storage_capacity_gib=lustre_capacity_gib,
-                        namespace=namespace,
-                        claim_name=claim_name,
+                    lustre_volume_spec(
+                        self.lustre, name=volume_name, namespace=namespace, claim_name=claim_name
                     )
                 ],
             )
         self.service_accounts = storage.add_service_accounts(
-            id,
-            [
+            "ServiceAccounts",
+            owner=self,
+            service_accounts=[
                 ServiceAccountSpec(
                     name=service_account, namespace=namespace, role_arn=self.identity.irsa_role_arn
                 )

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validate import fail, require, require_dns1123_label
-from ..cluster import AiCluster
+from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..identity import WorkloadIdentity
 from ..k8s import ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
@@ -27,8 +27,11 @@ class TrainingCheckpoints(Construct):
     Training pods write checkpoints to NVMe-backed ``emptyDir`` scratch (node groups whose instance store is a
     RAID0 array), then copy the ones worth keeping to durable storage in one of two ways:
 
-    - ``lustre-export``: to ``export_path`` on a Lustre file system that auto-exports new, changed and deleted
-      files to ``s3://checkpoint bucket/prefix/`` (no AWS credentials in the pod);
+    - ``lustre-export``: to ``export_path`` on a Lustre file system that auto-exports new and changed files to
+      ``s3://checkpoint bucket/prefix/`` (no AWS credentials in the pod). Deleting a checkpoint file on Lustre does
+      not delete it in S3 unless ``export_deletes=True`` (then a local ``rm`` deletes the object; the versioned
+      bucket keeps it as a noncurrent version for ``noncurrent_expire_after``); old checkpoints leave S3 through
+      the lifecycle rule instead;
     - ``writer-identity``: directly to S3, through a workload identity (``service_account`` in ``namespace``)
       that may write (and delete, to rotate) under the prefix and nothing else.
 
@@ -43,6 +46,10 @@ class TrainingCheckpoints(Construct):
     :param prefix: key prefix of checkpoints. Default: ``checkpoints``.
     :param expire_after: how long a checkpoint is kept. Default: 30 days.
     :param noncurrent_expire_after: how long an overwritten checkpoint version is kept. Default: 7 days.
+    :param lifecycle: add the expiry rule to the checkpoint bucket. An imported bucket's rules cannot be changed
+        from here, so with ``checkpoint_bucket`` given this must be ``False`` (manage expiry on that bucket).
+        Default: ``True``.
+    :param export_deletes: with ``lustre-export``, also export deletions (see above). Default: ``False``.
     """
 
     def __init__(
@@ -50,7 +57,7 @@ class TrainingCheckpoints(Construct):
         scope: Construct,
         id: str,
         *,
-        cluster: AiCluster,
+        cluster: IAiCluster,
         storage: ClusterStorage,
         namespace: str,
         scratch_node_groups: Sequence[GpuNodeGroup | NvmeNodeGroup],
@@ -62,8 +69,11 @@ class TrainingCheckpoints(Construct):
         prefix: str = "checkpoints",
         expire_after: Duration | None = None,
         noncurrent_expire_after: Duration | None = None,
+        lifecycle: bool = True,
+        export_deletes: bool = False,
     ) -> None:
         super().__init__(scope, id)
+        cluster = require_ai_cluster(self, "cluster", cluster)
         require_dns1123_label(self, "namespace", namespace)
         sync = sync or ("lustre-export" if lustre is not None else "writer-identity")
         require(
@@ -96,13 +106,31 @@ class TrainingCheckpoints(Construct):
         self.bucket = checkpoint_bucket
         self.prefix = prefix
         self.sync = sync
-        if isinstance(checkpoint_bucket, s3.Bucket):
+        if lifecycle:
+            if not isinstance(checkpoint_bucket, s3.Bucket):
+                raise fail(
+                    self,
+                    "lifecycle",
+                    True,
+                    f"cannot add the expiry rule to {checkpoint_bucket.node.path}: an imported bucket's lifecycle "
+                    "rules are not this app's to change; set lifecycle=False and expire "
+                    f"'{prefix}/' on that bucket yourself",
+                )
             checkpoint_bucket.add_lifecycle_rule(
                 id="ExpireOldCheckpoints",
                 prefix=f"{prefix}/",
                 expiration=expire,
                 noncurrent_version_expiration=noncurrent,
             )
+        elif expire_after is not None:
+            raise fail(
+                self,
+                "expire_after",
+                f"{expire_after.to_days()} days",
+                "has no effect with lifecycle=False (no expiry rule is created)",
+            )
+        if export_deletes and sync != "lustre-export":
+            raise fail(self, "export_deletes", True, "applies only to sync='lustre-export'")
 
         if sync == "lustre-export":
             lustre.add_data_repository(
@@ -112,6 +140,7 @@ class TrainingCheckpoints(Construct):
                     prefix=f"{prefix}/",
                     auto_import=True,
                     auto_export=True,
+                    auto_export_deletes=export_deletes,
                 )
             )
         self.identity = WorkloadIdentity(
@@ -119,8 +148,9 @@ class TrainingCheckpoints(Construct):
         )
         self.identity.write_prefix(checkpoint_bucket, prefix, delete=True)
         self.service_accounts = storage.add_service_accounts(
-            id,
-            [
+            "ServiceAccounts",
+            owner=self,
+            service_accounts=[
                 ServiceAccountSpec(
                     name=service_account, namespace=namespace, role_arn=self.identity.irsa_role_arn
                 )

@@ -128,6 +128,7 @@ class MlPlatformStack(Stack):
                     mount_name=self.lustre.mount_name,
                     storage_capacity_gib=self.lustre.storage_capacity_gib,
                     namespace=TRAINING_NAMESPACE,
+                    availability_zone=self.lustre.availability_zone,
                     claim_name=DATASET_CLAIM,
                 )
             ],

@@ -1,0 +1,256 @@
+"""An EKS cluster that already exists, described for eks-ai-data's constructs (:class:`ImportedAiCluster`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import CfnJson
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from constructs import Construct, IDependable
+
+from ._validate import fail, require, unresolved, validate_node_labels
+from .cluster_interface import IPlatformKeys
+from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
+
+#: EKS cluster names (CreateCluster API): 1-100 characters, a letter or digit first, then letters, digits, '-', '_'.
+CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
+
+
+class ImportedAiCluster(Construct):
+    """An existing EKS cluster, for node groups, storage drivers, in-cluster charts, identities and patterns.
+
+    Made by :meth:`AiCluster.from_existing <eks_ai_data.cluster.AiCluster.from_existing>`. Nothing about the cluster
+    is looked up: every fact the constructs need is a prop. The cluster is not changed (its endpoint, logging,
+    secrets encryption and core add-ons stay as they are); what the constructs add to it are node groups, EKS
+    add-ons, access entries, Pod Identity associations and in-cluster objects.
+
+    Charts, Helm releases and manifests are applied by a kubectl provider (a Lambda function with the kubectl
+    layer of ``kubernetes_version``): ``kubectl_provider`` if you have one, else a new one in ``private_subnets``
+    with the cluster security group (it reaches a private endpoint), whose role gets cluster-admin through an
+    access entry (the cluster's authentication mode must be ``API`` or ``API_AND_CONFIG_MAP``; with
+    ``grant_kubectl_access=False`` map ``kubectl_role`` yourself). aws-cdk-lib ignores
+    ``kubectl_provider_options`` on imported clusters, which is why the provider is created here.
+
+    :param cluster_name: the cluster's name. Required.
+    :param kubernetes_version: the cluster's Kubernetes minor version ("1.33" to "1.36"): picks the kubectl layer
+        and the versions of what is installed. Required.
+    :param vpc: the cluster's VPC. Required.
+    :param cluster_security_group_id: the EKS-created cluster security group (``sg-...``), which managed nodes
+        carry; file systems admit clients by it. Required.
+    :param keys: the platform keys: ``DataKeys`` or ``PlatformKeys(data_key=...)``. Required.
+    :param private_subnets: subnets for nodes and the kubectl provider. Default: the VPC's private subnets with egress.
+    :param open_id_connect_provider: the cluster's IAM OIDC provider (``iam.OpenIdConnectProvider.
+        from_open_id_connect_provider_arn``), needed for IRSA. Default: none (use Pod Identity).
+    :param kubectl_provider: an existing kubectl provider for this cluster. Default: a new one.
+    :param kubectl_role: execution role of the new kubectl provider (it must trust ``lambda.amazonaws.com``).
+        Default: a new role.
+    :param grant_kubectl_access: give the new provider's role cluster-admin through an access entry. Default: ``True``.
+    :param system_node_labels: labels of the nodes controllers should run on (e.g. ``{"role": "system"}``).
+        Default: none (controllers go wherever the scheduler puts them).
+    :param install_pod_identity_agent: install the ``eks-pod-identity-agent`` add-on (Pod Identity needs it).
+        Default: ``False`` (installed already, or Pod Identity not used).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster_name: str,
+        kubernetes_version: str,
+        vpc: ec2.IVpc,
+        cluster_security_group_id: str,
+        keys: IPlatformKeys,
+        private_subnets: Sequence[ec2.ISubnet] | None = None,
+        open_id_connect_provider: iam.IOpenIdConnectProvider | None = None,
+        kubectl_provider: eks.IKubectlProvider | None = None,
+        kubectl_role: iam.IRole | None = None,
+        grant_kubectl_access: bool = True,
+        system_node_labels: Mapping[str, str] | None = None,
+        install_pod_identity_agent: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        require(
+            self,
+            isinstance(cluster_name, str) and bool(CLUSTER_NAME.match(cluster_name)),
+            "cluster_name",
+            cluster_name,
+            "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
+        )
+        layer_class = kubectl_layer_class(self, kubernetes_version, "kubernetes_version")
+        require(
+            self,
+            isinstance(cluster_security_group_id, str)
+            and bool(SECURITY_GROUP_ID.match(cluster_security_group_id)),
+            "cluster_security_group_id",
+            cluster_security_group_id,
+            "must be a security group id (sg- and 8 or 17 hexadecimal digits): the EKS cluster security group",
+        )
+        if not isinstance(keys, IPlatformKeys):
+            raise fail(
+                self,
+                "keys",
+                type(keys).__name__,
+                "must be DataKeys or PlatformKeys(data_key=...) (at least the data key)",
+            )
+        subnets = (
+            list(private_subnets)
+            if private_subnets is not None
+            else vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets
+        )
+        if not subnets:
+            raise fail(
+                self,
+                "private_subnets",
+                [],
+                "must name at least one subnet (the VPC has no private subnets with egress)",
+            )
+        if kubectl_provider is not None and (kubectl_role is not None or not grant_kubectl_access):
+            raise fail(
+                self,
+                "kubectl_role",
+                getattr(kubectl_role, "role_arn", None),
+                "kubectl_role and grant_kubectl_access configure a new kubectl provider; "
+                "with kubectl_provider given, neither applies",
+            )
+        labels = dict(system_node_labels or {})
+        validate_node_labels(self, "system_node_labels", labels, reserved=())
+
+        self._vpc = vpc
+        self._subnets = subnets
+        self._keys = keys
+        self._version = kubernetes_version
+        self._oidc = open_id_connect_provider
+        self._system_labels = labels
+        self.node_security_group_ref = ec2.SecurityGroup.from_security_group_id(
+            self, "ClusterSecurityGroup", cluster_security_group_id, mutable=False
+        )
+        attributes = {
+            "cluster_name": cluster_name,
+            "vpc": vpc,
+            "cluster_security_group_id": cluster_security_group_id,
+            "open_id_connect_provider": open_id_connect_provider,
+        }
+        self.kubectl_access: eks.AccessEntry | None = None
+        if kubectl_provider is None:
+            bare = eks.Cluster.from_cluster_attributes(self, "Bare", **attributes)
+            self.kubectl_layer = layer_class(self, "KubectlLayer")
+            provider = eks.KubectlProvider(
+                self,
+                "KubectlProvider",
+                cluster=bare,
+                kubectl_layer=self.kubectl_layer,
+                private_subnets=subnets,
+                security_groups=[self.node_security_group_ref],
+                role=kubectl_role,
+            )
+            acknowledge_kubectl_provider(provider)
+            kubectl_provider = provider
+        self.kubectl_provider = kubectl_provider
+        self._cluster = eks.Cluster.from_cluster_attributes(
+            self, "Cluster", kubectl_provider=kubectl_provider, **attributes
+        )
+        if isinstance(kubectl_provider, eks.KubectlProvider) and grant_kubectl_access:
+            self.kubectl_access = eks.AccessEntry(
+                self,
+                "KubectlAccess",
+                cluster=self._cluster,
+                principal=kubectl_provider.role.role_arn,
+                access_policies=[cluster_admin_policy()],
+            )
+        self._agent: eks.Addon | None = None
+        if install_pod_identity_agent:
+            self._agent = eks.Addon(
+                self,
+                "PodIdentityAgent",
+                cluster=self._cluster,
+                addon_name="eks-pod-identity-agent",
+                preserve_on_delete=False,
+            )
+        self.admin_access: list[eks.AccessEntry] = []
+
+    # -- IAiCluster ---------------------------------------------------------------------------------
+    @property
+    def cluster(self) -> eks.ICluster:
+        return self._cluster
+
+    @property
+    def keys(self) -> IPlatformKeys:
+        return self._keys
+
+    @property
+    def vpc(self) -> ec2.IVpc:
+        return self._vpc
+
+    @property
+    def private_subnets(self) -> list[ec2.ISubnet]:
+        return list(self._subnets)
+
+    @property
+    def node_security_group(self) -> ec2.ISecurityGroup:
+        return self.node_security_group_ref
+
+    @property
+    def kubernetes_version(self) -> str:
+        return self._version
+
+    @property
+    def oidc_provider(self) -> iam.IOpenIdConnectProvider | None:
+        return self._oidc
+
+    @property
+    def system_node_labels(self) -> Mapping[str, str]:
+        return dict(self._system_labels)
+
+    @property
+    def node_dependency(self) -> IDependable | None:
+        """What charts wait for: the kubectl access entry (a new provider cannot apply anything before it)."""
+        return self.kubectl_access
+
+    @property
+    def pod_identity_agent(self) -> IDependable | None:
+        return self._agent
+
+    @property
+    def created(self) -> bool:
+        return False
+
+    # -- what AiCluster also offers ------------------------------------------------------------------
+    def service_account_principal(self, namespace: str, service_account: str) -> iam.IPrincipal:
+        """An IRSA principal for exactly one service account (needs ``open_id_connect_provider``)."""
+        if self._oidc is None:
+            raise fail(
+                self,
+                "open_id_connect_provider",
+                None,
+                "IRSA needs the cluster's IAM OIDC provider: import the cluster with open_id_connect_provider=..., "
+                "or use Pod Identity",
+            )
+        issuer = self._oidc.open_id_connect_provider_issuer
+        conditions = CfnJson(
+            self,
+            f"IrsaConditions-{namespace}-{service_account}",
+            value={
+                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                f"{issuer}:aud": "sts.amazonaws.com",
+            },
+        )
+        return iam.OpenIdConnectPrincipal(self._oidc, {"StringEquals": conditions})
+
+    def grant_admin(self, id: str, principal_arn: str) -> eks.AccessEntry:
+        """Give ``principal_arn`` cluster-admin through an access entry (API authentication mode needed)."""
+        if unresolved(principal_arn) is False and not str(principal_arn).startswith("arn:"):
+            raise fail(self, "principal_arn", principal_arn, "must be an IAM role or user ARN")
+        entry = eks.AccessEntry(
+            self,
+            f"AccessEntry{id}",
+            cluster=self._cluster,
+            principal=principal_arn,
+            access_policies=[cluster_admin_policy()],
+        )
+        self.admin_access.append(entry)
+        return entry
