@@ -79,12 +79,21 @@ def _addons(synth, stack: str) -> dict[str, dict]:
 
 
 def _role_of(synth, stack: str, addon: dict) -> tuple[str, dict]:
+    """The add-on's role: IRSA's ServiceAccountRoleArn, the add-on's first Pod Identity association, or (an add-on
+    that declares no account, Mountpoint) the standalone association of its service account."""
     props = addon["Properties"]
-    arn = (
-        props["ServiceAccountRoleArn"]
-        if "ServiceAccountRoleArn" in props
-        else props["PodIdentityAssociations"][0]["RoleArn"]
-    )
+    if "ServiceAccountRoleArn" in props:
+        arn = props["ServiceAccountRoleArn"]
+    elif props.get("PodIdentityAssociations"):
+        arn = props["PodIdentityAssociations"][0]["RoleArn"]
+    else:
+        (account,) = EXPECTED_ACCOUNTS[props["AddonName"]]
+        (arn,) = [
+            r["Properties"]["RoleArn"]
+            for r in _resources(synth, stack).values()
+            if r["Type"] == "AWS::EKS::PodIdentityAssociation"
+            and r["Properties"]["ServiceAccount"] == account
+        ]
     logical_id = arn["Fn::GetAtt"][0]
     return logical_id, _resources(synth, stack)[logical_id]
 
@@ -175,26 +184,79 @@ def test_irsa_trust_of_every_driver_role(synth):
     assert len(addons) - 1 == len([n for n in EXPECTED_ACCOUNTS if n in addons])
 
 
-def test_pod_identity_trust_and_associations_of_every_driver_role(synth):
+# Pod Identity: which service accounts each add-on's own PodIdentityAssociations may name (EKS refuses any other:
+# aws-efs-csi-driver issue 1759), written out; the others get standalone associations.
+ADDON_DECLARED = {
+    "aws-ebs-csi-driver": ["ebs-csi-controller-sa"],
+    "aws-efs-csi-driver": ["efs-csi-controller-sa"],
+    "aws-fsx-csi-driver": ["fsx-csi-controller-sa"],
+    "aws-mountpoint-s3-csi-driver": [],
+}
+STANDALONE = {"efs-csi-node-sa", "s3-csi-driver-sa"}
+
+
+def _pod_identity_trust(role: dict, account: str) -> None:
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    equals = statement["Condition"]["StringEquals"]
+    assert set(statement["Condition"]) == {"StringEquals"}
+    assert equals["aws:RequestTag/eks-cluster-arn"]["Fn::GetAtt"][0].startswith("PlatformCluster")
+    assert equals["aws:RequestTag/kubernetes-namespace"] == "kube-system"
+    assert equals["aws:RequestTag/kubernetes-service-account"] == account
+
+
+def test_pod_identity_associations_name_only_what_each_addon_declares(synth):
     addons = _addons(synth, POD)
+    resources = _resources(synth, POD)
     assert "PodIdentityAssociations" not in addons["snapshot-controller"]["Properties"]
-    for name, accounts in EXPECTED_ACCOUNTS.items():
+    for name, declared in ADDON_DECLARED.items():
         props = addons[name]["Properties"]
         assert "ServiceAccountRoleArn" not in props
-        role_id, role = _role_of(synth, POD, addons[name])
-        assert props["PodIdentityAssociations"] == [
-            {"ServiceAccount": sa, "RoleArn": {"Fn::GetAtt": [role_id, "Arn"]}} for sa in accounts
+        associations = props.get("PodIdentityAssociations", [])
+        assert [a["ServiceAccount"] for a in associations] == declared, name
+        for association in associations:
+            _pod_identity_trust(
+                resources[association["RoleArn"]["Fn::GetAtt"][0]], association["ServiceAccount"]
+            )
+    standalone = {
+        r["Properties"]["ServiceAccount"]: r
+        for r in resources.values()
+        if r["Type"] == "AWS::EKS::PodIdentityAssociation"
+    }
+    assert set(standalone) == STANDALONE  # never an account the add-on also associates
+    for account, association in standalone.items():
+        props = association["Properties"]
+        assert props["Namespace"] == "kube-system"
+        _pod_identity_trust(resources[props["RoleArn"]["Fn::GetAtt"][0]], account)
+        # the add-on creates the service account; the association follows it
+        assert any(d.startswith("StorageAddon") for d in association["DependsOn"])
+
+
+def test_efs_node_plugin_has_its_own_mount_only_role_under_pod_identity(synth):
+    resources = _resources(synth, POD)
+    (node,) = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::EKS::PodIdentityAssociation"
+        and r["Properties"]["ServiceAccount"] == "efs-csi-node-sa"
+    ]
+    node_role_id = node["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    controller_role_id, _ = _role_of(synth, POD, _addons(synth, POD)["aws-efs-csi-driver"])
+    assert node_role_id != controller_role_id
+    assert "ManagedPolicyArns" not in resources[node_role_id]["Properties"]  # no access-point management
+    assert "ManagedPolicyArns" in resources[controller_role_id]["Properties"]
+
+
+def test_fsx_addon_waits_for_the_pod_identity_agent_in_both_modes(synth):
+    for stack in (IRSA, POD):
+        addon = _addons(synth, stack)["aws-fsx-csi-driver"]
+        agents = [
+            k
+            for k, r in _resources(synth, stack).items()
+            if r["Type"] == "AWS::EKS::Addon" and r["Properties"]["AddonName"] == "eks-pod-identity-agent"
         ]
-        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-        assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
-        equals = statement["Condition"]["StringEquals"]
-        assert set(statement["Condition"]) == {"StringEquals"}
-        assert equals["aws:RequestTag/eks-cluster-arn"]["Fn::GetAtt"][0].startswith("PlatformCluster")
-        assert equals["aws:RequestTag/kubernetes-namespace"] == "kube-system"
-        assert equals["aws:RequestTag/kubernetes-service-account"] == (
-            accounts[0] if len(accounts) == 1 else accounts
-        )
+        assert set(agents) & set(addon["DependsOn"]), stack
 
 
 def test_no_role_trust_uses_string_like(synth):
@@ -259,13 +321,36 @@ def test_efs_role_has_no_kms_permissions(synth):
 
 def test_fsx_driver_can_only_change_the_file_systems_it_created(synth):
     role_id, _ = _role_of(synth, IRSA, _addons(synth, IRSA)["aws-fsx-csi-driver"])
-    by_action = {a: s for s in _statements(synth, IRSA, role_id) for a in _list(s["Action"])}
+    statements = _statements(synth, IRSA, role_id)
+    allows = {a: s for s in statements if s["Effect"] == "Allow" for a in _list(s["Action"])}
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    cluster_name = {
+        "Ref": next(
+            k
+            for k in _resources(synth, IRSA)
+            if k.startswith("PlatformCluster") and _resources(synth, IRSA)[k]["Type"] == "AWS::EKS::Cluster"
+        )
+    }
     for action in ("fsx:DeleteFileSystem", "fsx:UpdateFileSystem"):
-        assert by_action[action]["Condition"] == {"Null": {"aws:ResourceTag/CSIVolumeName": "false"}}
+        assert allows[action]["Condition"] == {
+            "StringEquals": {"aws:ResourceTag/eks-ai-data:csi-cluster": cluster_name}
+        }
     for action in ("fsx:CreateFileSystem", "fsx:TagResource"):
-        assert by_action[action]["Condition"] == {"Null": {"aws:RequestTag/CSIVolumeName": "false"}}
-    assert by_action["fsx:DescribeFileSystems"]["Resource"] == "*"
-    assert not [a for a in by_action if a.startswith("fsx:") and a.endswith("*")]
+        assert allows[action]["Condition"] == {
+            "StringEquals": {"aws:RequestTag/eks-ai-data:csi-cluster": cluster_name},
+            "Null": {"aws:RequestTag/CSIVolumeName": "false"},
+            "ForAllValues:StringEquals": {"aws:TagKeys": ["CSIVolumeName", "eks-ai-data:csi-cluster"]},
+        }
+    # FSx has no key that limits TagResource to creation: the platform's own file systems are denied every change
+    assert sorted(_list(deny["Action"])) == [
+        "fsx:DeleteFileSystem",
+        "fsx:TagResource",
+        "fsx:UntagResource",
+        "fsx:UpdateFileSystem",
+    ]
+    assert deny["Condition"] == {"Null": {"aws:ResourceTag/eks-ai-data:protected": "false"}}
+    assert allows["fsx:DescribeFileSystems"]["Resource"] == "*"
+    assert not [a for a in allows if a.startswith("fsx:") and a.endswith("*")]
 
 
 def test_mountpoint_grants_name_the_bucket_and_its_key(synth):

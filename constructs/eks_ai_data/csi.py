@@ -16,7 +16,13 @@ from constructs import Construct
 from ._nag import acknowledge, managed_policy_finding
 from ._validate import fail, require
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
-from .labels import ALL_NODE_TAINTS, NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
+from .labels import (
+    ALL_NODE_TAINTS,
+    CSI_OWNER_TAG_KEY,
+    NODE_ROLE_LABEL,
+    NODE_ROLE_SYSTEM,
+    PROTECTED_TAG_KEY,
+)
 
 EBS = "aws-ebs-csi-driver"
 EFS = "aws-efs-csi-driver"
@@ -36,6 +42,22 @@ SERVICE_ACCOUNTS: Mapping[str, tuple[str, ...]] = {
     EBS: ("ebs-csi-controller-sa",),
     EFS: ("efs-csi-controller-sa", "efs-csi-node-sa"),
     FSX: ("fsx-csi-controller-sa",),
+    MOUNTPOINT: ("s3-csi-driver-sa",),
+}
+#: Pod Identity: the service accounts each add-on's own ``PodIdentityAssociations`` may name (EKS accepts only those
+#: the add-on version declares: aws-efs-csi-driver issue 1759; EKS user guide "Pod Identity with add-ons"), and the
+#: ones that get a standalone ``AWS::EKS::PodIdentityAssociation`` instead (never both for one service account:
+#: EKS answers 409 and an add-on cannot adopt an existing association). The EFS node plugin needs credentials for
+#: ``-o iam`` mounts (efs-utils tries Pod Identity first, then IRSA, then the instance role through IMDS); Mountpoint's
+#: driver-level credentials are its node plugin's (``s3-csi-driver-sa``, mountpoint-s3-csi-driver CONFIGURATION.md).
+ADDON_POD_IDENTITY_ACCOUNTS: Mapping[str, tuple[str, ...]] = {
+    EBS: ("ebs-csi-controller-sa",),
+    EFS: ("efs-csi-controller-sa",),
+    FSX: ("fsx-csi-controller-sa",),
+    MOUNTPOINT: (),
+}
+STANDALONE_POD_IDENTITY_ACCOUNTS: Mapping[str, tuple[str, ...]] = {
+    EFS: ("efs-csi-node-sa",),
     MOUNTPOINT: ("s3-csi-driver-sa",),
 }
 #: AWS-managed policies per driver. ``AmazonEBSCSIDriverPolicyV2`` limits the driver to volumes and snapshots
@@ -112,12 +134,17 @@ class StorageDrivers(Construct):
     """The EBS, EFS and FSx for Lustre CSI drivers, the CSI snapshot controller and, optionally, Mountpoint
     for Amazon S3, as EKS managed add-ons with one IAM role per driver.
 
-    Identity (``identity``): ``"irsa"`` puts the role on the add-on's ``ServiceAccountRoleArn``; the trust policy
-    is ``sts:AssumeRoleWithWebIdentity`` from the cluster's OIDC provider with ``StringEquals`` on ``sub`` (the
-    driver's exact service accounts, see :data:`SERVICE_ACCOUNTS`) and ``aud`` (``sts.amazonaws.com``).
-    ``"pod-identity"`` gives the add-on ``PodIdentityAssociations`` instead; the role trusts
-    ``pods.eks.amazonaws.com`` (``sts:AssumeRole``, ``sts:TagSession``) with ``StringEquals`` on the session
-    tags EKS sets: ``eks-cluster-arn`` (this cluster), ``kubernetes-namespace`` and ``kubernetes-service-account``.
+    Identity (``identity``): ``"irsa"`` puts the role on the add-on's ``ServiceAccountRoleArn`` (which annotates
+    every service account of the add-on: the EFS role serves its controller and node plugin alike); the trust
+    policy is ``sts:AssumeRoleWithWebIdentity`` from the cluster's OIDC provider with ``StringEquals`` on ``sub``
+    (the driver's exact service accounts, see :data:`SERVICE_ACCOUNTS`) and ``aud`` (``sts.amazonaws.com``).
+    ``"pod-identity"`` gives each service account its own association: through the add-on's
+    ``PodIdentityAssociations`` for the accounts the add-on declares, standalone associations for the others
+    (:data:`ADDON_POD_IDENTITY_ACCOUNTS`, :data:`STANDALONE_POD_IDENTITY_ACCOUNTS`); the EFS node plugin then has a
+    role of its own that may only mount (:attr:`efs_mount_role`). Roles trust ``pods.eks.amazonaws.com``
+    (``sts:AssumeRole``, ``sts:TagSession``) with ``StringEquals`` on the session tags EKS sets:
+    ``eks-cluster-arn`` (this cluster), ``kubernetes-namespace`` and ``kubernetes-service-account``. The FSx add-on
+    waits for the Pod Identity agent in both modes (the EKS user guide says the add-on fails without it).
 
     Permissions (KMS statements name the platform's data key, ``cluster.keys.data_key``, never ``*``):
 
@@ -127,9 +154,11 @@ class StorageDrivers(Construct):
     - EFS: ``AmazonEFSCSIDriverPolicy``; no KMS (EFS encrypts with the grant it took when the file system was
       created; the driver only manages access points). Grant mounts to :attr:`roles` ``[EFS]`` with
       ``EfsFileSystem.grant_*`` (the node plugin mounts with ``-o iam`` as this role).
-    - FSx for Lustre: ``fsx:DescribeFileSystems``; ``fsx:CreateFileSystem``/``TagResource`` only with the
-      driver's ``CSIVolumeName`` tag; ``fsx:UpdateFileSystem``/``DeleteFileSystem`` only on file systems that
-      carry it (so never on the platform's own file systems); FSx's service-linked role; on the data key,
+    - FSx for Lustre: ``fsx:DescribeFileSystems``; ``fsx:CreateFileSystem``/``TagResource`` only with exactly the
+      driver's ``CSIVolumeName`` tag and this cluster's ``eks-ai-data:csi-cluster`` tag;
+      ``fsx:UpdateFileSystem``/``DeleteFileSystem`` only on file systems tagged for this cluster; an explicit Deny
+      of every change to file systems tagged ``eks-ai-data:protected`` (the platform's own); FSx's service-linked
+      role; on the data key,
       through FSx only: ``kms:CreateGrant`` (for AWS resources), ``kms:Decrypt``, ``kms:DescribeKey``,
       ``kms:GenerateDataKeyWithoutPlaintext`` (PERSISTENT file systems encrypted with it).
     - Mountpoint: ``s3:ListBucket`` on each bucket, ``s3:GetObject`` (and with ``mountpoint_s3_write``
@@ -221,6 +250,11 @@ class StorageDrivers(Construct):
         self._data_key_arn = cluster.keys.data_key.key_arn
         self.roles: dict[str, iam.Role] = {}
         self.addons: dict[str, eks.Addon] = {}
+        self._efs_node_role: iam.Role | None = None
+        self.pod_identity_associations: list[eks.CfnPodIdentityAssociation] = []
+        #: The role the EFS node plugin mounts with (``-o iam``): grant it ``ClientMount``/``ClientWrite`` on the file
+        #: systems the cluster mounts (``ClusterStorage.grant_efs_mounts`` does). ``None`` without the EFS driver.
+        self.efs_mount_role: iam.Role | None = None
         for name in enabled:
             role = self._role(name, buckets, mountpoint_s3_write) if name in SERVICE_ACCOUNTS else None
             addon = eks.Addon(
@@ -239,9 +273,14 @@ class StorageDrivers(Construct):
             )
             for dependency in dependencies(cluster.node_dependency):
                 addon.node.add_dependency(dependency)
+            if name == FSX:
+                for dependency in dependencies(cluster.pod_identity_agent):
+                    addon.node.add_dependency(dependency)
             if role is not None:
                 self._attach(addon, name, role)
             self.addons[name] = addon
+        if EFS in self.roles:
+            self.efs_mount_role = self._efs_node_role or self.roles[EFS]
 
     # -- identity -----------------------------------------------------------------------------------
     def _attach(self, addon: eks.Addon, name: str, role: iam.Role) -> None:
@@ -249,15 +288,35 @@ class StorageDrivers(Construct):
         if self.identity == "irsa":
             cfn.add_property_override("ServiceAccountRoleArn", role.role_arn)
             return
-        cfn.add_property_override(
-            "PodIdentityAssociations",
-            [{"ServiceAccount": sa, "RoleArn": role.role_arn} for sa in SERVICE_ACCOUNTS[name]],
-        )
+        declared = ADDON_POD_IDENTITY_ACCOUNTS[name]
+        if declared:
+            cfn.add_property_override(
+                "PodIdentityAssociations",
+                [{"ServiceAccount": sa, "RoleArn": role.role_arn} for sa in declared],
+            )
+        for sa in STANDALONE_POD_IDENTITY_ACCOUNTS.get(name, ()):
+            standalone_role = self._efs_node_role if name == EFS else role
+            association = eks.CfnPodIdentityAssociation(
+                self,
+                f"PodIdentity-{sa}",
+                cluster_name=self.cluster.cluster.cluster_name,
+                namespace=NAMESPACE,
+                service_account=sa,
+                role_arn=standalone_role.role_arn,
+            )
+            association.node.add_dependency(addon)  # the add-on creates the service account
+            self.pod_identity_associations.append(association)
         for dependency in dependencies(self.cluster.pod_identity_agent):
             addon.node.add_dependency(dependency)
 
-    def _principal(self, name: str) -> iam.IPrincipal:
-        accounts = SERVICE_ACCOUNTS[name]
+    def _accounts(self, name: str) -> tuple[str, ...]:
+        """The service accounts the add-on's role serves (in Pod Identity mode the EFS node plugin has its own)."""
+        if self.identity == "pod-identity" and name == EFS:
+            return ADDON_POD_IDENTITY_ACCOUNTS[EFS]
+        return SERVICE_ACCOUNTS[name]
+
+    def _principal(self, name: str, accounts: Sequence[str] | None = None) -> iam.IPrincipal:
+        accounts = tuple(accounts) if accounts is not None else self._accounts(name)
         if self.identity == "pod-identity":
             return iam.PrincipalWithConditions(
                 iam.SessionTagsPrincipal(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)),
@@ -296,7 +355,7 @@ class StorageDrivers(Construct):
             self,
             f"Role-{name}",
             assumed_by=self._principal(name),
-            description=f"{name} ({', '.join(SERVICE_ACCOUNTS[name])}) through {self.identity}",
+            description=f"{name} ({', '.join(self._accounts(name))}) through {self.identity}",
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(policy)] if policy else None,
         )
         if policy:
@@ -313,6 +372,14 @@ class StorageDrivers(Construct):
             self._kms(role, "fsx", FSX_KEY_ACTIONS)
         elif name == MOUNTPOINT:
             self._mountpoint(role, buckets, write)
+        elif name == EFS and self.identity == "pod-identity":
+            (node_account,) = STANDALONE_POD_IDENTITY_ACCOUNTS[EFS]
+            self._efs_node_role = iam.Role(
+                self,
+                f"Role-{name}-node",
+                assumed_by=self._principal(name, [node_account]),
+                description=f"{name} node plugin ({node_account}): IAM-authorized EFS mounts, through pod-identity",
+            )
         self.roles[name] = role
         return role
 
@@ -330,18 +397,46 @@ class StorageDrivers(Construct):
             )
 
     def _fsx(self, role: iam.Role) -> None:
+        """Create, update and delete only the file systems of this cluster's dynamic class, never another's.
+
+        The driver tags every file system it creates with ``CSIVolumeName`` and the class's ``extraTags``
+        (aws-fsx-csi-driver pkg/cloud/cloud.go), in the CreateFileSystem call itself (so IAM checks
+        ``fsx:TagResource`` with ``aws:RequestTag`` too). Creation must carry exactly ``CSIVolumeName`` and
+        :data:`~eks_ai_data.labels.CSI_OWNER_TAG_KEY` = this cluster's name (the Lustre StorageClass sets it);
+        update and delete need that tag on the file system. FSx has no condition key that limits ``TagResource``
+        to creation, so an explicit Deny stops any change (tag, untag, update, delete) to a file system carrying
+        :data:`~eks_ai_data.labels.PROTECTED_TAG_KEY`, which every :class:`~eks_ai_data.lustre.LustreStore` has.
+        """
         file_systems = self._stack.format_arn(service="fsx", resource="file-system", resource_name="*")
+        cluster_name = self.cluster.cluster.cluster_name
+        create_conditions = {
+            "StringEquals": {f"aws:RequestTag/{CSI_OWNER_TAG_KEY}": cluster_name},
+            "Null": {f"aws:RequestTag/{FSX_VOLUME_TAG}": "false"},
+            "ForAllValues:StringEquals": {"aws:TagKeys": [FSX_VOLUME_TAG, CSI_OWNER_TAG_KEY]},
+        }
         statements = [
             iam.PolicyStatement(actions=["fsx:DescribeFileSystems"], resources=["*"]),
             iam.PolicyStatement(
                 actions=["fsx:CreateFileSystem", "fsx:TagResource"],
                 resources=[file_systems],
-                conditions={"Null": {f"aws:RequestTag/{FSX_VOLUME_TAG}": "false"}},
+                conditions=create_conditions,
             ),
             iam.PolicyStatement(
                 actions=["fsx:UpdateFileSystem", "fsx:DeleteFileSystem"],
                 resources=[file_systems],
-                conditions={"Null": {f"aws:ResourceTag/{FSX_VOLUME_TAG}": "false"}},
+                conditions={"StringEquals": {f"aws:ResourceTag/{CSI_OWNER_TAG_KEY}": cluster_name}},
+            ),
+            iam.PolicyStatement(
+                sid="DenyChangesToProtectedFileSystems",
+                effect=iam.Effect.DENY,
+                actions=[
+                    "fsx:TagResource",
+                    "fsx:UntagResource",
+                    "fsx:UpdateFileSystem",
+                    "fsx:DeleteFileSystem",
+                ],
+                resources=["*"],
+                conditions={"Null": {f"aws:ResourceTag/{PROTECTED_TAG_KEY}": "false"}},
             ),
             iam.PolicyStatement(
                 actions=["iam:CreateServiceLinkedRole"],
@@ -357,15 +452,18 @@ class StorageDrivers(Construct):
             ),
         ]
         reason = (
-            "fsx:DescribeFileSystems has no resource-level permissions; a file system's ARN is unknown before "
-            "it is created (creation needs the driver's CSIVolumeName tag, and update/delete are limited to file "
-            "systems that carry it, never the platform's own); the FSx service-linked role's name is AWS's"
+            "fsx:DescribeFileSystems has no resource-level permissions; a dynamic file system's ARN is unknown "
+            "before the driver creates it, so create/tag are limited by request tags (CSIVolumeName and this "
+            "cluster's eks-ai-data:csi-cluster, nothing else) and update/delete by that resource tag; the "
+            "platform's own file systems carry eks-ai-data:protected and are denied every change; the FSx "
+            "service-linked role's name is AWS's"
         )
         for statement in statements:
             role.add_to_policy(statement)
-            for resource in statement.resources:
-                if "*" in resource:
-                    acknowledge(role, "IAM5", reason, finding=self._finding(resource))
+            if statement.effect == iam.Effect.ALLOW:
+                for resource in statement.resources:
+                    if "*" in resource:
+                        acknowledge(role, "IAM5", reason, finding=self._finding(resource))
 
     def _mountpoint(self, role: iam.Role, buckets: list[s3.IBucket], write: bool) -> None:
         object_actions = ["s3:GetObject"]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Names, RemovalPolicy, Size, Stack
+from aws_cdk import RemovalPolicy, Size, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
@@ -55,7 +55,7 @@ class SharedEfs(Construct):
     out anonymous NFS clients (EFS evaluates only ``aws:SecureTransport``, ``aws:SourceIp``,
     ``elasticfilesystem:AccessPointArn`` and ``elasticfilesystem:AccessedViaMountTarget`` for clients), so
     the denial rests on that absence of an Allow. Clients must mount with IAM (``-o tls,iam``; with the EFS
-    CSI driver, ``mountOptions: [tls, iam]``) as a principal granted ``ClientMount`` (and ``ClientWrite`` or
+    CSI driver, ``mountOptions: [iam]``, the driver adds ``tls``) as a principal granted ``ClientMount`` (and ``ClientWrite`` or
     ``ClientRootAccess`` only if needed) through :meth:`grant_read`, :meth:`grant_read_write`,
     :meth:`grant_root_access` or :meth:`grant_access_point`.
 
@@ -268,7 +268,7 @@ class SharedEfs(Construct):
             home = scope if scope is not None else (group if Stack.of(group) is not Stack.of(self) else self)
             rule = ec2.CfnSecurityGroupIngress(
                 home,
-                f"NfsClient{Names.unique_id(self)}{len(self._clients)}",
+                f"Efs{self.node.addr[-8:]}NfsClient{len(self._clients)}",
                 group_id=self.security_group.security_group_id,
                 source_security_group_id=group.security_group_id,
                 ip_protocol="tcp",

@@ -68,6 +68,16 @@ BACKUP_TAG_KEY = "eks-ai-data:backup"
 BACKUP_TAG_VALUE = "true"
 
 
+# -- ownership of file systems -----------------------------------------------------------------------
+#: Tag on every file system the platform creates through CloudFormation (LustreStore): driver roles are denied every
+#: change to a resource that carries it (tag, untag, update, delete), whatever else their policy allows.
+PROTECTED_TAG_KEY = "eks-ai-data:protected"
+PROTECTED_TAG_VALUE = "true"
+#: Tag the FSx CSI driver must put on every file system it creates (StorageClass ``extraTags``): the cluster's name.
+#: Its role may update and delete only file systems that carry this cluster's value.
+CSI_OWNER_TAG_KEY = "eks-ai-data:csi-cluster"
+
+
 @dataclass(frozen=True)
 class Taint:
     """A node taint: node groups put it on nodes, node-level DaemonSets tolerate it (``value`` None: any)."""

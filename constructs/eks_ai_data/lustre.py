@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import Annotations, Duration, Names, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 from aws_cdk import aws_iam as iam
@@ -19,6 +19,7 @@ from constructs import Construct
 from . import lustre_sizing as sizing
 from ._retention import retain_network_of
 from ._validate import fail, require, unresolved
+from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
 
 #: Lustre traffic: TCP 988 and TCP 1018-1023, between clients and servers in both directions (FSx for Lustre user
 #: guide, "File system access control with Amazon VPC": both the file system's and the clients' security groups
@@ -261,6 +262,8 @@ class LustreStore(Construct):
             file_system_type_version=file_system_type_version,
             removal_policy=removal_policy,
         )
+        # Driver roles may not change a file system carrying this tag (see StorageDrivers: an explicit Deny).
+        Tags.of(self.file_system).add(PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE)
         cfn = self.file_system.node.default_child
         if metadata is not None:
             cfn.add_property_override("LustreConfiguration.MetadataConfiguration", metadata)
@@ -323,7 +326,8 @@ class LustreStore(Construct):
     def _client_rules(self, home: Construct, client: ec2.ISecurityGroup) -> list[Construct]:
         fs_group = self.security_group.security_group_id
         client_group = client.security_group_id
-        base = f"LustreClient{Names.unique_id(self)}{len(self._clients)}"
+        # unique per (file system, client) under any home: the store's address tells stores apart
+        base = f"Lustre{self.node.addr[-8:]}Client{len(self._clients)}"
         rules: list[Construct] = []
         for index, (low, high) in enumerate(LUSTRE_PORT_RANGES):
             ports = {"ip_protocol": "tcp", "from_port": low, "to_port": high}

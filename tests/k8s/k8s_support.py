@@ -83,6 +83,7 @@ def reference_app() -> dict[str, cdk8s.Chart]:
                 subnet_id="subnet-0a1b2c3d4e5f60718",
                 security_group_ids=["sg-0a1b2c3d4e5f60718", "sg-0a1b2c3d4e5f60719"],
                 kms_key_id=KMS_ARN,
+                cluster_name="ml-training",
             ),
         ),
         "static-volumes": StaticVolumesChart(

@@ -51,7 +51,7 @@ def test_efs_access_point_classes(classes):
         "basePath": "/dynamic_provisioning",
     }
     # IAM-authorized mounts: SharedEfs's file-system policy has no Allow, so a mount without iam is denied
-    assert efs["mountOptions"] == ["tls", "iam"]
+    assert efs["mountOptions"] == ["iam"]  # the driver adds tls for access points itself
     shared = classes["efs-ap-shared"]["parameters"]
     assert shared["fileSystemId"] == EFS_SHARED
     assert (shared["gidRangeStart"], shared["gidRangeEnd"], shared["directoryPerms"]) == (
@@ -73,6 +73,8 @@ def test_lustre_dynamic_class(classes):
         "dataCompressionType": "LZ4",
         "fileSystemTypeVersion": "2.15",
         "kmsKeyId": KMS_ARN,
+        # the driver adds these tags to CreateFileSystem; its role may create only with this cluster's value
+        "extraTags": "eks-ai-data:csi-cluster=ml-training",
     }
     assert lustre["mountOptions"] == ["flock"]
 
@@ -100,7 +102,12 @@ def test_snapshot_class():
     assert snap["parameters"] == {"tagSpecification_1": "team=ml-platform"}
 
 
-LUSTRE = {"subnet_id": "subnet-0a1b2c3d", "security_group_ids": ["sg-0a1b2c3d"], "kms_key_id": KMS_ARN}
+LUSTRE = {
+    "subnet_id": "subnet-0a1b2c3d",
+    "security_group_ids": ["sg-0a1b2c3d"],
+    "kms_key_id": KMS_ARN,
+    "cluster_name": "ml",
+}
 
 
 @pytest.mark.parametrize(
@@ -207,6 +214,10 @@ LUSTRE = {"subnet_id": "subnet-0a1b2c3d", "security_group_ids": ["sg-0a1b2c3d"],
             r"SCRATCH file systems take no KMS key",
         ),
         (
+            {"lustre_class": LustreClassSpec(**{**LUSTRE, "cluster_name": None})},
+            r"lustre_class.cluster_name=None: is required: the FSx driver may create only file systems tagged",
+        ),
+        (
             {"lustre_class": LustreClassSpec(**{**LUSTRE, "kms_key_id": None})},
             r"kms_key_id=None: required for PERSISTENT file systems",
         ),
@@ -277,6 +288,7 @@ def test_tokens_are_not_validated():
             subnet_id="${Token[TOKEN.9]}",
             security_group_ids=["${Token[TOKEN.10]}"],
             kms_key_id=DEFERRED_KEY_ARN,
+            cluster_name="${Token[TOKEN.11]}",
         ),
     )
     params = objects_of(chart, "StorageClass")

@@ -70,7 +70,7 @@ def test_efs_access_point_volume_mounts_over_tls(volumes, claims):
     assert pv["csi"]["driver"] == "efs.csi.aws.com"
     assert pv["csi"]["volumeHandle"] == f"{EFS_SHARED}::fsap-0a1b2c3d4e5f60718"
     assert pv["csi"]["volumeAttributes"] == {"encryptInTransit": "true"}
-    assert pv["mountOptions"] == ["tls", "iam"]
+    assert pv["mountOptions"] == ["iam"]  # the driver adds tls itself (encryptInTransit)
     assert pv["persistentVolumeReclaimPolicy"] == "Retain"
     assert claims[("training", "shared-home")]["spec"]["volumeName"] == "shared-home"
 

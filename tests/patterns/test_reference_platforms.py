@@ -139,7 +139,8 @@ def test_team_access_points_have_claims_mounted_with_tls(reference):
         pv = volumes[f"/team-{team}-shared"]
         assert pv["spec"]["csi"]["driver"] == "efs.csi.aws.com"
         assert pv["spec"]["csi"]["volumeHandle"].count("::") == 1
-        assert "tls" in pv["spec"]["mountOptions"] and "iam" in pv["spec"]["mountOptions"]
+        assert pv["spec"]["csi"]["volumeAttributes"]["encryptInTransit"] == "true"  # the driver adds tls
+        assert "iam" in pv["spec"]["mountOptions"]
         assert f"team-{team}/shared" in objects(reference, TRAINING, "PersistentVolumeClaim")
 
 

@@ -5,8 +5,8 @@ Zone, so its PersistentVolume has ``nodeAffinity`` ``topology.kubernetes.io/zone
 places every pod that mounts it in that zone (kube-scheduler's VolumeBinding plugin checks a bound PV's node
 affinity against each candidate node). EFS is regional (a mount target per zone) and gets none.
 
-EFS volumes mount with ``tls`` and, by default, ``iam`` (efs-utils signs the mount with the EFS CSI node plugin's
-credentials): a file-system policy without an Allow statement, as :class:`~eks_ai_data.efs.SharedEfs` writes,
+EFS volumes mount over TLS (``encryptInTransit``; the EFS CSI node plugin adds ``tls``) and, by default, with
+``iam`` (efs-utils signs the mount with the EFS CSI node plugin's credentials): a file-system policy without an Allow statement, as :class:`~eks_ai_data.efs.SharedEfs` writes,
 admits only IAM-authorized clients.
 
 Each pair is bound both ways (the volume's ``claimRef`` names the claim, the claim's ``volumeName``
@@ -245,7 +245,7 @@ class StaticVolumesChart(cdk8s.Chart):
             spec.capacity_gib,
             spec.read_only,
             {
-                "mountOptions": efs_mount_options(spec.iam),
+                **({"mountOptions": efs_mount_options(spec.iam)} if spec.iam else {}),
                 "csi": {
                     "driver": EFS_CSI_DRIVER,
                     # "<fs>::<ap>": no sub path, the access point's root (format accepted by all driver versions)

@@ -10,7 +10,7 @@ from typing import Literal
 import cdk8s
 from constructs import Construct
 
-from ..labels import BACKUP_TAG_KEY, BACKUP_TAG_VALUE, LOCAL_NVME_STORAGE_CLASS
+from ..labels import BACKUP_TAG_KEY, BACKUP_TAG_VALUE, CSI_OWNER_TAG_KEY, LOCAL_NVME_STORAGE_CLASS
 from ._common import (
     FILE_SYSTEM_ID,
     KMS_KEY_ARN,
@@ -60,8 +60,13 @@ _OCTAL_PERMS = re.compile(r"[0-7]{3,4}")
 
 
 def efs_mount_options(iam: bool) -> list[str]:
-    """EFS mount options: always TLS; ``iam`` when mounts must be IAM-authorized."""
-    return ["tls", "iam"] if iam else ["tls"]
+    """EFS mount options: ``iam`` when mounts must be IAM-authorized.
+
+    TLS is not listed: the EFS CSI node plugin adds ``tls`` itself whenever ``encryptInTransit`` is true (its
+    default) and for every access-point mount, and warns about ``tls`` in ``mountOptions`` (aws-efs-csi-driver
+    pkg/driver/node.go, NodePublishVolume). efs-utils refuses ``iam`` without ``tls``, which therefore always holds.
+    """
+    return ["iam"] if iam else []
 
 
 @dataclass(frozen=True)
@@ -79,10 +84,9 @@ class EfsClassSpec:
     :param reclaim_policy: what happens to the access point when its claim is deleted. Default:
         ``"Retain"`` (durable: the directory and its data stay).
     :param default: whether this is the cluster's default class. Default: False.
-    :param iam: mount with ``tls,iam`` (efs-utils authorizes each mount with the EFS CSI node plugin's role). The
-        driver adds ``tls`` for access points but never ``iam``, and a file-system policy without an Allow
-        statement (:class:`~eks_ai_data.efs.SharedEfs`) denies every mount that is not IAM-authorized.
-        Default: True.
+    :param iam: mount with ``iam`` (efs-utils authorizes each mount with the EFS CSI node plugin's role; the driver
+        adds ``tls`` itself for access points, but never ``iam``). A file-system policy without an Allow statement
+        (:class:`~eks_ai_data.efs.SharedEfs`) denies every mount that is not IAM-authorized. Default: True.
     """
 
     file_system_id: str
@@ -114,6 +118,9 @@ class LustreClassSpec:
     :param mount_options: mount options of the volumes. Default: ``("flock",)``.
     :param reclaim_policy: Default: ``"Retain"`` (the file system survives its claim).
     :param default: whether this is the cluster's default class. Default: False.
+    :param cluster_name: the EKS cluster's name (or a token), written on every file system the driver creates as
+        ``extraTags`` ``eks-ai-data:csi-cluster=<name>``: the FSx driver's role may create, update and delete only
+        file systems with that tag (``StorageDrivers``). Required (``ClusterStorage`` fills it in).
     """
 
     subnet_id: str
@@ -127,6 +134,7 @@ class LustreClassSpec:
     mount_options: Sequence[str] = ("flock",)
     reclaim_policy: ReclaimPolicy = "Retain"
     default: bool = False
+    cluster_name: str | None = None
 
 
 @dataclass
@@ -337,9 +345,9 @@ class StorageClassesChart(cdk8s.Chart):
                 "provisioner": EFS_CSI_DRIVER,
                 "parameters": parameters,
                 # external-provisioner copies a class's mountOptions onto each PersistentVolume it creates, and the
-                # node plugin passes them to mount.efs (aws-efs-csi-driver pkg/driver/node.go); "tls" is added by
-                # the driver for access points anyway, "iam" never is.
-                "mountOptions": efs_mount_options(spec.iam),
+                # node plugin passes them to mount.efs (aws-efs-csi-driver pkg/driver/node.go) after its own "tls"
+                # and "accesspoint=": "iam" must come from here, the driver never adds it.
+                **({"mountOptions": efs_mount_options(spec.iam)} if spec.iam else {}),
                 "volumeBindingMode": "Immediate",
                 "reclaimPolicy": spec.reclaim_policy,
             },
@@ -391,12 +399,21 @@ class StorageClassesChart(cdk8s.Chart):
                 self, "lustre_class.kms_key_id", spec.kms_key_id, KMS_KEY_ARN, "must be a KMS key ARN"
             )
         require_one_of(self, "lustre_class.reclaim_policy", spec.reclaim_policy, RECLAIM_POLICIES)
+        if not spec.cluster_name:
+            raise fail(
+                self,
+                "lustre_class.cluster_name",
+                spec.cluster_name,
+                "is required: the FSx driver may create only file systems tagged with its cluster's name",
+            )
         parameters = {
             "subnetId": spec.subnet_id,
             "securityGroupIds": ",".join(groups),
             "deploymentType": spec.deployment_type,
             "dataCompressionType": spec.data_compression_type,
             "fileSystemTypeVersion": spec.file_system_type_version,
+            # comma-separated key=value tags the driver adds to CreateFileSystem (aws-fsx-csi-driver controller.go)
+            "extraTags": f"{CSI_OWNER_TAG_KEY}={spec.cluster_name}",
         }
         if persistent:
             parameters["perUnitStorageThroughput"] = str(throughput)

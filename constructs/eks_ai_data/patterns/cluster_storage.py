@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -16,7 +17,6 @@ from constructs import Construct, IValidation
 
 from .._validate import fail, require
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
-from ..csi import EFS as EFS_ADDON
 from ..csi import StorageDrivers
 from ..efs import SharedEfs
 from ..errors import EksAiDataValidationError
@@ -25,6 +25,7 @@ from ..k8s import (
     EfsVolumeSpec,
     GpuSoftwareChart,
     LocalNvmeChart,
+    LustreClassSpec,
     LustreVolumeSpec,
     NamespaceSpec,
     ServiceAccountSpec,
@@ -68,6 +69,8 @@ class ClusterStorage(Construct):
         and their classes and volumes must mount with IAM. More with :meth:`grant_efs_mounts`. Default: none.
     :param namespaces: workload namespaces to create (names or ``NamespaceSpec``). Default: none.
     :param efs_classes: one dynamic ``efs-ap`` class per shared EFS (``EfsClassSpec``). Default: none.
+    :param lustre_class: a dynamic FSx for Lustre class (each claim creates a file system, tagged for this
+        cluster's FSx driver role; ``cluster_name`` is filled in). Default: none.
     :param local_volumes: install the local static provisioner (NVMe ``local-volumes`` mode). Default: False.
     :param gpu_software: ``device-plugin``, ``gpu-operator`` or ``none``. Default: ``device-plugin``.
     :param identity: how CSI drivers get AWS credentials: ``irsa`` or ``pod-identity``. Default: ``irsa``.
@@ -85,6 +88,7 @@ class ClusterStorage(Construct):
         shared_efs: Sequence[SharedEfs] = (),
         namespaces: Sequence[NamespaceSpec | str] = (),
         efs_classes: Sequence[EfsClassSpec] = (),
+        lustre_class: LustreClassSpec | None = None,
         local_volumes: bool = False,
         gpu_software: GpuSoftware = "device-plugin",
         identity: Literal["irsa", "pod-identity"] = "irsa",
@@ -124,6 +128,9 @@ class ClusterStorage(Construct):
             gp3_iops=gp3_iops,
             gp3_throughput=gp3_throughput,
             efs_classes=efs_classes,
+            lustre_class=dataclasses.replace(lustre_class, cluster_name=cluster.cluster.cluster_name)
+            if lustre_class is not None and lustre_class.cluster_name is None
+            else lustre_class,
             local_nvme=True,
         )
         self._apply("StorageClasses", self.storage_classes)
@@ -167,7 +174,9 @@ class ClusterStorage(Construct):
         key = self._key(efs.file_system_id)
         if key in self._iam_file_systems:
             return  # granted once already (a SharedEfs shared by several patterns)
-        efs.grant_read_write(self.drivers.roles[EFS_ADDON])
+        if self.drivers.efs_mount_role is None:
+            raise fail(self, "efs", efs.node.path, "needs the EFS CSI driver, which is not installed")
+        efs.grant_read_write(self.drivers.efs_mount_role)
         self._iam_file_systems[key] = efs.node.path
 
     def efs_mount_problems(self) -> list[str]:
