@@ -382,6 +382,7 @@ def test_region_without_prices_exits_2(assemblies, capsys):
         "ops.cost_model",
         "ops.cost_nodes",
         "ops.cost_resources",
+        "ops.cost_storage",
         "ops.prices",
         "ops.assembly",
         "ops.price_refresh",

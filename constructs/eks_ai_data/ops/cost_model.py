@@ -187,6 +187,35 @@ class Pricing:
         return tuple(dict.fromkeys(p.key for p in self.used))
 
 
+def fixed_item(
+    ctx: Context,
+    logical_id: str,
+    resource: dict[str, Any],
+    component: str,
+    what: str,
+    pricing: Pricing,
+    monthly: float,
+) -> Item:
+    rtype = resource.get("Type", "")
+    if pricing.missing:
+        why = f"no {pricing.missing} price in {ctx.region} (add --price {pricing.missing}=USD)"
+        return Item(ctx.stack, logical_id, rtype, component, what, unpriced=why)
+    amount = Amount.fixed(monthly)
+    return Item(
+        ctx.stack, logical_id, rtype, component, what, amount, amount, None, pricing.estimated, pricing.keys
+    )
+
+
+def unpriced_item(
+    ctx: Context, logical_id: str, resource: dict[str, Any], component: str, what: str, why: str
+) -> Item:
+    return Item(ctx.stack, logical_id, resource.get("Type", ""), component, what, unpriced=why)
+
+
+def stored_gib(ctx: Context, logical_id: str, assumption: str) -> float:
+    return ctx.stored.get(logical_id, ctx.assumptions[assumption])
+
+
 def ref_target(value: Any) -> str | None:
     """The logical id behind ``{"Ref": id}`` or ``{"Fn::GetAtt": [id, attr]}``."""
     if isinstance(value, dict):

@@ -35,40 +35,12 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .cost_model import Amount, Context, Item, Pricing, number, ref_target
+from .cost_model import Context, Item, Pricing, fixed_item, number, unpriced_item
 from .cost_nodes import price_kubernetes_resource, price_nodegroup
+from .cost_storage import price_backup_plan, price_bucket, price_efs, price_lustre
 
 Pricer = Callable[[str, dict[str, Any], Context], list[Item]]
 DEFAULT_LOG_RETENTION_DAYS = 365  # never-expiring groups: the storage of a year's ingestion
-
-
-def _item(
-    ctx: Context,
-    logical_id: str,
-    resource: dict[str, Any],
-    component: str,
-    what: str,
-    pricing: Pricing,
-    monthly: float,
-) -> Item:
-    rtype = resource.get("Type", "")
-    if pricing.missing:
-        why = f"no {pricing.missing} price in {ctx.region} (add --price {pricing.missing}=USD)"
-        return Item(ctx.stack, logical_id, rtype, component, what, unpriced=why)
-    amount = Amount.fixed(monthly)
-    return Item(
-        ctx.stack, logical_id, rtype, component, what, amount, amount, None, pricing.estimated, pricing.keys
-    )
-
-
-def _unpriced(
-    ctx: Context, logical_id: str, resource: dict[str, Any], component: str, what: str, why: str
-) -> Item:
-    return Item(ctx.stack, logical_id, resource.get("Type", ""), component, what, unpriced=why)
-
-
-def _stored(ctx: Context, logical_id: str, assumption: str) -> float:
-    return ctx.stored.get(logical_id, ctx.assumptions[assumption])
 
 
 def price_cluster(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
@@ -79,7 +51,7 @@ def price_cluster(logical_id: str, resource: dict[str, Any], ctx: Context) -> li
     if support is None:
         rate = pricing.usd("eks:standard:hour")
         what = f"EKS {version or '(default version)'} control plane: version not in the price table's calendar, standard rate"
-        item = _item(ctx, logical_id, resource, "control plane", what, pricing, rate * ctx.hours)
+        item = fixed_item(ctx, logical_id, resource, "control plane", what, pricing, rate * ctx.hours)
         items = [dataclasses.replace(item, estimated=True) if item.priced else item]
     else:
         extended = ctx.today >= support.end_of_standard
@@ -88,10 +60,10 @@ def price_cluster(logical_id: str, resource: dict[str, Any], ctx: Context) -> li
         approx = "~" if support.approximate else ""
         status = "extended" if extended else "standard"
         what = f"EKS {version} control plane, {status} support (until {approx}{until.isoformat()})"
-        items = [_item(ctx, logical_id, resource, "control plane", what, pricing, rate * ctx.hours)]
+        items = [fixed_item(ctx, logical_id, resource, "control plane", what, pricing, rate * ctx.hours)]
     if (props.get("ComputeConfig") or {}).get("Enabled") is True:
         items.append(
-            _unpriced(
+            unpriced_item(
                 ctx,
                 logical_id,
                 resource,
@@ -101,247 +73,6 @@ def price_cluster(logical_id: str, resource: dict[str, Any], ctx: Context) -> li
             )
         )
     return items
-
-
-def price_lustre(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
-    props = resource.get("Properties") or {}
-    if props.get("FileSystemType") != "LUSTRE":
-        return [
-            _unpriced(
-                ctx,
-                logical_id,
-                resource,
-                "storage",
-                f"FSx for {props.get('FileSystemType')}",
-                "only FSx for Lustre is priced",
-            )
-        ]
-    lustre = props.get("LustreConfiguration") or {}
-    capacity = number(props.get("StorageCapacity"))
-    deployment = lustre.get("DeploymentType", "SCRATCH_1")
-    storage = props.get("StorageType", "SSD")
-    throughput = number(lustre.get("PerUnitStorageThroughput"))
-    if deployment.startswith("SCRATCH"):
-        key, tier = "fsx:lustre:scratch:gb-month", deployment
-    elif throughput is None:
-        return [
-            _unpriced(
-                ctx,
-                logical_id,
-                resource,
-                "storage",
-                f"FSx for Lustre {deployment}",
-                "PerUnitStorageThroughput is not a literal",
-            )
-        ]
-    else:
-        key, tier = (
-            f"fsx:lustre:{deployment}:{storage}:{throughput:g}:gb-month",
-            f"{deployment} {storage} {throughput:g} MB/s/TiB",
-        )
-    if capacity is None:
-        return [
-            _unpriced(
-                ctx,
-                logical_id,
-                resource,
-                "storage",
-                f"FSx for Lustre {tier}",
-                "StorageCapacity is not a literal",
-            )
-        ]
-    compression = (
-        ", LZ4 (billed on provisioned capacity)" if lustre.get("DataCompressionType") == "LZ4" else ""
-    )
-    pricing = Pricing(ctx)
-    items = [
-        _item(
-            ctx,
-            logical_id,
-            resource,
-            "storage",
-            f"FSx for Lustre {tier}, {capacity:g} GiB{compression}",
-            pricing,
-            capacity * pricing.usd(key),
-        )
-    ]
-    if storage == "HDD" and lustre.get("DriveCacheType") == "READ":
-        cache = Pricing(ctx)
-        items.append(
-            _item(
-                ctx,
-                logical_id,
-                resource,
-                "read cache",
-                f"SSD read cache, {capacity * 0.2:g} GiB (20%)",
-                cache,
-                capacity * 0.2 * cache.usd("fsx:lustre:hdd-read-cache:gb-month"),
-            )
-        )
-    metadata = lustre.get("MetadataConfiguration") or {}
-    if metadata.get("Mode") == "USER_PROVISIONED":
-        iops = number(metadata.get("Iops"))
-        meta = Pricing(ctx)
-        if iops is None:
-            items.append(
-                _unpriced(
-                    ctx,
-                    logical_id,
-                    resource,
-                    "metadata",
-                    "user-provisioned metadata IOPS",
-                    "Iops is not a literal",
-                )
-            )
-        else:
-            items.append(
-                _item(
-                    ctx,
-                    logical_id,
-                    resource,
-                    "metadata",
-                    f"{iops:g} user-provisioned metadata IOPS",
-                    meta,
-                    iops * meta.usd("fsx:lustre:metadata-iops-month"),
-                )
-            )
-    retention = number(lustre.get("AutomaticBackupRetentionDays"))
-    if not deployment.startswith("SCRATCH") and (retention is None or retention > 0):
-        share = ctx.assumptions["lustre_backup_share"]
-        backup = Pricing(ctx)
-        gib = capacity * share
-        what = f"automatic backups ({'default' if retention is None else f'{retention:g} days'}), assumed {gib:g} GiB stored"
-        items.append(
-            _item(
-                ctx,
-                logical_id,
-                resource,
-                "backups",
-                what,
-                backup,
-                gib * backup.usd("fsx:lustre:backup:gb-month"),
-            )
-        )
-    return items
-
-
-def _efs_shares(props: dict[str, Any], ctx: Context) -> tuple[float, float, float]:
-    transitions = {
-        k for policy in props.get("LifecyclePolicies") or [] if isinstance(policy, dict) for k in policy
-    }
-    ia = ctx.assumptions["efs_ia_share"] if "TransitionToIA" in transitions else 0.0
-    archive = ctx.assumptions["efs_archive_share"] if "TransitionToArchive" in transitions else 0.0
-    return max(0.0, 1.0 - ia - archive), ia, archive
-
-
-def price_efs(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
-    props = resource.get("Properties") or {}
-    gib = _stored(ctx, logical_id, "efs_gib")
-    standard, ia, archive = _efs_shares(props, ctx)
-    one_zone = "AvailabilityZoneName" in props
-    pricing = Pricing(ctx)
-    if one_zone:
-        archive, ia = 0.0, ia + archive  # One Zone has no Archive class
-        usd = gib * standard * pricing.usd("efs:one-zone:gb-month")
-        usd += gib * ia * pricing.usd("efs:one-zone-ia:gb-month") if ia else 0.0
-    else:
-        usd = gib * standard * pricing.usd("efs:standard:gb-month")
-        usd += gib * ia * pricing.usd("efs:ia:gb-month") if ia else 0.0
-        usd += gib * archive * pricing.usd("efs:archive:gb-month") if archive else 0.0
-    mix = (
-        f"{standard:.0%} Standard"
-        + (f" / {ia:.0%} IA" if ia else "")
-        + (f" / {archive:.0%} Archive" if archive else "")
-    )
-    kind = "One Zone" if one_zone else "Regional"
-    items = [
-        _item(ctx, logical_id, resource, "storage", f"EFS {kind}, assumed {gib:g} GiB: {mix}", pricing, usd)
-    ]
-    mode = props.get("ThroughputMode", "bursting")
-    throughput = Pricing(ctx)
-    if mode == "elastic":
-        read, write = ctx.assumptions["efs_read_gib"], ctx.assumptions["efs_write_gib"]
-        usd = read * throughput.usd("efs:elastic:read-gb") + write * throughput.usd("efs:elastic:write-gb")
-        items.append(
-            _item(
-                ctx,
-                logical_id,
-                resource,
-                "throughput",
-                f"Elastic throughput, assumed {read:g} GiB read + {write:g} GiB written",
-                throughput,
-                usd,
-            )
-        )
-    elif mode == "provisioned":
-        mibps = number(props.get("ProvisionedThroughputInMibps"))
-        if mibps is None:
-            items.append(
-                _unpriced(
-                    ctx,
-                    logical_id,
-                    resource,
-                    "throughput",
-                    "Provisioned throughput",
-                    "ProvisionedThroughputInMibps is not a literal",
-                )
-            )
-        else:
-            items.append(
-                _item(
-                    ctx,
-                    logical_id,
-                    resource,
-                    "throughput",
-                    f"Provisioned throughput {mibps:g} MiB/s",
-                    throughput,
-                    mibps * throughput.usd("efs:provisioned:mibps-month"),
-                )
-            )
-    return items
-
-
-def _log_destinations(ctx: Context) -> set[str]:
-    found = set()
-    for resource in (ctx.template.get("Resources") or {}).values():
-        if isinstance(resource, dict) and resource.get("Type") == "AWS::S3::Bucket":
-            target = ref_target(
-                ((resource.get("Properties") or {}).get("LoggingConfiguration") or {}).get(
-                    "DestinationBucketName"
-                )
-            )
-            if target:
-                found.add(target)
-    return found
-
-
-def price_bucket(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
-    props = resource.get("Properties") or {}
-    logs = logical_id in _log_destinations(ctx)
-    gib = _stored(ctx, logical_id, "s3_log_gib" if logs else "s3_gib")
-    rules = ((props.get("LifecycleConfiguration") or {}).get("Rules")) or []
-    tiering = bool(props.get("IntelligentTieringConfigurations")) or any(
-        t.get("StorageClass") == "INTELLIGENT_TIERING" and number(t.get("TransitionInDays")) == 0
-        for rule in rules
-        if isinstance(rule, dict)
-        for t in rule.get("Transitions") or []
-        if isinstance(t, dict)
-    )
-    pricing = Pricing(ctx)
-    key = "s3:intelligent-tiering:frequent:gb-month" if tiering else "s3:standard:gb-month"
-    cls = "Intelligent-Tiering (frequent tier, upper bound)" if tiering else "Standard"
-    role = "access logs" if logs else "data"
-    return [
-        _item(
-            ctx,
-            logical_id,
-            resource,
-            "storage",
-            f"S3 {cls}, {role}, assumed {gib:g} GiB",
-            pricing,
-            gib * pricing.usd(key),
-        )
-    ]
 
 
 def price_nat(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
@@ -354,7 +85,7 @@ def price_nat(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[I
     pricing = Pricing(ctx)
     usd = ctx.hours * pricing.usd("nat:hour") + gb * pricing.usd("nat:gb")
     return [
-        _item(
+        fixed_item(
             ctx,
             logical_id,
             resource,
@@ -369,7 +100,7 @@ def price_nat(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[I
 def price_eip(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
     pricing = Pricing(ctx)
     return [
-        _item(
+        fixed_item(
             ctx,
             logical_id,
             resource,
@@ -387,7 +118,7 @@ def price_endpoint(logical_id: str, resource: dict[str, Any], ctx: Context) -> l
     pricing = Pricing(ctx)
     if kind == "Gateway":
         return [
-            _item(
+            fixed_item(
                 ctx,
                 logical_id,
                 resource,
@@ -399,7 +130,7 @@ def price_endpoint(logical_id: str, resource: dict[str, Any], ctx: Context) -> l
         ]
     if kind != "Interface":
         return [
-            _unpriced(
+            unpriced_item(
                 ctx,
                 logical_id,
                 resource,
@@ -411,7 +142,7 @@ def price_endpoint(logical_id: str, resource: dict[str, Any], ctx: Context) -> l
     subnets = props.get("SubnetIds")
     if not isinstance(subnets, list):
         return [
-            _unpriced(
+            unpriced_item(
                 ctx, logical_id, resource, "endpoint", "interface endpoint", "SubnetIds is not a literal list"
             )
         ]
@@ -420,7 +151,7 @@ def price_endpoint(logical_id: str, resource: dict[str, Any], ctx: Context) -> l
         "vpce:interface:gb"
     )
     return [
-        _item(
+        fixed_item(
             ctx,
             logical_id,
             resource,
@@ -435,7 +166,7 @@ def price_endpoint(logical_id: str, resource: dict[str, Any], ctx: Context) -> l
 def price_key(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
     pricing = Pricing(ctx)
     return [
-        _item(
+        fixed_item(
             ctx,
             logical_id,
             resource,
@@ -444,22 +175,6 @@ def price_key(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[I
             pricing,
             pricing.usd("kms:key-month"),
         )
-    ]
-
-
-def price_backup_plan(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
-    rules = ((resource.get("Properties") or {}).get("BackupPlan") or {}).get("BackupPlanRule") or []
-    gib = _stored(ctx, logical_id, "backup_gib")
-    cold = any(
-        isinstance(r, dict) and (r.get("Lifecycle") or {}).get("MoveToColdStorageAfterDays") for r in rules
-    )
-    note = "; cold tier priced as warm (upper bound)" if cold else ""
-    pricing = Pricing(ctx)
-    what = (
-        f"backup storage, {len(rules)} rule{'s' if len(rules) != 1 else ''}, assumed {gib:g} GiB warm{note}"
-    )
-    return [
-        _item(ctx, logical_id, resource, "storage", what, pricing, gib * pricing.usd("backup:warm:gb-month"))
     ]
 
 
@@ -474,7 +189,7 @@ def price_log_group(logical_id: str, resource: dict[str, Any], ctx: Context) -> 
     what = (
         f"log group ({kept}), assumed {ingest:g} GiB/month ingested, {stored:.0f} GiB stored at steady state"
     )
-    return [_item(ctx, logical_id, resource, "logs", what, pricing, usd)]
+    return [fixed_item(ctx, logical_id, resource, "logs", what, pricing, usd)]
 
 
 def price_alarm(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
@@ -483,7 +198,7 @@ def price_alarm(logical_id: str, resource: dict[str, Any], ctx: Context) -> list
     key = "cloudwatch:alarm-high-resolution-month" if high else "cloudwatch:alarm-month"
     pricing = Pricing(ctx)
     return [
-        _item(
+        fixed_item(
             ctx,
             logical_id,
             resource,
@@ -498,7 +213,7 @@ def price_alarm(logical_id: str, resource: dict[str, Any], ctx: Context) -> list
 def price_composite_alarm(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
     pricing = Pricing(ctx)
     return [
-        _item(
+        fixed_item(
             ctx,
             logical_id,
             resource,
@@ -513,7 +228,7 @@ def price_composite_alarm(logical_id: str, resource: dict[str, Any], ctx: Contex
 def price_dashboard(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
     pricing = Pricing(ctx)
     return [
-        _item(
+        fixed_item(
             ctx,
             logical_id,
             resource,
@@ -529,7 +244,7 @@ def price_parameter(logical_id: str, resource: dict[str, Any], ctx: Context) -> 
     pricing = Pricing(ctx)
     if (resource.get("Properties") or {}).get("Tier") == "Advanced":
         return [
-            _item(
+            fixed_item(
                 ctx,
                 logical_id,
                 resource,
@@ -539,7 +254,9 @@ def price_parameter(logical_id: str, resource: dict[str, Any], ctx: Context) -> 
                 pricing.usd("ssm:advanced-parameter-month"),
             )
         ]
-    return [_item(ctx, logical_id, resource, "parameter", "Standard-tier parameter: no charge", pricing, 0.0)]
+    return [
+        fixed_item(ctx, logical_id, resource, "parameter", "Standard-tier parameter: no charge", pricing, 0.0)
+    ]
 
 
 PRICERS: dict[str, Pricer] = {
