@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup synth test lint manifests bench clean
+.PHONY: setup synth test lint manifests bench cost cost-readme clean
 
 # The virtualenv is rebuilt when pyproject.toml changes (stamp file).
 $(VENV)/.installed: pyproject.toml
@@ -37,6 +37,14 @@ lint: setup
 
 manifests: setup
 	$(PY) scripts/write_manifests.py dist
+
+# itemized monthly estimate of the reference platforms (see README, Cost notes)
+cost: synth
+	$(VENV)/bin/eks-ai-data cost cdk.out
+
+# rewrite the README's cost table from the current reference app and price table
+cost-readme: synth
+	$(PY) scripts/cost_readme.py cdk.out --write README.md
 
 bench: setup
 	$(PY) scripts/bench.py

@@ -1,4 +1,4 @@
-"""The ``eks-ai-data`` command line: preflight, verify and guard.
+"""The ``eks-ai-data`` command line: preflight, verify, guard and cost.
 
 Exit codes: 0 every check passed, 1 a check failed (the failures are named on stderr),
 2 the command could not run (bad arguments, no credentials or region, unknown stack,
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Operations tooling for eks-ai-data platforms: check an account before "
-        "`cdk deploy`, verify a deployed stack, and guard against resource replacement.",
+        "`cdk deploy`, verify a deployed stack, guard against resource replacement, and estimate "
+        "the monthly cost of a synthesized assembly.",
         epilog="Exit codes: 0 all checks passed, 1 a check failed, 2 the command could not run.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -91,7 +92,71 @@ def build_parser() -> argparse.ArgumentParser:
         "unmanaged); replacements and deletions still fail",
     )
     guard.set_defaults(handler=_guard)
+    _cost_parser(commands)
     return parser
+
+
+def _cost_parser(commands: Any) -> None:
+    from eks_ai_data.ops.cost_model import ASSUMPTIONS
+
+    cost = commands.add_parser(
+        "cost",
+        help="itemized monthly estimate of a synthesized cdk.out, per stack and resource",
+        description="Price every resource of a synthesized cloud assembly for a Region with the price table "
+        "shipped in the package (its date and source are printed), at the node groups' desired and maximum "
+        "sizes. Usage the templates cannot say is assumed: each assumption is a flag below with its default. "
+        "Items that cannot be priced are listed and counted, never taken as $0.",
+        epilog="Exit codes: 0 estimate printed, 1 unpriced items with --fail-on-unpriced, 2 could not run "
+        "(unreadable assembly or price table, Region without prices). Refresh the table with "
+        "scripts/refresh_prices.py (AWS Price List API).",
+    )
+    cost.add_argument("assembly", metavar="CDK_OUT", help="directory of a synthesized cloud assembly")
+    cost.add_argument(
+        "--region",
+        metavar="R",
+        help="price every stack for this Region (default: each stack's own Region, us-east-1 when "
+        "environment-agnostic)",
+    )
+    cost.add_argument("--json", action="store_true", help="print the estimate and its assumptions as JSON")
+    for assumption in ASSUMPTIONS:
+        cost.add_argument(
+            "--" + assumption.name.replace("_", "-"),
+            dest=assumption.name,
+            type=_non_negative_float,
+            default=assumption.default,
+            metavar=assumption.unit.split("/")[0].upper().replace(" ", "-"),
+            help=f"{assumption.help} (default: {assumption.default:g} {assumption.unit})",
+        )
+    cost.add_argument(
+        "--spot-range",
+        metavar="LOW-HIGH",
+        default="0.3-0.7",
+        help="Spot price as a share of on-demand, a range (default: 0.3-0.7; live prices: "
+        "aws ec2 describe-spot-price-history)",
+    )
+    cost.add_argument(
+        "--stored",
+        action="append",
+        default=[],
+        metavar="LOGICAL_ID=GIB",
+        help="stored GiB of one bucket, file system or backup plan, replacing the assumption (repeatable)",
+    )
+    cost.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="KEY=USD",
+        help="override one price of the table, e.g. ec2-capacity-block:p5.48xlarge=31.46 (repeatable)",
+    )
+    cost.add_argument("--prices", metavar="FILE", help="price table to use (default: the one in the package)")
+    cost.add_argument(
+        "--date",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="day that decides EKS standard or extended support (default: today, UTC)",
+    )
+    cost.add_argument("--fail-on-unpriced", action="store_true", help="exit 1 when an item cannot be priced")
+    cost.set_defaults(handler=_cost)
 
 
 def _aws_options(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +173,25 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
     return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def _date(text: str) -> Any:
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}") from None
 
 
 def main(argv: list[str] | None = None, *, session_factory: Callable[..., Any] | None = None) -> int:
@@ -206,6 +290,49 @@ def _guard(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             raise
         return _error(stderr, "the replacement guard (eks_ai_data.guard) is not installed")
     return guard_main(args.old, args.new, stream=stdout, allow_orphaned=args.allow_orphaned)
+
+
+def _cost(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from eks_ai_data.ops import cost
+    from eks_ai_data.ops.cost_model import ASSUMPTIONS, SpotRange
+    from eks_ai_data.ops.prices import PriceTable, PriceTableError, parse_overrides
+
+    try:
+        low, sep, high = args.spot_range.partition("-")
+        spot = SpotRange(float(low), float(high))
+        if not sep or not 0 <= spot.low <= spot.high <= 1:
+            raise ValueError
+    except ValueError:
+        return _error(
+            stderr,
+            f"--spot-range {args.spot_range!r}: expected LOW-HIGH shares of on-demand, 0 <= LOW <= HIGH <= 1",
+        )
+    stored = {}
+    for pair in args.stored:
+        logical_id, sep, gib = pair.partition("=")
+        try:
+            stored[logical_id] = float(gib)
+            if not sep or not logical_id or stored[logical_id] < 0:
+                raise ValueError
+        except ValueError:
+            return _error(stderr, f"--stored {pair!r}: expected LOGICAL_ID=GIB with a number >= 0")
+    try:
+        table = PriceTable.load(args.prices).with_overrides(parse_overrides(args.price))
+    except PriceTableError as exc:
+        return _error(stderr, str(exc))
+    return cost.cost_main(
+        args.assembly,
+        stream=stdout,
+        errors=stderr,
+        as_json=args.json,
+        fail_on_unpriced=args.fail_on_unpriced,
+        table=table,
+        region=args.region,
+        assumptions={a.name: getattr(args, a.name) for a in ASSUMPTIONS},
+        spot=spot,
+        today=args.date,
+        stored=stored,
+    )
 
 
 if __name__ == "__main__":
