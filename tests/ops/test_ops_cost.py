@@ -153,8 +153,8 @@ def test_lustre_price_by_hand(reports):
     # PERSISTENT_2, SSD, 250 MB/s/TiB, 2400 GiB: 2400 x $0.21 = $504.00 a month
     assert _rate("us-east-1", "fsx:lustre:PERSISTENT_2:SSD:250:gb-month") == 0.21
     assert storage.desired == Amount.fixed(504.0)
-    (backups,) = _items(reports["reference"], "DatasetLustreFileSystem", "backups")
-    assert backups.desired == Amount.fixed(2400 * 0.25 * 0.05)  # 25% of capacity at $0.05/GB-month
+    # linked to S3, so FSx keeps no automatic backups of it (the buckets are backed up instead): nothing to price
+    assert not _items(reports["reference"], "DatasetLustreFileSystem", "backups")
     (company,) = _items(reports["company"], "LustreFileSystem", "storage")
     # the company app: eu-west-1, 4800 GiB at 500 MB/s/TiB, an estimated regional figure
     assert company.desired == Amount.fixed(
