@@ -90,7 +90,7 @@ def _stacks(directory: Path) -> Iterator[tuple[str, str, Path]]:
         if artifact.get("type") == STACK_ARTIFACT:
             if not isinstance(props.get("templateFile"), str):
                 raise AssemblyError(f"{manifest_path}: stack {artifact_id} names no templateFile")
-            name = props.get("stackName") or artifact.get("displayName") or artifact_id
+            name = props.get("stackName") or artifact_id  # the CDK default: the artifact id
             yield name, artifact.get("environment", ""), directory / props["templateFile"]
         elif artifact.get("type") == NESTED_ASSEMBLY:
             if not isinstance(props.get("directoryName"), str):

@@ -31,12 +31,21 @@ LOGS = "Prod-GuardLogs"  # a stack inside a Stage: a nested cloud assembly
 SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"]
 
 
+# what `cdk synth` adds to the app's context: construct paths and asset paths in resource metadata
+CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+
+
 def build(outdir: Path, variant: str) -> None:
-    """Synthesize one variant of the test app into ``outdir``."""
+    """Synthesize one variant of the test app into ``outdir``, as ``cdk synth`` would.
+
+    ``baseline_again`` is the baseline synthesized by ``app.synth()`` alone, without the CLI's
+    metadata: comparing it with ``baseline`` is a metadata-only change, and its nested stack
+    template is found through the asset manifest.
+    """
     from aws_cdk import App, Stack, Stage, Tags
 
     assert variant in VARIANTS, variant
-    app = App(outdir=str(outdir))
+    app = App(outdir=str(outdir), context={} if variant == "baseline_again" else CLI_CONTEXT)
     data = Stack(app, DATA)
     movable = Stack(app, MOVABLE, stack_name=MOVABLE_RENAMED if variant == "renamed" else None)
     _data_stack(data, movable, variant)
@@ -77,14 +86,13 @@ def _data_stack(stack: Any, movable: Any, variant: str) -> None:
     )
     key = kms.Key(stack, "DataKey", enable_key_rotation=True, removal_policy=retain)
     other_key = kms.Key(stack, "OtherKey", enable_key_rotation=True, removal_policy=retain)
-    signing = kms.Key(
+    kms.Key(
         stack,
         "SigningKey",
         key_spec=kms.KeySpec.ECC_NIST_P384 if variant == "replace" else kms.KeySpec.ECC_NIST_P256,
         key_usage=kms.KeyUsage.SIGN_VERIFY,
         removal_policy=retain,
     )
-    del signing
     replaced_key = other_key if variant == "replace" else key
 
     _file_systems(stack, vpc, key, replaced_key, variant)
@@ -95,7 +103,7 @@ def _data_stack(stack: Any, movable: Any, variant: str) -> None:
     datasets_id = "TrainingDatasets" if variant == "renamed" else "Datasets"
     if variant != "removed":
         s3.Bucket(stack, datasets_id, enforce_ssl=True, removal_policy=retain)
-    named = s3.Bucket(
+    s3.Bucket(
         stack,
         "Named",
         bucket_name="eks-ai-data-guard-named-bucket",
@@ -104,10 +112,9 @@ def _data_stack(stack: Any, movable: Any, variant: str) -> None:
         object_lock_enabled=variant == "replace" or None,
         versioned=variant in ("replace", "benign"),
     )
-    del named
 
     # DynamoDB: the sort key is part of the key schema
-    table = dynamodb.Table(
+    dynamodb.Table(
         stack,
         "Features",
         partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
@@ -119,7 +126,6 @@ def _data_stack(stack: Any, movable: Any, variant: str) -> None:
         ),
         removal_policy=retain,
     )
-    del table
 
     _databases(stack, vpc, key, replaced_key, variant)
 
