@@ -195,6 +195,8 @@ def effective_policy(resource: dict[str, Any], attribute: str) -> str:
     ):
         cluster_member = (resource.get("Properties") or {}).get("DBClusterIdentifier") is not None
         policy = "Delete" if rtype == "AWS::RDS::DBInstance" and cluster_member else "Snapshot"
+    if not isinstance(policy, str):
+        return "Delete"
     if policy in RETAINING_POLICIES:
         return policy
     if policy == "Snapshot" and rtype in SNAPSHOT_TYPES:
