@@ -323,6 +323,8 @@ class _Comparer:
                 continue
             if not isinstance(old_res[lid].get("Type"), str):
                 continue
+            if same_value(old_res[lid].get("Properties"), new_res[lid].get("Properties")):
+                continue  # nothing to judge: the schemas and the CDK database load only for changes
             # every resource is judged: a replaced security group cascades into a file system
             judged[lid] = self.judge(old_res[lid], new_res[lid])
             if any(kind == "replaced" for _, _, _, kind, _ in judged[lid].replaced):
@@ -376,11 +378,13 @@ class _Comparer:
     ) -> dict[str, tuple[str, str]]:
         """Resources replaced because a create-only property refers to a replaced resource."""
         cascaded: dict[str, tuple[str, str]] = {}
-        changed = True
+        changed = bool(replaced)
         while changed:
             changed = False
             for lid in common:
                 if lid in replaced or not isinstance(new_res[lid], dict):
+                    continue
+                if not _refs(new_res[lid].get("Properties")) & replaced:
                     continue
                 rtype = new_res[lid].get("Type", "")
                 for pointer, sources in self.pointers(rtype).items():
@@ -629,6 +633,12 @@ def guard_main(
         report = compare(old, new, allow_orphaned=allow_orphaned, allow_refactor=allow_refactor)
     except AssemblyError as exc:
         print(f"eks-ai-data guard: error: cannot read the cloud assembly: {exc}", file=errors)
+        return 2
+    except Exception as exc:  # a template shape the guard does not handle: say so, no traceback
+        print(
+            f"eks-ai-data guard: error: could not compare the assemblies: {type(exc).__name__}: {exc}",
+            file=errors,
+        )
         return 2
     if json_output:
         print(render_json(report, old, new), file=stream)

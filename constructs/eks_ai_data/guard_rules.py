@@ -92,7 +92,7 @@ def normalize(value: Any) -> Any:
         items = {k: normalize(v) for k, v in value.items()}
         return {k: v for k, v in items.items() if v is not MISSING}
     if isinstance(value, list):
-        return [normalize(v) for v in value]
+        return [item for item in (normalize(v) for v in value) if item is not MISSING]
     return value
 
 
