@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from eks_ai_data.guard_rules import RULES, Change, judge, normalize, rules_for, same_value
+from eks_ai_data.guard_rules import RULES, Change, judge, rules_for
+from eks_ai_data.guard_values import normalize, same_value
 from eks_ai_data.stateful import (
     GUARDED_RESOURCE_TYPES,
     IDENTITY_RESOURCE_TYPES,

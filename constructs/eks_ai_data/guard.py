@@ -59,366 +59,38 @@ nor (until a comparison needs it) cfn-lint, so the command starts fast.
 
 from __future__ import annotations
 
-import builtins
-import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from eks_ai_data.guard_assembly import Assembly, AssemblyError, StackTemplate
 from eks_ai_data.guard_assembly import read_assembly as _read
 from eks_ai_data.guard_assembly import stack_templates as read_assembly
+from eks_ai_data.guard_findings import SCHEMA_ID, Finding, GuardReport, Kind, render_json, render_text
 from eks_ai_data.guard_moves import Vanished, match_moves
-from eks_ai_data.guard_rules import Change, judge, rules_for, same_value
+from eks_ai_data.guard_templates import TemplateComparer
 from eks_ai_data.stateful import (
-    CONDITIONAL_SOURCES,
     GUARDED_RESOURCE_TYPES,
-    IDENTITY_RESOURCE_TYPES,
-    MISSING,
-    PHYSICAL_NAME_PROPERTIES,
     RETAINING_POLICIES,
-    ServiceSpecError,
     effective_policy,
     find_cdk_service_spec,
-    is_intrinsic,
-    replacement_properties,
-    value_at,
 )
 
 __all__ = [
+    "SCHEMA_ID",
     "AssemblyError",
     "Finding",
     "GuardReport",
+    "Kind",
     "compare",
     "compare_assemblies",
     "guard_main",
     "read_assembly",
+    "render_json",
+    "render_text",
 ]
-
-Kind = Literal[
-    "replaced",
-    "may-replace",
-    "update-fails",
-    "deleted",
-    "orphaned",
-    "renamed",
-    "moved",
-    "removed",
-    "retain-dropped",
-]
-SCHEMA_ID = "eks-ai-data.guard/1"
-_VALUE_WIDTH = 160
-_STRENGTH = {"Retain": 3, "RetainExceptOnCreate": 3, "Snapshot": 2, "Delete": 1}
-
-
-def _render(value: Any) -> str:
-    if value is MISSING:
-        return "(absent)"
-    text = json.dumps(value, sort_keys=True, default=repr)
-    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One guarded resource that a deployment of the new assembly would put at risk."""
-
-    stack: str
-    logical_id: str
-    resource_type: str
-    kind: Kind
-    property: str | None = None
-    """JSON pointer of the changed property, policy attribute name, or None (whole resource)."""
-    old: Any = None
-    new: Any = None
-    detail: str = ""
-    """Why: the sources or rule that call the change replacing, the policy in force, the match made."""
-    effect: str = "data-lost"
-    severity: Literal["fail", "warn"] = "fail"
-    to_stack: str | None = None
-    to_logical_id: str | None = None
-
-    @builtins.property  # the field `property` shadows the builtin in this class body
-    def message(self) -> str:
-        where = f"{self.stack}/{self.logical_id} ({self.resource_type})"
-        if self.kind in ("renamed", "moved"):
-            return f"{where} {self.kind} to {self.to_stack}/{self.to_logical_id}: {self.detail}"
-        if self.kind in ("deleted", "orphaned", "removed"):
-            verb = {
-                "deleted": "would be DELETED",
-                "orphaned": "would leave the stack",
-                "removed": "is removed",
-            }
-            return f"{where} {verb[self.kind]}: {self.detail}"
-        if self.kind == "retain-dropped":
-            return (
-                f"{where} {self.property} changes from {_render(self.old)} to {_render(self.new)}: "
-                "a later removal or replacement would destroy its data"
-            )
-        verb = {
-            "replaced": "would be REPLACED",
-            "may-replace": "MAY BE REPLACED",
-            "update-fails": "cannot be updated",
-        }
-        if self.property is None or (self.old is self.new):
-            shown = f"{self.property}: " if self.property else ""
-            return f"{where} {verb[self.kind]}: {shown}{self.detail}"
-        return (
-            f"{where} {verb[self.kind]}: {self.property} changes from {_render(self.old)} to "
-            f"{_render(self.new)} ({self.detail})"
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        moved = {"stack": self.to_stack, "logical_id": self.to_logical_id} if self.to_stack else None
-        plain = {k: (None if v is MISSING else v) for k, v in (("old", self.old), ("new", self.new))}
-        return {
-            "severity": self.severity,
-            "kind": self.kind,
-            "effect": self.effect,
-            "stack": self.stack,
-            "logical_id": self.logical_id,
-            "resource_type": self.resource_type,
-            "property": self.property,
-            **plain,
-            "moved_to": moved,
-            "detail": self.detail,
-            "message": self.message,
-        }
-
-
-@dataclass
-class GuardReport:
-    """The findings of one comparison and what was compared."""
-
-    findings: list[Finding] = field(default_factory=list)
-    stacks: int = 0
-    """Templates compared (stacks and nested stacks of the old assembly)."""
-    stateful_resources: int = 0
-    """Guarded resources of the old assembly."""
-    service_spec: Path | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def failures(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "fail"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-
-# --------------------------------------------------------------------------- one resource
-
-
-def _refs(value: Any) -> set[str]:
-    """Logical ids that ``value`` refers to with ``Ref`` or ``Fn::GetAtt``."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        if isinstance(value.get("Ref"), str):
-            found.add(value["Ref"])
-        attr = value.get("Fn::GetAtt")
-        if isinstance(attr, list) and attr and isinstance(attr[0], str):
-            found.add(attr[0])
-        elif isinstance(attr, str):
-            found.add(attr.split(".", 1)[0])
-        for item in value.values():
-            found |= _refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= _refs(item)
-    return found
-
-
-def _replace_effect(old: dict[str, Any], new: dict[str, Any], changed: set[str]) -> tuple[str, str]:
-    """(effect, detail suffix) of replacing ``old`` by ``new``."""
-    rtype = old.get("Type", "")
-    name = PHYSICAL_NAME_PROPERTIES.get(rtype)
-    if name and f"/properties/{name}" not in changed:
-        fixed = value_at(new.get("Properties"), f"/properties/{name}")
-        if fixed is not MISSING:
-            return (
-                "update-fails",
-                f"its {name} is fixed, so CloudFormation refuses to replace it and rolls back",
-            )
-    if rtype in IDENTITY_RESOURCE_TYPES:
-        return "identity-changes", IDENTITY_RESOURCE_TYPES[rtype]
-    policy = effective_policy(old, "UpdateReplacePolicy")
-    if policy in RETAINING_POLICIES:
-        return "data-orphaned", f"UpdateReplacePolicy {policy}: the old resource is kept outside the stack"
-    if policy == "Snapshot":
-        return "snapshot-kept", "UpdateReplacePolicy Snapshot: a final snapshot of the old resource is kept"
-    return "data-lost", "the old resource is deleted (UpdateReplacePolicy Delete)"
-
-
-@dataclass
-class _Judged:
-    """Property changes of one resource present in both templates."""
-
-    replaced: list[tuple[str, Any, Any, str, str]] = field(default_factory=list)
-    """(pointer, old, new, kind, why) of the changes that replace it (or may, or fail)."""
-
-
-class _Comparer:
-    def __init__(self, spec: Path | None, report: GuardReport) -> None:
-        self.spec = spec
-        self.report = report
-
-    def pointers(self, rtype: str) -> dict[str, tuple[str, ...]]:
-        try:
-            return replacement_properties(rtype, self.spec)
-        except ServiceSpecError as exc:
-            self.report.notes.append(f"ignoring the CDK service database: {exc}")
-            self.spec = self.report.service_spec = None
-            return replacement_properties(rtype, None)
-
-    def judge(self, old: dict[str, Any], new: dict[str, Any]) -> _Judged:
-        rtype = old["Type"]
-        old_props, new_props = old.get("Properties") or {}, new.get("Properties") or {}
-        rules = rules_for(rtype)
-        sources = self.pointers(rtype)
-        candidates = sorted(set(sources) | {rule.pointer for rule in rules})
-        judged = _Judged()
-        reported: list[str] = []
-        seen_intrinsics: list[tuple[Any, Any]] = []
-        for pointer in candidates:
-            if any(pointer.startswith(done + "/") for done in reported):
-                continue  # a parent pointer already reports this change
-            before, after = value_at(old_props, pointer), value_at(new_props, pointer)
-            if same_value(before, after):
-                continue
-            if is_intrinsic(before) or is_intrinsic(after):
-                # an intrinsic met above the pointer's end is the same change for every pointer below it
-                if any(same_value(before, b) and same_value(after, a) for b, a in seen_intrinsics):
-                    continue
-                seen_intrinsics.append((before, after))
-            verdict = judge(rules, Change(pointer, before, after, old, new))
-            if verdict is not None:
-                outcome, rule = verdict
-                if outcome == "updates":
-                    continue
-                kind = "replaced" if outcome == "replaces" else "update-fails"
-                why = f"{rule.because}, per {rule.source}"
-            elif pointer in sources and not set(sources[pointer]) <= CONDITIONAL_SOURCES:
-                kind, why = "replaced", "replaces the resource per " + " and ".join(sources[pointer])
-            elif pointer in sources:
-                kind = "may-replace"
-                why = (
-                    "conditionally create-only per " + " and ".join(sources[pointer]) + "; no rule says when"
-                )
-            else:
-                continue
-            reported.append(pointer)
-            judged.replaced.append((pointer, before, after, kind, why))
-        return judged
-
-    def compare_template(self, old: StackTemplate, new: StackTemplate) -> list[Finding]:
-        old_res, new_res = old.resources, new.resources
-        common = sorted(lid for lid in old_res if lid in new_res and isinstance(old_res[lid], dict))
-        judged: dict[str, _Judged] = {}
-        replaced: set[str] = set()
-        for lid in common:
-            if old_res[lid].get("Type") != new_res[lid].get("Type"):
-                replaced.add(lid)
-                continue
-            if not isinstance(old_res[lid].get("Type"), str):
-                continue
-            if same_value(old_res[lid].get("Properties"), new_res[lid].get("Properties")):
-                continue  # nothing to judge: the schemas and the CDK database load only for changes
-            # every resource is judged: a replaced security group cascades into a file system
-            judged[lid] = self.judge(old_res[lid], new_res[lid])
-            if any(kind == "replaced" for _, _, _, kind, _ in judged[lid].replaced):
-                replaced.add(lid)
-        cascaded = self._cascade(common, new_res, replaced, judged)
-
-        findings: list[Finding] = []
-        for lid in common:
-            old_r, new_r = old_res[lid], new_res[lid]
-            rtype = old_r.get("Type", "")
-            if rtype not in GUARDED_RESOURCE_TYPES:
-                continue
-            self.report.stateful_resources += 1
-            if new_r.get("Type") != rtype:
-                effect, suffix = _replace_effect(old_r, new_r, set())
-                findings.append(
-                    Finding(
-                        old.key,
-                        lid,
-                        rtype,
-                        "replaced",
-                        None,
-                        rtype,
-                        new_r.get("Type"),
-                        f"its type changes to {new_r.get('Type')}; {suffix}",
-                        effect,
-                    )
-                )
-                continue
-            items = judged[lid].replaced if lid in judged else []
-            changed = {pointer for pointer, *_ in items}
-            for pointer, before, after, kind, why in items:
-                effect, suffix = (
-                    ("update-fails", "") if kind == "update-fails" else _replace_effect(old_r, new_r, changed)
-                )
-                detail = f"{why}; {suffix}" if suffix else why
-                findings.append(Finding(old.key, lid, rtype, kind, pointer, before, after, detail, effect))
-            if lid in cascaded and not items:
-                pointer, target = cascaded[lid]
-                effect, suffix = _replace_effect(old_r, new_r, set())
-                detail = f"{target} is replaced and this create-only property refers to it; {suffix}"
-                value = value_at(new_r.get("Properties"), pointer)
-                findings.append(
-                    Finding(old.key, lid, rtype, "replaced", pointer, value, value, detail, effect)
-                )
-            findings.extend(_policy_changes(old.key, lid, old_r, new_r))
-        return findings
-
-    def _cascade(
-        self, common: list[str], new_res: dict[str, Any], replaced: set[str], judged: dict[str, _Judged]
-    ) -> dict[str, tuple[str, str]]:
-        """Resources replaced because a create-only property refers to a replaced resource."""
-        cascaded: dict[str, tuple[str, str]] = {}
-        changed = bool(replaced)
-        while changed:
-            changed = False
-            for lid in common:
-                if lid in replaced or not isinstance(new_res[lid], dict):
-                    continue
-                if not _refs(new_res[lid].get("Properties")) & replaced:
-                    continue
-                rtype = new_res[lid].get("Type", "")
-                for pointer, sources in self.pointers(rtype).items():
-                    if set(sources) <= CONDITIONAL_SOURCES:
-                        continue
-                    targets = _refs(value_at(new_res[lid].get("Properties"), pointer)) & replaced
-                    if targets:
-                        cascaded[lid] = (pointer, sorted(targets)[0])
-                        replaced.add(lid)
-                        changed = True
-                        break
-        return cascaded
-
-
-def _policy_changes(stack: str, lid: str, old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
-    found = []
-    for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
-        before, after = effective_policy(old, attribute), effective_policy(new, attribute)
-        if _STRENGTH[after] < _STRENGTH[before]:
-            shown = new.get(attribute) if new.get(attribute) is not None else f"{after} (the default)"
-            found.append(
-                Finding(
-                    stack,
-                    lid,
-                    old["Type"],
-                    "retain-dropped",
-                    attribute,
-                    old.get(attribute, before),
-                    shown,
-                    effect="at-risk",
-                    severity="warn",
-                )
-            )
-    return found
 
 
 # --------------------------------------------------------------------------- assemblies
@@ -531,7 +203,7 @@ def compare(
         report.notes.append(
             f"nested stack {key}: its template is not in the assembly, its resources are not checked"
         )
-    comparer = _Comparer(spec, report)
+    comparer = TemplateComparer(spec, report)
     findings: list[Finding] = []
     for key, entry in sorted(old.templates.items()):
         report.stacks += 1
@@ -546,15 +218,11 @@ def compare(
             severity = "warn"
         if finding.kind in ("renamed", "moved") and allow_refactor:
             severity = "warn"
-        report.findings.append(finding if severity == finding.severity else _with(finding, severity=severity))
+        report.findings.append(
+            finding if severity == finding.severity else replace(finding, severity=severity)
+        )
     report.findings.sort(key=lambda f: (f.stack, f.logical_id, f.property or "", f.kind))
     return report
-
-
-def _with(finding: Finding, **changes: Any) -> Finding:
-    from dataclasses import replace
-
-    return replace(finding, **changes)
 
 
 def compare_assemblies(
@@ -578,37 +246,7 @@ def compare_assemblies(
 # --------------------------------------------------------------------------- command
 
 
-def render_json(report: GuardReport, old: str, new: str) -> str:
-    failures = len(report.failures)
-    document = {
-        "schema": SCHEMA_ID,
-        "ok": report.ok,
-        "old": old,
-        "new": new,
-        "summary": {
-            "failures": failures,
-            "warnings": len(report.findings) - failures,
-            "templates": report.stacks,
-            "guarded_resources": report.stateful_resources,
-        },
-        "findings": [f.as_json() for f in report.findings],
-        "notes": report.notes,
-        "service_spec": str(report.service_spec) if report.service_spec else None,
-    }
-    return json.dumps(document, indent=2, sort_keys=False, default=repr)
-
-
-def render_text(report: GuardReport) -> list[str]:
-    lines = [f"{finding.severity.upper()} {finding.kind}: {finding.message}" for finding in report.findings]
-    lines += [f"note: {note}" for note in report.notes]
-    failures = len(report.failures)
-    compared = f"{report.stateful_resources} guarded resources in {report.stacks} templates compared"
-    if failures:
-        summary = f"FAILED: {failures} finding(s) put stateful data at risk"
-    else:
-        summary = "OK: no stateful resource would be replaced or deleted"
-    lines.append(f"guard: {summary}, {len(report.findings) - failures} warning(s); {compared}")
-    return lines
+# --------------------------------------------------------------------------- command
 
 
 def guard_main(

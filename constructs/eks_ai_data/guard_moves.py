@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eks_ai_data.guard_rules import normalize, same_value
+from eks_ai_data.guard_values import normalize, same_value
 from eks_ai_data.stateful import (
     IDENTITY_RESOURCE_TYPES,
     MISSING,

@@ -10,21 +10,17 @@ outcome, and when none holds the change is an in-place update. A conditional pro
 rule fails as ``may-replace`` (the guard cannot prove it safe; ``cdk diff`` says "may be replaced").
 A property in neither source nor table is an update.
 
-Values are compared as CloudFormation reads them (:func:`same_value`): strings equal to numbers or
-booleans are equal (CloudFormation passes scalars as strings; ``cdk diff`` compares the same way),
-``{"Ref": "AWS::NoValue"}`` is an absent property, and ``Fn::Join`` / ``Fn::Sub`` of literals are
-the string they make. Every other intrinsic function is compared as written: pointing a
-``KmsKeyId`` at another key is a change.
+Values are compared as CloudFormation reads them (:mod:`eks_ai_data.guard_values`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from eks_ai_data.stateful import MISSING, value_at
+from eks_ai_data.guard_values import is_true, normalize, present, same_value, text
+from eks_ai_data.stateful import value_at
 
 Outcome = Literal["replaces", "fails", "updates"]
 
@@ -73,74 +69,6 @@ class Rule:
         return pointer == self.pointer or pointer.startswith(self.pointer + "/")
 
 
-# --------------------------------------------------------------------------- value helpers
-
-
-def normalize(value: Any) -> Any:
-    """``value`` as CloudFormation reads it: NoValue dropped, literal joins and subs evaluated."""
-    if isinstance(value, dict):
-        if value == {"Ref": "AWS::NoValue"}:
-            return MISSING
-        if len(value) == 1:
-            (key, arg) = next(iter(value.items()))
-            if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
-                parts = [normalize(p) for p in arg[1]]
-                if isinstance(arg[0], str) and all(isinstance(p, str) for p in parts):
-                    return arg[0].join(parts)
-            if key == "Fn::Sub" and isinstance(arg, str) and "${" not in arg:
-                return arg
-        items = {k: normalize(v) for k, v in value.items()}
-        return {k: v for k, v in items.items() if v is not MISSING}
-    if isinstance(value, list):
-        return [item for item in (normalize(v) for v in value) if item is not MISSING]
-    return value
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(float(value))
-    if isinstance(value, str):
-        try:
-            return repr(float(value))
-        except ValueError:
-            return value
-    return value
-
-
-def _key(value: Any) -> str:
-    def canon(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: canon(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [canon(x) for x in v]
-        return _scalar(v)
-
-    return json.dumps(canon(value), sort_keys=True)
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """Whether CloudFormation reads ``a`` and ``b`` (template values, or :data:`MISSING`) as equal."""
-    a, b = normalize(a), normalize(b)
-    if a is MISSING or b is MISSING:
-        return a is b
-    return _key(a) == _key(b)
-
-
-def _present(value: Any) -> bool:
-    return normalize(value) not in (MISSING, "", None)
-
-
-def _is_true(value: Any) -> bool:
-    return _scalar(normalize(value)) == "true"
-
-
-def _text(value: Any) -> str | None:
-    value = normalize(value)
-    return value.lower() if isinstance(value, str) else None
-
-
 # --------------------------------------------------------------------------- conditions
 
 
@@ -149,35 +77,35 @@ def _always(_change: Change) -> bool:
 
 
 def _set_to_a_value(change: Change) -> bool:
-    return _present(change.new)
+    return present(change.new)
 
 
 def _unless_promotion(change: Change) -> bool:
-    return _present(change.new)  # removing the source promotes the replica in place
+    return present(change.new)  # removing the source promotes the replica in place
 
 
 def _once_set(change: Change) -> bool:
-    return _present(change.old)
+    return present(change.old)
 
 
 def _added(change: Change) -> bool:
-    return not _present(change.old) and _present(change.new)
+    return not present(change.old) and present(change.new)
 
 
 def _removed(change: Change) -> bool:
-    return _present(change.old) and not _present(change.new)
+    return present(change.old) and not present(change.new)
 
 
 def _no_version_upgrade(change: Change) -> bool:
-    return not _is_true(change.update_policy("EnableVersionUpgrade"))
+    return not is_true(change.update_policy("EnableVersionUpgrade"))
 
 
 def _no_online_resharding(change: Change) -> bool:
-    return not _is_true(change.update_policy("UseOnlineResharding"))
+    return not is_true(change.update_policy("UseOnlineResharding"))
 
 
 def _disabled(change: Change) -> bool:
-    return _is_true(change.old) and not _is_true(change.new)
+    return is_true(change.old) and not is_true(change.new)
 
 
 # in-place engine changes the RDS handler allows (ImmutabilityHelper.isEngineMutable)
@@ -191,21 +119,21 @@ _RDS_ENGINE_MOVES = {
 
 
 def _instance_engine_change(change: Change) -> bool:
-    return (_text(change.old), _text(change.new)) not in _RDS_ENGINE_MOVES
+    return (text(change.old), text(change.new)) not in _RDS_ENGINE_MOVES
 
 
 def _cluster_engine_change(change: Change) -> bool:
-    return (_text(change.old), _text(change.new)) != ("aurora", "aurora-mysql")
+    return (text(change.old), text(change.new)) != ("aurora", "aurora-mysql")
 
 
 def _zone_change(change: Change) -> bool:
     # moving to Multi-AZ and dropping the zone is an in-place change
-    return not (not _present(change.new) and _is_true(change.new_at("/properties/MultiAZ")))
+    return not (not present(change.new) and is_true(change.new_at("/properties/MultiAZ")))
 
 
 def _no_preferred_zones(change: Change) -> bool:
     zones = ("/properties/PreferredAvailabilityZone", "/properties/PreferredAvailabilityZones")
-    return not any(_present(change.old_at(z)) or _present(change.new_at(z)) for z in zones)
+    return not any(present(change.old_at(z)) or present(change.new_at(z)) for z in zones)
 
 
 def _attribute_retyped(change: Change) -> bool:
@@ -301,7 +229,7 @@ def _rules() -> list[Rule]:
             inst,
             "/properties/UseLatestRestorableTime",
             "replaces",
-            lambda c: _is_true(c.new),
+            lambda c: is_true(c.new),
             "turning on UseLatestRestorableTime restores a new instance",
             _RDS_HANDLER,
         ),
