@@ -1,143 +1,36 @@
-"""The replacement guard on pairs of real synthesized cloud assemblies.
+"""The replacement guard's sources of truth: schemas, the CDK service database, the rule table, values.
 
-Each variant of a small app (aws-cdk-lib's own Lustre, EFS, KMS, S3 and Logs constructs) is
-synthesized once per module, lazily; the guard compares the baseline with each variant.
+The guard on real synthesized assembly pairs is tested in tests/guard/.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from eks_ai_data.guard import Finding, compare, compare_assemblies, guard_main, read_assembly
+from eks_ai_data.guard_rules import RULES, Change, judge, rules_for
+from eks_ai_data.guard_values import normalize, same_value
 from eks_ai_data.stateful import (
-    CDK_SPEC_ENV,
+    GUARDED_RESOURCE_TYPES,
+    IDENTITY_RESOURCE_TYPES,
     MISSING,
+    PHYSICAL_NAME_PROPERTIES,
+    SNAPSHOT_TYPES,
     STATEFUL_RESOURCE_TYPES,
+    cdk_replacement_kinds,
     cdk_replacement_properties,
+    conditional_create_only_properties,
     create_only_properties,
+    effective_policy,
     find_cdk_service_spec,
     pointer_parts,
     replacement_properties,
     value_at,
 )
-
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
-
-VARIANTS = (
-    "baseline",
-    "baseline_again",
-    "lustre_deployment_type",
-    "efs_key",
-    "bucket_renamed",
-    "removed",
-    "benign",
-    "retain_dropped",
-)
-DATA_STACK = "GuardData"
-LOGS_STACK = "Prod-GuardLogs"  # a stack inside a Stage: a nested cloud assembly
-
-
-def _build(outdir: Path, variant: str) -> None:
-    """Synthesize one variant of the test app into ``outdir``."""
-    from aws_cdk import App, RemovalPolicy, Stack, Stage, Tags
-    from aws_cdk import aws_ec2 as ec2
-    from aws_cdk import aws_efs as efs
-    from aws_cdk import aws_fsx as fsx
-    from aws_cdk import aws_kms as kms
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_s3 as s3
-
-    app = App(outdir=str(outdir))
-    stack = Stack(app, DATA_STACK)
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["us-east-1a", "us-east-1b"],
-        private_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
-    )
-    key = kms.Key(stack, "DataKey", enable_key_rotation=True)
-    efs_key = key
-    if variant == "efs_key":
-        efs_key = kms.Key(stack, "OtherKey", enable_key_rotation=True)
-    efs.FileSystem(stack, "Shared", vpc=vpc, kms_key=efs_key, removal_policy=RemovalPolicy.RETAIN)
-
-    if variant == "lustre_deployment_type":
-        lustre_config = fsx.LustreConfiguration(
-            deployment_type=fsx.LustreDeploymentType.PERSISTENT_2, per_unit_storage_throughput=125
-        )
-    else:
-        lustre_config = fsx.LustreConfiguration(deployment_type=fsx.LustreDeploymentType.SCRATCH_2)
-    lustre = fsx.LustreFileSystem(
-        stack,
-        "Scratch",
-        vpc=vpc,
-        vpc_subnet=vpc.private_subnets[0],
-        storage_capacity_gib=1200,
-        lustre_configuration=lustre_config,
-        removal_policy=RemovalPolicy.RETAIN,
-    )
-
-    datasets_id = "TrainingDatasets" if variant == "bucket_renamed" else "Datasets"
-    datasets_policy = RemovalPolicy.DESTROY if variant == "retain_dropped" else RemovalPolicy.RETAIN
-    datasets = s3.Bucket(stack, datasets_id, enforce_ssl=True, removal_policy=datasets_policy)
-    if variant != "removed":
-        s3.Bucket(stack, "Checkpoints", enforce_ssl=True, removal_policy=RemovalPolicy.DESTROY)
-    if variant == "benign":
-        lustre.connections.allow_from(ec2.Peer.ipv4("10.0.0.0/16"), ec2.Port.tcp(988))
-        Tags.of(datasets).add("team", "ml-platform")
-
-    if variant != "removed":
-        stage = Stage(app, "Prod")
-        logs_stack = Stack(stage, "GuardLogs")
-        logs.LogGroup(logs_stack, "TrainingLogs", removal_policy=RemovalPolicy.DESTROY)
-    app.synth()
-
-
-@pytest.fixture(scope="module")
-def assemblies(tmp_path_factory: pytest.TempPathFactory):
-    """Variant name -> cloud assembly directory, each synthesized at most once per module."""
-    root = tmp_path_factory.mktemp("guard")
-    built: dict[str, Path] = {}
-
-    def get(variant: str) -> Path:
-        assert variant in VARIANTS
-        if variant not in built:
-            _build(root / variant, variant)
-            built[variant] = root / variant
-        return built[variant]
-
-    return get
-
-
-def _logical_id(assembly: Path, stack: str, rtype: str, construct_id: str) -> str:
-    """The logical id CDK gave the ``rtype`` resource of the top-level construct ``construct_id``."""
-    resources = read_assembly(assembly)[stack]["Resources"]
-    pattern = re.compile(rf"^{construct_id}[0-9A-F]{{8}}$")
-    matches = [lid for lid, res in resources.items() if res["Type"] == rtype and pattern.match(lid)]
-    assert len(matches) == 1, (rtype, construct_id, matches)
-    return matches[0]
-
-
-def _run(old: Path, new: Path, **kwargs) -> tuple[int, list[str]]:
-    out = io.StringIO()
-    code = guard_main(str(old), str(new), stream=out, **kwargs)
-    return code, out.getvalue().splitlines()
-
-
-def _key(finding: Finding) -> tuple[str, str, str, str | None]:
-    return finding.stack, finding.logical_id, finding.kind, finding.property
-
 
 # --------------------------------------------------------------------------- schema sources
 
@@ -174,7 +67,7 @@ def test_unknown_type_has_no_create_only_properties():
 def test_every_stateful_type_is_known_to_the_provider_schemas():
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-    for rtype in sorted(STATEFUL_RESOURCE_TYPES):
+    for rtype in sorted(GUARDED_RESOURCE_TYPES):
         assert PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", rtype).type_name == rtype
 
 
@@ -204,201 +97,201 @@ def test_value_at_follows_nested_list_and_intrinsic_values():
         pointer_parts("/Type")
 
 
-# --------------------------------------------------------------------------- assemblies
-
-
-def test_identical_assemblies_pass(assemblies):
-    code, lines = _run(assemblies("baseline"), assemblies("baseline_again"))
-    assert code == 0
-    assert lines == [
-        "guard: OK: no stateful resource would be replaced or deleted, 0 warning(s); "
-        "6 stateful resources in 2 stacks compared"
-    ]
-
-
-def test_nested_stage_assembly_is_read(assemblies):
-    stacks = read_assembly(assemblies("baseline"))
-    assert sorted(stacks) == [DATA_STACK, LOGS_STACK]
-
-
-def test_lustre_deployment_type_change_fails(assemblies):
-    base, new = assemblies("baseline"), assemblies("lustre_deployment_type")
-    lustre = _logical_id(base, DATA_STACK, "AWS::FSx::FileSystem", "Scratch")
-    findings = compare_assemblies(base, new)
-    assert [_key(f) for f in findings] == [
-        (DATA_STACK, lustre, "replaced", "/properties/LustreConfiguration/DeploymentType"),
-        (DATA_STACK, lustre, "replaced", "/properties/LustreConfiguration/PerUnitStorageThroughput"),
-    ]
-    assert (findings[0].old, findings[0].new) == ("SCRATCH_2", "PERSISTENT_2")
-    assert (findings[1].old, findings[1].new) == (MISSING, 125)
-    code, lines = _run(base, new)
-    assert code == 1
-    assert lines[0] == (
-        f"FAIL replaced: {DATA_STACK}/{lustre} (AWS::FSx::FileSystem) would be REPLACED by an empty "
-        'resource: /properties/LustreConfiguration/DeploymentType changes from "SCRATCH_2" to '
-        '"PERSISTENT_2" (replaces the resource per CDK service spec)'
-    )
-    assert lines[-1].startswith("guard: FAILED: 2 finding(s) put stateful data at risk, 0 warning(s)")
-
-
-def test_without_cdk_spec_the_guard_says_what_it_cannot_see(assemblies, monkeypatch):
-    monkeypatch.setenv(CDK_SPEC_ENV, str(assemblies("baseline") / "no-such-db.json.gz"))
-    base, new = assemblies("baseline"), assemblies("lustre_deployment_type")
-    report = compare(base, new)
-    assert report.service_spec is None
-    assert all(f.detail == "replaces the resource per cfn-lint schema" for f in report.findings)
-    _, lines = _run(base, new)
-    notes = [line for line in lines if line.startswith("note: ")]
-    assert notes == [f"note: {report.notes[0]}"]
-    assert notes[0].startswith("note: the AWS CDK CLI's service database (node_modules/aws-cdk/db.json.gz)")
-
-
-def test_guard_module_starts_without_aws_cdk_or_cfn_lint():
+def test_guard_modules_start_without_aws_cdk_or_cfn_lint():
     code = (
-        "import sys, eks_ai_data.guard; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'cfnlint'}))"
+        "import sys, eks_ai_data.guard, eks_ai_data.cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'cfnlint', 'constructs'}))"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "constructs")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
-def test_efs_encryption_key_change_fails(assemblies):
-    base, new = assemblies("baseline"), assemblies("efs_key")
-    efs_id = _logical_id(base, DATA_STACK, "AWS::EFS::FileSystem", "Shared")
-    old_key = _logical_id(base, DATA_STACK, "AWS::KMS::Key", "DataKey")
-    new_key = _logical_id(new, DATA_STACK, "AWS::KMS::Key", "OtherKey")
-    findings = compare_assemblies(base, new)
-    assert [_key(f) for f in findings] == [(DATA_STACK, efs_id, "replaced", "/properties/KmsKeyId")]
-    assert findings[0].old == {"Fn::GetAtt": [old_key, "Arn"]}
-    assert findings[0].new == {"Fn::GetAtt": [new_key, "Arn"]}
-    assert findings[0].detail == "replaces the resource per cfn-lint schema and CDK service spec"
-    code, lines = _run(base, new)
-    assert code == 1
-    assert lines[0] == (
-        f"FAIL replaced: {DATA_STACK}/{efs_id} (AWS::EFS::FileSystem) would be REPLACED by an empty "
-        f'resource: /properties/KmsKeyId changes from {{"Fn::GetAtt": ["{old_key}", "Arn"]}} to '
-        f'{{"Fn::GetAtt": ["{new_key}", "Arn"]}} '
-        "(replaces the resource per cfn-lint schema and CDK service spec)"
+# --------------------------------------------------------------------------- the stateful set
+
+
+def test_identity_types_are_guarded_but_not_data_holding():
+    assert set(IDENTITY_RESOURCE_TYPES) == {"AWS::EFS::AccessPoint", "AWS::FSx::DataRepositoryAssociation"}
+    assert not set(IDENTITY_RESOURCE_TYPES) & STATEFUL_RESOURCE_TYPES
+    assert GUARDED_RESOURCE_TYPES == STATEFUL_RESOURCE_TYPES | set(IDENTITY_RESOURCE_TYPES)
+    # backup plans and selections hold no recovery points: the vault does
+    assert "AWS::Backup::BackupVault" in STATEFUL_RESOURCE_TYPES
+    assert not {"AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection"} & GUARDED_RESOURCE_TYPES
+
+
+def test_physical_name_properties_are_create_only_properties_of_guarded_types():
+    for rtype, prop in PHYSICAL_NAME_PROPERTIES.items():
+        assert rtype in GUARDED_RESOURCE_TYPES
+        assert f"/properties/{prop}" in create_only_properties(rtype), rtype
+
+
+def test_effective_policies_follow_cloudformation_defaults():
+    def policy(rtype, attribute="DeletionPolicy", value=None, **props):
+        resource = {"Type": rtype, "Properties": props}
+        if value is not None:
+            resource[attribute] = value
+        return effective_policy(resource, attribute)
+
+    assert policy("AWS::S3::Bucket") == "Delete"
+    assert policy("AWS::RDS::DBCluster") == "Snapshot"  # CloudFormation's default for clusters
+    assert policy("AWS::RDS::DBInstance") == "Snapshot"
+    assert policy("AWS::RDS::DBInstance", DBClusterIdentifier={"Ref": "Cluster"}) == "Delete"
+    assert policy("AWS::RDS::DBCluster", "UpdateReplacePolicy") == "Delete"  # the exception is for deletion
+    assert policy("AWS::S3::Bucket", value="Snapshot") == "Delete"  # no snapshots: falls back
+    assert policy("AWS::EC2::Volume", value="Snapshot") == "Snapshot"
+    assert policy("AWS::S3::Bucket", value="RetainExceptOnCreate") == "RetainExceptOnCreate"
+    assert policy("AWS::S3::Bucket", value={"Fn::If": ["C", "Retain", "Delete"]}) == "Delete"
+    assert "AWS::DocDB::DBCluster" in SNAPSHOT_TYPES and "AWS::S3::Bucket" not in SNAPSHOT_TYPES
+
+
+# --------------------------------------------------------------------------- conditional sources and rules
+
+
+def test_conditional_sources_are_labelled_apart():
+    spec = find_cdk_service_spec()
+    assert spec is not None
+    rds = replacement_properties("AWS::RDS::DBInstance", spec)
+    assert rds["/properties/BackupRetentionPeriod"] == (
+        "cfn-lint schema (conditional)",
+        "CDK service spec (maybe)",
+    )
+    assert rds["/properties/StorageEncrypted"] == ("cfn-lint schema", "CDK service spec")
+    assert cdk_replacement_kinds("AWS::RDS::DBInstance", spec)["/properties/MultiAZ"] == "maybe"
+    assert "/properties/Engine" in conditional_create_only_properties("AWS::RDS::DBInstance")
+
+
+def _change(rtype, pointer, old, new, old_props=None, new_props=None, update_policy=None):
+    new_resource = {"Type": rtype, "Properties": new_props or {}}
+    if update_policy:
+        new_resource["UpdatePolicy"] = update_policy
+    return Change(pointer, old, new, {"Type": rtype, "Properties": old_props or {}}, new_resource)
+
+
+@pytest.mark.parametrize(
+    ("rtype", "pointer", "old", "new", "context", "outcome"),
+    [
+        ("AWS::RDS::DBInstance", "/properties/Engine", "postgres", "mysql", {}, "replaces"),
+        ("AWS::RDS::DBInstance", "/properties/Engine", "oracle-ee", "oracle-ee-cdb", {}, "updates"),
+        ("AWS::RDS::DBInstance", "/properties/BackupRetentionPeriod", 7, 14, {}, "updates"),
+        ("AWS::RDS::DBInstance", "/properties/AvailabilityZone", "us-east-1a", "us-east-1b", {}, "replaces"),
+        (
+            "AWS::RDS::DBInstance",
+            "/properties/AvailabilityZone",
+            "us-east-1a",
+            MISSING,
+            {"MultiAZ": True},
+            "updates",
+        ),
+        ("AWS::RDS::DBInstance", "/properties/SourceDBInstanceIdentifier", "db-a", MISSING, {}, "updates"),
+        ("AWS::RDS::DBInstance", "/properties/SourceDBInstanceIdentifier", "db-a", "db-b", {}, "replaces"),
+        ("AWS::RDS::DBInstance", "/properties/DBSnapshotIdentifier", "snap-a", MISSING, {}, "replaces"),
+        ("AWS::RDS::DBInstance", "/properties/PerformanceInsightsKMSKeyId", MISSING, "k", {}, "updates"),
+        ("AWS::RDS::DBInstance", "/properties/PerformanceInsightsKMSKeyId", "k1", "k2", {}, "replaces"),
+        ("AWS::RDS::DBCluster", "/properties/Engine", "aurora", "aurora-mysql", {}, "updates"),
+        ("AWS::RDS::DBCluster", "/properties/GlobalClusterIdentifier", "g1", MISSING, {}, "updates"),
+        ("AWS::ElastiCache::ReplicationGroup", "/properties/AuthToken", MISSING, "t" * 16, {}, "replaces"),
+        ("AWS::ElastiCache::ReplicationGroup", "/properties/AuthToken", "a" * 16, "b" * 16, {}, "updates"),
+        (
+            "AWS::OpenSearchService::Domain",
+            "/properties/EncryptionAtRestOptions/KmsKeyId",
+            MISSING,
+            "k",
+            {},
+            "updates",
+        ),
+        (
+            "AWS::OpenSearchService::Domain",
+            "/properties/EncryptionAtRestOptions/KmsKeyId",
+            "k1",
+            "k2",
+            {},
+            "replaces",
+        ),
+        (
+            "AWS::OpenSearchService::Domain",
+            "/properties/AdvancedSecurityOptions/Enabled",
+            False,
+            True,
+            {},
+            "updates",
+        ),
+        (
+            "AWS::OpenSearchService::Domain",
+            "/properties/AdvancedSecurityOptions/Enabled",
+            True,
+            False,
+            {},
+            "replaces",
+        ),
+        ("AWS::KMS::Key", "/properties/KeyUsage", "ENCRYPT_DECRYPT", "SIGN_VERIFY", {}, "fails"),
+    ],
+)
+def test_rule_table(rtype, pointer, old, new, context, outcome):
+    verdict = judge(rules_for(rtype), _change(rtype, pointer, old, new, new_props=context))
+    assert verdict is not None and verdict[0] == outcome
+
+
+def test_update_policies_decide_version_upgrades_and_resharding():
+    domain = "AWS::OpenSearchService::Domain"
+    change = _change(domain, "/properties/EngineVersion", "OpenSearch_2.11", "OpenSearch_2.13")
+    assert judge(rules_for(domain), change)[0] == "replaces"
+    upgrade = _change(
+        domain,
+        "/properties/EngineVersion",
+        "OpenSearch_2.11",
+        "OpenSearch_2.13",
+        update_policy={"EnableVersionUpgrade": True},
+    )
+    assert judge(rules_for(domain), upgrade)[0] == "updates"
+    group = "AWS::ElastiCache::ReplicationGroup"
+    online = _change(group, "/properties/NumNodeGroups", 2, 3, update_policy={"UseOnlineResharding": "true"})
+    assert judge(rules_for(group), online)[0] == "updates"
+    assert judge(rules_for(group), _change(group, "/properties/NumNodeGroups", 2, 3))[0] == "replaces"
+
+
+def test_dynamodb_attribute_retyping_replaces_but_adding_one_does_not():
+    table = "AWS::DynamoDB::Table"
+    old = [{"AttributeName": "pk", "AttributeType": "S"}]
+    added = [*old, {"AttributeName": "gsi", "AttributeType": "N"}]
+    retyped = [{"AttributeName": "pk", "AttributeType": "N"}]
+    assert (
+        judge(rules_for(table), _change(table, "/properties/AttributeDefinitions", old, added))[0]
+        == "updates"
+    )
+    assert (
+        judge(rules_for(table), _change(table, "/properties/AttributeDefinitions", old, retyped))[0]
+        == "replaces"
     )
 
 
-def test_the_console_command_runs_the_guard_on_real_assemblies(assemblies, capsys):
-    from eks_ai_data.cli import main
-
-    base, new = assemblies("baseline"), assemblies("bucket_renamed")
-    assert main(["guard", str(base), str(base)]) == 0
-    assert main(["guard", str(base), str(new)]) == 1
-    assert main(["guard", "--allow-orphaned", str(base), str(new)]) == 0
-    assert "FAIL orphaned" in capsys.readouterr().out
-
-
-def test_renamed_retained_bucket_is_orphaned_and_fails_by_default(assemblies):
-    base, new = assemblies("baseline"), assemblies("bucket_renamed")
-    bucket = _logical_id(base, DATA_STACK, "AWS::S3::Bucket", "Datasets")
-    findings = compare_assemblies(base, new)
-    assert [_key(f) for f in findings] == [(DATA_STACK, bucket, "orphaned", None)]
-    code, lines = _run(base, new)
-    assert code == 1
-    assert lines[0] == (
-        f"FAIL orphaned: {DATA_STACK}/{bucket} (AWS::S3::Bucket) would leave the stack and be kept as an "
-        "unmanaged resource: its logical id is gone from the stack (DeletionPolicy Retain); "
-        "a resource that takes its place starts empty"
+def test_a_rule_covers_the_properties_below_its_pointer():
+    table = "AWS::DynamoDB::GlobalTable"
+    change = _change(table, "/properties/GlobalSecondaryIndexes/*/KeySchema/*/AttributeName", ["a"], ["b"])
+    assert judge(rules_for(table), change)[0] == "updates"
+    assert (
+        judge(rules_for("AWS::S3::Bucket"), _change("AWS::S3::Bucket", "/properties/BucketName", "a", "b"))
+        is None
     )
-    code, lines = _run(base, new, allow_orphaned=True)
-    assert code == 0
-    assert lines[0].startswith(f"WARN orphaned: {DATA_STACK}/{bucket} (AWS::S3::Bucket)")
-    assert lines[-1].startswith("guard: OK: no stateful resource would be replaced or deleted, 1 warning(s)")
 
 
-def test_removed_resource_and_removed_stack_are_deleted(assemblies):
-    base, new = assemblies("baseline"), assemblies("removed")
-    bucket = _logical_id(base, DATA_STACK, "AWS::S3::Bucket", "Checkpoints")
-    log_group = _logical_id(base, LOGS_STACK, "AWS::Logs::LogGroup", "TrainingLogs")
-    findings = compare_assemblies(base, new)
-    assert [_key(f) for f in findings] == [
-        (DATA_STACK, bucket, "deleted", None),
-        (LOGS_STACK, log_group, "deleted", None),
-    ]
-    code, lines = _run(base, new, allow_orphaned=True)
-    assert code == 1
-    assert lines == [
-        f"FAIL deleted: {DATA_STACK}/{bucket} (AWS::S3::Bucket) would be DELETED: its logical id is gone "
-        "from the stack (DeletionPolicy Delete)",
-        f"FAIL deleted: {LOGS_STACK}/{log_group} (AWS::Logs::LogGroup) would be DELETED: its stack is gone "
-        "(DeletionPolicy Delete)",
-        "guard: FAILED: 2 finding(s) put stateful data at risk, 0 warning(s); "
-        "6 stateful resources in 2 stacks compared",
-    ]
+def test_every_rule_names_a_source_and_a_property_of_its_type():
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    for rule in RULES:
+        assert rule.source and rule.because, rule
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", rule.resource_type).schema
+        top = pointer_parts(rule.pointer)[0]
+        assert top in schema["properties"], (rule.resource_type, rule.pointer)
 
 
-def test_non_stateful_changes_pass(assemblies):
-    base, new = assemblies("baseline"), assemblies("benign")
-    # the variant really differs: a security group rule and a bucket tag
-    assert read_assembly(base)[DATA_STACK] != read_assembly(new)[DATA_STACK]
-    assert compare_assemblies(base, new) == []
-    code, lines = _run(base, new)
-    assert code == 0
-    assert lines[-1].startswith("guard: OK")
-
-
-def test_dropping_retain_warns_but_passes(assemblies):
-    base, new = assemblies("baseline"), assemblies("retain_dropped")
-    bucket = _logical_id(base, DATA_STACK, "AWS::S3::Bucket", "Datasets")
-    findings = compare_assemblies(base, new)
-    assert [_key(f) for f in findings] == [
-        (DATA_STACK, bucket, "retain-dropped", "DeletionPolicy"),
-        (DATA_STACK, bucket, "retain-dropped", "UpdateReplacePolicy"),
-    ]
-    code, lines = _run(base, new)
-    assert code == 0
-    assert lines[0] == (
-        f"WARN retain-dropped: {DATA_STACK}/{bucket} (AWS::S3::Bucket) DeletionPolicy changes from "
-        '"Retain" to "Delete": a later removal or replacement would destroy its data'
-    )
-    assert lines[-1].startswith("guard: OK: no stateful resource would be replaced or deleted, 2 warning(s)")
-
-
-def test_type_change_is_a_replacement(assemblies, tmp_path):
-    base = assemblies("baseline")
-    new = tmp_path / "retyped"
-    shutil.copytree(base, new)
-    manifest = json.loads((new / "manifest.json").read_text())
-    template_file = new / manifest["artifacts"][DATA_STACK]["properties"]["templateFile"]
-    template = json.loads(template_file.read_text())
-    bucket = _logical_id(base, DATA_STACK, "AWS::S3::Bucket", "Datasets")
-    template["Resources"][bucket]["Type"] = "AWS::S3Express::DirectoryBucket"
-    template_file.write_text(json.dumps(template))
-    assert [(_key(f), f.new) for f in compare_assemblies(base, new)] == [
-        ((DATA_STACK, bucket, "replaced", None), "AWS::S3Express::DirectoryBucket")
-    ]
-
-
-# --------------------------------------------------------------------------- unreadable input
-
-
-def test_missing_directory_exits_2(assemblies, tmp_path):
-    code, lines = _run(tmp_path / "nowhere", assemblies("baseline"))
-    assert code == 2
-    assert lines == [f"guard: cannot read the cloud assembly: {tmp_path / 'nowhere'} is not a directory"]
-
-
-def test_directory_without_manifest_exits_2(assemblies, tmp_path):
-    code, lines = _run(assemblies("baseline"), tmp_path)
-    assert code == 2
-    assert lines == [f"guard: cannot read the cloud assembly: {tmp_path / 'manifest.json'} does not exist"]
-
-
-def test_corrupt_manifest_and_missing_template_exit_2(assemblies, tmp_path):
-    (tmp_path / "manifest.json").write_text("{not json")
-    code, lines = _run(assemblies("baseline"), tmp_path)
-    assert code == 2
-    assert lines[0].startswith(f"guard: cannot read the cloud assembly: {tmp_path / 'manifest.json'} is not")
-
-    broken = tmp_path / "broken"
-    shutil.copytree(assemblies("baseline"), broken)
-    manifest = json.loads((broken / "manifest.json").read_text())
-    (broken / manifest["artifacts"][DATA_STACK]["properties"]["templateFile"]).unlink()
-    code, lines = _run(assemblies("baseline"), broken)
-    assert code == 2
-    assert "GuardData.template.json does not exist" in lines[0]
+def test_values_compare_as_cloudformation_reads_them():
+    assert same_value(125, "125") and same_value(True, "true") and same_value(1.0, 1)
+    assert not same_value("125", 250)
+    assert same_value({"Fn::Join": ["", ["/data", "sets"]]}, "/datasets")
+    assert same_value({"Fn::Sub": "plain"}, "plain")
+    assert not same_value({"Fn::Sub": "${AWS::Region}"}, "us-east-1")
+    assert same_value({"Ref": "AWS::NoValue"}, MISSING)
+    assert same_value({"A": 1, "B": {"Ref": "AWS::NoValue"}}, {"A": "1"})
+    assert not same_value({"Fn::GetAtt": ["KeyA", "Arn"]}, {"Fn::GetAtt": ["KeyB", "Arn"]})
+    assert not same_value(["a", "b"], ["b", "a"])  # CloudFormation lists are ordered
+    assert normalize({"Fn::Join": ["-", ["a", {"Ref": "X"}]]}) == {"Fn::Join": ["-", ["a", {"Ref": "X"}]]}

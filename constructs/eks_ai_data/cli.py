@@ -2,7 +2,9 @@
 
 Exit codes: 0 every check passed, 1 a check failed (the failures are named on stderr),
 2 the command could not run (bad arguments, no credentials or region, unknown stack,
-access denied, throttled after retries).
+access denied, throttled after retries; for ``guard``: a missing or malformed cloud assembly,
+or cfn-lint not installed). Every command takes ``--json``; errors always go to stderr.
+``guard`` needs the ``guard`` extra (``pip install 'eks-ai-data[guard]'``, which brings cfn-lint).
 
 This module imports only the standard library at import time: boto3 and the operations
 code load inside the subcommand that needs them, and nothing here imports aws_cdk, so
@@ -21,6 +23,19 @@ EXIT_CHECKS_FAILED = 1
 EXIT_ERROR = 2
 
 PROG = "eks-ai-data"
+GUARD_EXTRA_HINT = "pip install 'eks-ai-data[guard]'"
+
+_GUARD_EPILOG = """\
+Exit codes: 0 no stateful resource would lose data (warnings may be printed), 1 a finding fails
+(replaced, may-replace, update-fails, deleted, renamed, moved, and orphaned unless
+--allow-orphaned), 2 the comparison could not run (a missing directory, no manifest.json,
+malformed JSON, an unknown artifact layout, cfn-lint not installed); errors go to stderr.
+
+--json prints one document: {"schema": "eks-ai-data.guard/1", "ok", "old", "new",
+"summary": {"failures", "warnings", "templates", "guarded_resources"}, "findings": [{"severity",
+"kind", "effect", "stack", "logical_id", "resource_type", "property", "old", "new", "moved_to",
+"detail", "message"}], "notes", "service_spec"}.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Operations tooling for eks-ai-data platforms: check an account before "
         "`cdk deploy`, verify a deployed stack, guard against resource replacement, and estimate "
         "the monthly cost of a synthesized assembly.",
-        epilog="Exit codes: 0 all checks passed, 1 a check failed, 2 the command could not run.",
+        epilog="Exit codes: 0 all checks passed, 1 a check failed, 2 the command could not run "
+        "(errors on stderr). Each command's --help gives its own.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     preflight = commands.add_parser(
@@ -81,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     guard = commands.add_parser(
         "guard",
         help="compare two cdk.out directories and fail on replacement of stateful resources",
-        description="Compare the templates of two synthesized cloud assemblies.",
+        description="Compare two synthesized cloud assemblies (stacks, Stages, nested stacks) and report every "
+        "stateful resource that deploying the new one would replace, delete, orphan, rename or move.",
+        epilog=_GUARD_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     guard.add_argument("old", metavar="OLD_CDK_OUT", help="cdk.out of the deployed version")
     guard.add_argument("new", metavar="NEW_CDK_OUT", help="cdk.out of the version to deploy")
@@ -91,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="warn instead of failing when a retained stateful resource leaves the stack (its data stays, "
         "unmanaged); replacements and deletions still fail",
     )
+    guard.add_argument(
+        "--allow-refactor",
+        action="store_true",
+        help="warn instead of failing on renamed or moved resources that you will move with a CloudFormation "
+        "stack refactoring (cdk refactor) or a resource import, which keep the physical resource",
+    )
+    guard.add_argument("--json", action="store_true", help="print a JSON document instead of text")
     guard.set_defaults(handler=_guard)
     _cost_parser(commands)
     return parser
@@ -282,14 +309,32 @@ def _run_checks(
     return EXIT_OK
 
 
+def _version() -> str:
+    from eks_ai_data import __version__
+
+    return __version__
+
+
 def _guard(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        from eks_ai_data.guard import guard_main
-    except ModuleNotFoundError as exc:
-        if exc.name != "eks_ai_data.guard":
-            raise
-        return _error(stderr, "the replacement guard (eks_ai_data.guard) is not installed")
-    return guard_main(args.old, args.new, stream=stdout, allow_orphaned=args.allow_orphaned)
+    import importlib.util
+
+    if importlib.util.find_spec("cfnlint") is None:
+        return _error(
+            stderr,
+            "the guard reads CloudFormation's resource schemas from cfn-lint, which is not installed: "
+            f"{GUARD_EXTRA_HINT}",
+        )
+    from eks_ai_data.guard import guard_main
+
+    return guard_main(
+        args.old,
+        args.new,
+        stream=stdout,
+        errors=stderr,
+        allow_orphaned=args.allow_orphaned,
+        allow_refactor=args.allow_refactor,
+        json_output=args.json,
+    )
 
 
 def _cost(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -2,215 +2,174 @@
 
 Run in CI between the main branch's ``cdk synth`` and a pull request's::
 
-    eks-ai-data guard main.cdk.out pr.cdk.out
+    eks-ai-data guard main.cdk.out pr.cdk.out [--json]
 
-For every stack of the old assembly (matched to the new one by CloudFormation stack name, nested
-assemblies of stages included), every resource of a type in
-:data:`~eks_ai_data.stateful.STATEFUL_RESOURCE_TYPES` is checked:
+Every template of the old assembly (stacks, stacks inside Stages, nested stacks; see
+:mod:`eks_ai_data.guard_assembly`) is compared with the new one, resource by resource, for the
+types of :data:`~eks_ai_data.stateful.GUARDED_RESOURCE_TYPES`. Finding kinds:
 
-``deleted`` (fails)
-    its logical id (or its whole stack) is gone and its ``DeletionPolicy`` deletes it.
-``orphaned`` (fails unless ``allow_orphaned``)
-    its logical id is gone but ``DeletionPolicy`` is ``Retain``: the data survives in a resource that
-    leaves the stack, and whatever takes its place (a renamed construct) starts empty. Deliberate
-    removals of retained resources pass with ``allow_orphaned=True``.
 ``replaced`` (fails)
-    its type changes, or a property changes that replaces it (create-only in cfn-lint's provider
-    schemas or "causes replacement" in the CDK service database, see :mod:`eks_ai_data.stateful`).
-    The new resource starts empty whatever the ``UpdateReplacePolicy``.
+    the type changes, a create-only property changes (:mod:`eks_ai_data.stateful`), a table rule
+    says so (:mod:`eks_ai_data.guard_rules`), or a create-only property refers (``Ref`` /
+    ``Fn::GetAtt``) to a resource of the same template that is replaced. The new resource starts
+    empty whatever the ``UpdateReplacePolicy``, which decides what becomes of the old one.
+``may-replace`` (fails)
+    a conditionally create-only property changes and no table rule says when that replaces.
+``update-fails`` (fails)
+    CloudFormation refuses the change (a KMS key spec, an EBS volume's zone) and rolls back.
+``deleted`` (fails)
+    its logical id (or nested stack, or stack) is gone, no new resource takes it over, and its
+    ``DeletionPolicy`` deletes it (``Snapshot`` keeps a final snapshot; the resource is gone all the same).
+``orphaned`` (fails unless ``allow_orphaned``)
+    the same, with ``DeletionPolicy`` ``Retain``: the data survives outside the stack.
+``renamed`` / ``moved`` (fail unless ``allow_refactor``)
+    a resource disappears and a new one of the same type appears in the same template under another
+    logical id (a renamed construct) or in another template (a stack renamed, a resource moved to
+    another stack, a nested stack renamed). Matched by physical name, then logical id, then equal
+    properties, each only when unambiguous. CloudFormation does not move data: the new resource is
+    created empty (or, with the same fixed name, fails to be created) and the old one is deleted or
+    orphaned. ``allow_refactor`` is for a move that will be carried out as a CloudFormation stack
+    refactoring (``cdk refactor``) or a resource import, which keep the physical resource.
+``removed`` (warns)
+    an identity-bearing resource (access point, data repository association) is gone: no data goes with it.
 ``retain-dropped`` (warns)
-    ``DeletionPolicy`` or ``UpdateReplacePolicy`` goes from ``Retain`` to deleting: nothing is lost
-    yet, but a later removal or replacement would destroy the data.
+    ``DeletionPolicy`` or ``UpdateReplacePolicy`` weakens (``Retain`` to ``Snapshot`` or ``Delete``,
+    ``Snapshot`` to ``Delete``): nothing is lost yet, a later removal or replacement would destroy data.
 
-Values are compared as written in the templates: intrinsic functions (``Ref``, ``Fn::GetAtt``,
-``Fn::Join``, ...) structurally, so pointing a ``KmsKeyId`` at another key is a change. This
-module imports neither aws_cdk nor (until a comparison needs it) cfn-lint, so the command starts fast.
+A top-level stack that disappears from the app is not deleted by ``cdk deploy``; its resources are
+reported ``deleted``/``orphaned`` because deleting that stack (``cdk destroy``, the console, a
+pipeline's cleanup) deletes them. ``effect`` says what happens to the data: ``data-lost``,
+``snapshot-kept``, ``data-orphaned`` (kept outside CloudFormation; the stack's resource starts
+empty), ``update-fails``, ``identity-changes``, ``at-risk`` or ``none``.
+
+JSON document (``--json``; schema ``eks-ai-data.guard/1``)::
+
+    {"schema": "eks-ai-data.guard/1", "ok": bool, "old": str, "new": str,
+     "summary": {"failures": int, "warnings": int, "templates": int, "guarded_resources": int},
+     "findings": [{"severity": "fail"|"warn", "kind": str, "effect": str, "stack": str,
+                   "logical_id": str, "resource_type": str, "property": str|null, "old": any,
+                   "new": any, "moved_to": {"stack": str, "logical_id": str}|null,
+                   "detail": str, "message": str}],
+     "notes": [str], "service_spec": str|null}
+
+Exit codes of :func:`guard_main`: 0 nothing fails, 1 a finding fails, 2 the comparison could not
+run (a missing or malformed assembly; the message is on stderr). This module imports neither aws_cdk
+nor (until a comparison needs it) cfn-lint, so the command starts fast.
 """
 
 from __future__ import annotations
 
-import builtins
-import json
 import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from eks_ai_data.guard_assembly import Assembly, AssemblyError, StackTemplate
+from eks_ai_data.guard_assembly import read_assembly as _read
+from eks_ai_data.guard_assembly import stack_templates as read_assembly
+from eks_ai_data.guard_findings import SCHEMA_ID, Finding, GuardReport, Kind, render_json, render_text
+from eks_ai_data.guard_moves import Vanished, match_moves
+from eks_ai_data.guard_templates import TemplateComparer
 from eks_ai_data.stateful import (
-    MISSING,
+    GUARDED_RESOURCE_TYPES,
     RETAINING_POLICIES,
-    STATEFUL_RESOURCE_TYPES,
-    ServiceSpecError,
+    effective_policy,
     find_cdk_service_spec,
-    is_intrinsic,
-    replacement_properties,
-    value_at,
 )
 
-Kind = Literal["deleted", "orphaned", "replaced", "retain-dropped"]
-DATA_LOSS_KINDS: frozenset[str] = frozenset({"deleted", "replaced"})
-
-_STACK_ARTIFACT = "aws:cloudformation:stack"
-_NESTED_ASSEMBLY = "cdk:cloud-assembly"
-_VALUE_WIDTH = 160
-
-
-class AssemblyError(Exception):
-    """A cloud assembly directory that cannot be read."""
-
-
-def _render(value: Any) -> str:
-    if value is MISSING:
-        return "(absent)"
-    text = json.dumps(value, sort_keys=True, default=repr)
-    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
+__all__ = [
+    "SCHEMA_ID",
+    "AssemblyError",
+    "Finding",
+    "GuardReport",
+    "Kind",
+    "compare",
+    "compare_assemblies",
+    "guard_main",
+    "read_assembly",
+    "render_json",
+    "render_text",
+]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One stateful resource that a deployment of the new assembly would put at risk."""
-
-    stack: str
-    logical_id: str
-    resource_type: str
-    kind: Kind
-    property: str | None = None
-    """JSON pointer of the changed property, policy attribute name, or None (whole resource)."""
-    old: Any = None
-    new: Any = None
-    detail: str = ""
-    """Why: the sources that call the property create-only, or the policy in force."""
-
-    @builtins.property  # the field `property` shadows the builtin in this class body
-    def message(self) -> str:
-        where = f"{self.stack}/{self.logical_id} ({self.resource_type})"
-        if self.kind == "deleted":
-            return f"{where} would be DELETED: {self.detail}"
-        if self.kind == "orphaned":
-            return (
-                f"{where} would leave the stack and be kept as an unmanaged resource: {self.detail}; "
-                "a resource that takes its place starts empty"
-            )
-        if self.kind == "replaced" and self.property is None:
-            return f"{where} would be REPLACED by an empty resource: its type changes to {self.new}"
-        if self.kind == "replaced":
-            return (
-                f"{where} would be REPLACED by an empty resource: {self.property} changes from "
-                f"{_render(self.old)} to {_render(self.new)} ({self.detail})"
-            )
-        return (
-            f"{where} {self.property} changes from {_render(self.old)} to {_render(self.new)}: "
-            "a later removal or replacement would destroy its data"
-        )
+# --------------------------------------------------------------------------- assemblies
 
 
-@dataclass
-class GuardReport:
-    """The findings of one comparison and what was compared."""
-
-    findings: list[Finding] = field(default_factory=list)
-    stacks: int = 0
-    stateful_resources: int = 0
-    service_spec: Path | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- reading assemblies
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise AssemblyError(f"{path} does not exist") from exc
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise AssemblyError(f"{path} is not readable JSON: {exc}") from exc
+def _environment_split(old: Assembly, new: Assembly) -> None:
+    """A stack whose account or region changes is another stack: key both by ``name@environment``."""
+    for key in sorted(set(old.templates) & set(new.templates)):
+        a, b = old.templates[key], new.templates[key]
+        concrete = "unknown-" not in a.environment and "unknown-" not in b.environment
+        if a.parent is None and concrete and a.environment != b.environment:
+            for assembly, entry in ((old, a), (new, b)):
+                renamed = f"{key}@{entry.environment}"
+                for sub in [k for k in assembly.templates if k == key or k.startswith(key + "/")]:
+                    moved = assembly.templates.pop(sub)
+                    moved.key = renamed + sub[len(key) :]
+                    moved.parent = renamed + moved.parent[len(key) :] if moved.parent else None
+                    assembly.templates[moved.key] = moved
 
 
-def _stacks(directory: Path) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(stack name, environment, template) of every stack in an assembly and its nested assemblies."""
-    manifest = _read_json(directory / "manifest.json")
-    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
-    if not isinstance(artifacts, dict):
-        raise AssemblyError(f"{directory / 'manifest.json'} has no artifacts: not a cloud assembly")
-    for artifact_id, artifact in sorted(artifacts.items()):
-        props = artifact.get("properties") or {}
-        if artifact.get("type") == _STACK_ARTIFACT:
-            if "templateFile" not in props:
-                raise AssemblyError(f"stack {artifact_id} in {directory} names no templateFile")
-            template = _read_json(directory / props["templateFile"])
-            if not isinstance(template, dict):
-                raise AssemblyError(f"{directory / props['templateFile']} is not a template")
-            yield props.get("stackName", artifact_id), artifact.get("environment", ""), template
-        elif artifact.get("type") == _NESTED_ASSEMBLY and "directoryName" in props:
-            yield from _stacks(directory / props["directoryName"])
-
-
-def read_assembly(directory: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """Templates of a cloud assembly by CloudFormation stack name (``name@environment`` if ambiguous)."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise AssemblyError(f"{root} is not a directory")
-    found = list(_stacks(root))
-    names = [name for name, _, _ in found]
-    return {(name if names.count(name) == 1 else f"{name}@{env}"): template for name, env, template in found}
-
-
-# --------------------------------------------------------------------------- comparing
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is MISSING or b is MISSING:
-        return a is b
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
-def _removal(stack: str, logical_id: str, resource: dict[str, Any], why: str) -> Finding:
-    policy = resource.get("DeletionPolicy")
-    rtype = resource.get("Type", "")
-    if policy in RETAINING_POLICIES:
-        return Finding(stack, logical_id, rtype, "orphaned", detail=f"{why} (DeletionPolicy {policy})")
-    shown = policy or "Delete, the default"
-    note = ", a final snapshot is kept" if policy == "Snapshot" else ""
-    return Finding(stack, logical_id, rtype, "deleted", detail=f"{why} (DeletionPolicy {shown}{note})")
-
-
-def _property_changes(
-    stack: str,
-    logical_id: str,
-    old: dict[str, Any],
-    new: dict[str, Any],
-    pointers: dict[str, tuple[str, ...]],
-) -> Iterator[Finding]:
-    old_props, new_props = old.get("Properties") or {}, new.get("Properties") or {}
-    reported: list[str] = []
-    seen_intrinsics: list[tuple[Any, Any]] = []
-    for pointer, sources in pointers.items():
-        if any(pointer.startswith(done + "/") for done in reported):
-            continue  # a parent pointer already reports this change
-        before, after = value_at(old_props, pointer), value_at(new_props, pointer)
-        if _same(before, after):
-            continue
-        if is_intrinsic(before) or is_intrinsic(after):
-            # an intrinsic met above the pointer's end is the same change for every pointer below it
-            if any(_same(before, b) and _same(after, a) for b, a in seen_intrinsics):
+def _vanished(old: Assembly, new: Assembly) -> list[Vanished]:
+    gone: list[Vanished] = []
+    for key, entry in sorted(old.templates.items()):
+        successor = new.templates.get(key)
+        if successor is None and key in new.unreadable_nested:
+            continue  # its new template is not in the assembly: nothing to compare
+        why = _why_gone(old, new, entry) if successor is None else None
+        for lid, resource in sorted(entry.resources.items()):
+            if not isinstance(resource, dict) or resource.get("Type") not in GUARDED_RESOURCE_TYPES:
                 continue
-            seen_intrinsics.append((before, after))
-        reported.append(pointer)
-        detail = "replaces the resource per " + " and ".join(sources)
-        yield Finding(stack, logical_id, old["Type"], "replaced", pointer, before, after, detail)
+            if successor is not None and lid in successor.resources:
+                continue
+            if successor is None:
+                reason, stack_kept = why
+            else:
+                reason, stack_kept = "its logical id is gone from the template", False
+            gone.append(
+                Vanished(key, lid, resource, reason, stack_kept, _retained_by_parent(old, new, entry))
+            )
+    return gone
 
 
-def _policy_changes(
-    stack: str, logical_id: str, old: dict[str, Any], new: dict[str, Any]
-) -> Iterator[Finding]:
-    for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
-        before, after = old.get(attribute), new.get(attribute)
-        if before in RETAINING_POLICIES and after not in RETAINING_POLICIES:
-            shown = after if after is not None else "Delete (the default)"
-            yield Finding(stack, logical_id, old["Type"], "retain-dropped", attribute, before, shown)
+def _why_gone(old: Assembly, new: Assembly, entry: StackTemplate) -> tuple[str, bool]:
+    """Why a template is gone, and whether CloudFormation leaves its stack deployed."""
+    top = entry
+    while top.parent is not None and top.parent not in new.templates:
+        top = old.templates[top.parent]
+    if top.parent is None:
+        return (
+            f"its stack {top.key} is no longer in the app (cdk deploy leaves that stack deployed; deleting it "
+            "deletes this resource per its DeletionPolicy)",
+            True,
+        )
+    return (
+        f"its nested stack {top.logical_id} is gone from {top.parent}, which deletes the nested stack",
+        False,
+    )
+
+
+def _retained_by_parent(old: Assembly, new: Assembly, entry: StackTemplate) -> bool:
+    """Whether a removed nested stack resource is retained (its resources then survive with it)."""
+    while entry.parent is not None:
+        if entry.key not in new.templates:
+            nested = old.templates[entry.parent].resources.get(entry.logical_id or "", {})
+            if effective_policy(nested, "DeletionPolicy") in RETAINING_POLICIES:
+                return True
+        entry = old.templates[entry.parent]
+    return False
+
+
+def _created(old: Assembly, new: Assembly) -> list[tuple[str, str, dict[str, Any]]]:
+    created = []
+    for key, entry in sorted(new.templates.items()):
+        before = old.templates.get(key)
+        for lid, resource in sorted(entry.resources.items()):
+            if isinstance(resource, dict) and resource.get("Type") in GUARDED_RESOURCE_TYPES:
+                if before is None or lid not in before.resources:
+                    created.append((key, lid, resource))
+    return created
 
 
 def compare(
@@ -218,14 +177,18 @@ def compare(
     new_dir: str | os.PathLike[str],
     *,
     service_spec: Path | Literal["auto"] | None = "auto",
+    allow_orphaned: bool = False,
+    allow_refactor: bool = False,
 ) -> GuardReport:
     """Compare two cloud assemblies; see the module documentation for the finding kinds.
 
     ``service_spec`` is the AWS CDK CLI's ``db.json.gz``: ``"auto"`` finds it (see
     :func:`~eks_ai_data.stateful.find_cdk_service_spec`), ``None`` uses cfn-lint's schemas alone.
-    Raises :class:`AssemblyError` when either assembly cannot be read.
+    ``allow_orphaned`` and ``allow_refactor`` turn ``orphaned`` and ``renamed``/``moved`` findings
+    into warnings. Raises :class:`AssemblyError` when either assembly cannot be read.
     """
-    old_stacks, new_stacks = read_assembly(old_dir), read_assembly(new_dir)
+    old, new = _read(old_dir), _read(new_dir)
+    _environment_split(old, new)
     report = GuardReport()
     spec = find_cdk_service_spec([new_dir, old_dir]) if service_spec == "auto" else service_spec
     report.service_spec = spec
@@ -236,40 +199,29 @@ def compare(
             "create-only properties of some types; install the CDK CLI in the project or set "
             "EKS_AI_DATA_CDK_SPEC"
         )
-
-    def pointers(resource_type: str) -> dict[str, tuple[str, ...]]:
-        nonlocal spec
-        try:
-            return replacement_properties(resource_type, spec)
-        except ServiceSpecError as exc:
-            report.notes.append(f"ignoring the CDK service database: {exc}")
-            spec = report.service_spec = None
-            return replacement_properties(resource_type, None)
-
-    for stack, template in sorted(old_stacks.items()):
+    for key in sorted(old.unreadable_nested | new.unreadable_nested):
+        report.notes.append(
+            f"nested stack {key}: its template is not in the assembly, its resources are not checked"
+        )
+    comparer = TemplateComparer(spec, report)
+    findings: list[Finding] = []
+    for key, entry in sorted(old.templates.items()):
         report.stacks += 1
-        new_template = new_stacks.get(stack)
-        new_resources = (new_template or {}).get("Resources") or {}
-        for logical_id, resource in sorted((template.get("Resources") or {}).items()):
-            rtype = resource.get("Type")
-            if rtype not in STATEFUL_RESOURCE_TYPES:
-                continue
-            report.stateful_resources += 1
-            if new_template is None:
-                report.findings.append(_removal(stack, logical_id, resource, "its stack is gone"))
-                continue
-            successor = new_resources.get(logical_id)
-            if successor is None:
-                why = "its logical id is gone from the stack"
-                report.findings.append(_removal(stack, logical_id, resource, why))
-                continue
-            if successor.get("Type") != rtype:
-                report.findings.append(
-                    Finding(stack, logical_id, rtype, "replaced", None, rtype, successor.get("Type"))
-                )
-                continue
-            report.findings.extend(_property_changes(stack, logical_id, resource, successor, pointers(rtype)))
-            report.findings.extend(_policy_changes(stack, logical_id, resource, successor))
+        if key in new.templates:
+            findings.extend(comparer.compare_template(entry, new.templates[key]))
+    gone = _vanished(old, new)
+    report.stateful_resources += len(gone)
+    findings.extend(match_moves(gone, _created(old, new), Finding))
+    for finding in findings:
+        severity = finding.severity
+        if finding.kind == "orphaned" and allow_orphaned:
+            severity = "warn"
+        if finding.kind in ("renamed", "moved") and allow_refactor:
+            severity = "warn"
+        report.findings.append(
+            finding if severity == finding.severity else replace(finding, severity=severity)
+        )
+    report.findings.sort(key=lambda f: (f.stack, f.logical_id, f.property or "", f.kind))
     return report
 
 
@@ -278,39 +230,56 @@ def compare_assemblies(
     new_dir: str | os.PathLike[str],
     *,
     service_spec: Path | Literal["auto"] | None = "auto",
+    allow_orphaned: bool = False,
+    allow_refactor: bool = False,
 ) -> list[Finding]:
     """The findings of :func:`compare`, in stack, logical id and property order."""
-    return compare(old_dir, new_dir, service_spec=service_spec).findings
+    return compare(
+        old_dir,
+        new_dir,
+        service_spec=service_spec,
+        allow_orphaned=allow_orphaned,
+        allow_refactor=allow_refactor,
+    ).findings
 
 
 # --------------------------------------------------------------------------- command
 
 
-def guard_main(old: str, new: str, *, stream: TextIO = sys.stdout, allow_orphaned: bool = False) -> int:
-    """Print the findings of comparing assemblies ``old`` and ``new``; the exit code of ``guard``.
+# --------------------------------------------------------------------------- command
 
-    Returns 1 when a stateful resource would be deleted or replaced (or, unless
-    ``allow_orphaned``, removed from its stack while retained), 0 when not, and 2 when an
-    assembly cannot be read.
+
+def guard_main(
+    old: str,
+    new: str,
+    *,
+    stream: TextIO | None = None,
+    errors: TextIO | None = None,
+    allow_orphaned: bool = False,
+    allow_refactor: bool = False,
+    json_output: bool = False,
+) -> int:
+    """Print the comparison of assemblies ``old`` and ``new``; the exit code of ``eks-ai-data guard``.
+
+    Findings go to ``stream`` (stdout) as text or, with ``json_output``, as the JSON document of the
+    module documentation; an assembly that cannot be read is reported on ``errors`` (stderr).
+    Returns 0 when nothing fails, 1 when a finding fails, 2 when an assembly cannot be read.
     """
+    stream = stream if stream is not None else sys.stdout
+    errors = errors if errors is not None else sys.stderr
     try:
-        report = compare(old, new)
+        report = compare(old, new, allow_orphaned=allow_orphaned, allow_refactor=allow_refactor)
     except AssemblyError as exc:
-        print(f"guard: cannot read the cloud assembly: {exc}", file=stream)
+        print(f"eks-ai-data guard: error: cannot read the cloud assembly: {exc}", file=errors)
         return 2
-    failing = DATA_LOSS_KINDS if allow_orphaned else DATA_LOSS_KINDS | {"orphaned"}
-    failures = 0
-    for finding in report.findings:
-        fails = finding.kind in failing
-        failures += fails
-        print(f"{'FAIL' if fails else 'WARN'} {finding.kind}: {finding.message}", file=stream)
-    for note in report.notes:
-        print(f"note: {note}", file=stream)
-    warnings = len(report.findings) - failures
-    compared = f"{report.stateful_resources} stateful resources in {report.stacks} stacks compared"
-    if failures:
-        summary = f"FAILED: {failures} finding(s) put stateful data at risk"
+    except Exception as exc:  # a template shape the guard does not handle: say so, no traceback
+        print(
+            f"eks-ai-data guard: error: could not compare the assemblies: {type(exc).__name__}: {exc}",
+            file=errors,
+        )
+        return 2
+    if json_output:
+        print(render_json(report, old, new), file=stream)
     else:
-        summary = "OK: no stateful resource would be replaced or deleted"
-    print(f"guard: {summary}, {warnings} warning(s); {compared}", file=stream)
-    return 1 if failures else 0
+        print("\n".join(render_text(report)), file=stream)
+    return 0 if report.ok else 1

@@ -82,19 +82,39 @@ def test_console_module_help_runs_in_a_fresh_interpreter() -> None:
 def test_guard_is_dispatched_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def guard_main(old: str, new: str, *, stream: Any = sys.stdout, allow_orphaned: bool = False) -> int:
-        calls.append((old, new, stream, allow_orphaned))
+    def guard_main(old: str, new: str, **options: Any) -> int:
+        calls.append((old, new, options))
         return 1
 
     fake_guard = types.ModuleType("eks_ai_data.guard")
     fake_guard.guard_main = guard_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "eks_ai_data.guard", fake_guard)
     assert main(["guard", "old/cdk.out", "new/cdk.out"]) == 1
-    assert main(["guard", "--allow-orphaned", "old/cdk.out", "new/cdk.out"]) == 1
+    assert (
+        main(["guard", "--allow-orphaned", "--allow-refactor", "--json", "old/cdk.out", "new/cdk.out"]) == 1
+    )
+    defaults = {"stream": sys.stdout, "errors": sys.stderr, "allow_orphaned": False, "allow_refactor": False}
     assert calls == [
-        ("old/cdk.out", "new/cdk.out", sys.stdout, False),
-        ("old/cdk.out", "new/cdk.out", sys.stdout, True),
+        ("old/cdk.out", "new/cdk.out", {**defaults, "json_output": False}),
+        (
+            "old/cdk.out",
+            "new/cdk.out",
+            {**defaults, "allow_orphaned": True, "allow_refactor": True, "json_output": True},
+        ),
     ]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from eks_ai_data import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"eks-ai-data {__version__}\n"
+
+
+@pytest.mark.parametrize("command", ["preflight", "verify", "guard"])
+def test_every_command_takes_json(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    assert "--json" in capsys.readouterr().out
 
 
 def test_clients_use_standard_retries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
