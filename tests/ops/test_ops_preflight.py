@@ -440,6 +440,10 @@ def _block_rows(out: str) -> list[tuple[str, str]]:
     return [(c["status"], c["detail"]) for c in json.loads(out)["checks"] if c["check"] == "capacity-block"]
 
 
+def _run_block(fake: Any, capsys: pytest.CaptureFixture[str], plan: str, block: str) -> tuple[int, str, str]:
+    return run(fake, capsys, "--instance-types", plan, "--capacity-reservation", block, "--json")
+
+
 def test_active_capacity_block_that_fits_passes(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
     fake.quotas["L-417A185B"] = 768.0  # the planned nodes still go through the vCPU quota check
     _answer_reservation(fake, _reservation())
@@ -460,15 +464,7 @@ def test_scheduled_block_warns_to_keep_desired_size_zero(
     _answer_reservation(
         fake, _reservation(State="scheduled", StartDate=start, EndDate=start + dt.timedelta(days=7))
     )
-    code, out, _ = run(
-        fake,
-        capsys,
-        "--instance-types",
-        "p5.48xlarge:2",
-        "--capacity-reservation",
-        f"{CR}:p5.48xlarge",
-        "--json",
-    )
+    code, out, _ = _run_block(fake, capsys, "p5.48xlarge:2", f"{CR}:p5.48xlarge")
     assert code == 0
     [(status, detail)] = _block_rows(out)
     assert status == "warn"
@@ -528,15 +524,7 @@ def test_block_outside_the_chosen_zones_fails(fake: Any, capsys: pytest.CaptureF
 
 def test_busy_active_block_warns(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
     _answer_reservation(fake, _reservation(AvailableInstanceCount=1))
-    code, out, _ = run(
-        fake,
-        capsys,
-        "--instance-types",
-        "p5.48xlarge:2",
-        "--capacity-reservation",
-        f"{CR}:p5.48xlarge",
-        "--json",
-    )
+    code, out, _ = _run_block(fake, capsys, "p5.48xlarge:2", f"{CR}:p5.48xlarge")
     assert code == 0
     assert _block_rows(out) == [("warn", "active, but only 1 of 4 instances are free now (the plan needs 2)")]
 
@@ -555,15 +543,7 @@ def test_reserved_type_needs_no_zone_offering(fake: Any, capsys: pytest.CaptureF
     # capacity block the block's own zone counts, not the offerings
     fake.quotas["L-417A185B"] = 768.0
     _answer_reservation(fake, _reservation(InstanceType="p5e.48xlarge"))
-    code, out, err = run(
-        fake,
-        capsys,
-        "--instance-types",
-        "p5e.48xlarge:4",
-        "--capacity-reservation",
-        f"{CR}:p5e.48xlarge",
-        "--json",
-    )
+    code, out, err = _run_block(fake, capsys, "p5e.48xlarge:4", f"{CR}:p5e.48xlarge")
     assert code == 0, err
     assert ("offering", "p5e.48xlarge") not in rows(out)
     assert _block_rows(out)[0][0] == "ok"
