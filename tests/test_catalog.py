@@ -47,47 +47,25 @@ PUBLISHED = {
     "c7gd.16xlarge": (64, 128, "arm64", None, 0, None, 0, 2, 1900, 1),
     "m7gd.medium": (1, 4, "arm64", None, 0, None, 0, 1, 59, 0),
     "r7gd.12xlarge": (48, 384, "arm64", None, 0, None, 0, 2, 1425, 0),
+    "p6-b200.48xlarge": (192, 2048, "x86_64", "nvidia", 8, "B200", 180, 8, 3800, 8),
+    "p6-b300.48xlarge": (192, 4096, "x86_64", "nvidia", 8, "B300", 268, 8, 3800, 16),
+    "g4dn.xlarge": (4, 16, "x86_64", "nvidia", 1, "T4", 16, 1, 125, 0),
+    "g4dn.metal": (96, 384, "x86_64", "nvidia", 8, "T4", 16, 2, 900, 1),
+    "g6f.large": (2, 8, "x86_64", "nvidia", 1, "L4", 3, 1, 100, 0),
+    "g6f.4xlarge": (16, 64, "x86_64", "nvidia", 1, "L4", 12, 1, 450, 0),
+    "gr6.8xlarge": (32, 256, "x86_64", "nvidia", 1, "L4", 24, 2, 450, 1),
+    "trn2.48xlarge": (192, 2048, "x86_64", "neuron", 16, "Trainium2", 96, 4, 1900, 16),
+    "trn2.3xlarge": (12, 128, "x86_64", "neuron", 1, "Trainium2", 96, 1, 470, 1),
+    "inf1.24xlarge": (96, 192, "x86_64", "neuron", 16, "Inferentia", 8, 0, 0, 1),
+    "i4g.large": (2, 16, "arm64", None, 0, None, 0, 1, 468, 0),
+    "i7ie.xlarge": (4, 32, "x86_64", None, 0, None, 0, 1, 2500, 0),
+    "i8g.large": (2, 16, "arm64", None, 0, None, 0, 1, 468, 0),
+    "im4gn.large": (2, 8, "arm64", None, 0, None, 0, 1, 937, 0),
+    "is4gen.medium": (1, 6, "arm64", None, 0, None, 0, 1, 937, 0),
     "m5.large": (2, 8, "x86_64", None, 0, None, 0, 0, 0, 0),
     "m7g.large": (2, 8, "arm64", None, 0, None, 0, 0, 0, 0),
     "t3.large": (2, 8, "x86_64", None, 0, None, 0, 0, 0, 0),
 }
-
-_G = ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")
-_D6 = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")
-_D7 = ("medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "metal")
-
-# Every size AWS offers in each covered family (plus the listed system/negative-test types).
-EXPECTED_SIZES: dict[str, tuple[str, ...]] = {
-    "p4d": ("24xlarge",),
-    "p4de": ("24xlarge",),
-    "p5": ("4xlarge", "48xlarge"),
-    "p5e": ("48xlarge",),
-    "p5en": ("48xlarge",),
-    "g5": _G,
-    "g6": _G,
-    "g6e": _G,
-    "g5g": ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge", "metal"),
-    "trn1": ("2xlarge", "32xlarge"),
-    "trn1n": ("32xlarge",),
-    "inf2": ("xlarge", "8xlarge", "24xlarge", "48xlarge"),
-    "i4i": (*_D6, "32xlarge", "metal"),
-    "c6id": (*_D6, "32xlarge", "metal"),
-    "m6id": (*_D6, "32xlarge", "metal"),
-    "r6id": (*_D6, "32xlarge", "metal"),
-    "c7gd": _D7,
-    "m7gd": _D7,
-    "r7gd": _D7,
-    "m5": ("large",),
-    "m6i": ("large", "xlarge", "2xlarge"),
-    "m7i": ("large",),
-    "m7g": ("large",),
-    "c7g": ("large",),
-    "t3": ("large",),
-}
-
-GRAVITON_FAMILIES = {"g5g", "c7g", "c7gd", "m7g", "m7gd", "r7gd"}
-NVIDIA_MODELS = {"A100", "H100", "H200", "A10G", "L4", "L40S", "T4G"}
-NEURON_MODELS = {"Trainium", "Inferentia2"}
 
 SPECS = catalog.all_instance_types()
 
@@ -133,14 +111,45 @@ def test_nvme_total_matches_describe_instance_types(name: str, total_gb: int) ->
     assert catalog.get(name).nvme_total_gb == total_gb
 
 
-# --- coverage --------------------------------------------------------------------------------
+# --- coverage (the full cross-check against DescribeInstanceTypes is tests/test_catalog_crosscheck.py) ---
+
+ACCELERATED_FAMILIES = {
+    "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+    "g4dn", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "gr6f", "g7", "g7e",
+    "inf1", "inf2", "trn1", "trn1n", "trn2", "trn2u",
+}  # fmt: skip
+NVME_FAMILIES_SAMPLE = {
+    "i4i",
+    "i4g",
+    "i7i",
+    "i7ie",
+    "i8g",
+    "i8ge",
+    "im4gn",
+    "is4gen",
+    "x2idn",
+    "m8gd",
+    "c6id",
+}
 
 
-def test_catalog_covers_every_size_of_each_family() -> None:
-    for family, sizes in EXPECTED_SIZES.items():
-        assert [spec.size for spec in catalog.in_family(family)] == list(sizes), family
-    assert set(catalog.families()) == set(EXPECTED_SIZES)
-    assert len(SPECS) == sum(len(sizes) for sizes in EXPECTED_SIZES.values())
+def test_catalog_has_every_accelerated_family_and_the_nvme_families() -> None:
+    fams = set(catalog.families())
+    assert {s.family for s in SPECS if s.has_accelerators} == ACCELERATED_FAMILIES
+    assert fams >= ACCELERATED_FAMILIES | NVME_FAMILIES_SAMPLE
+    # what the tracker listed as refused before
+    for name in ("trn2.48xlarge", "p5en.48xlarge", "p6-b200.48xlarge", "p6-b300.48xlarge", "g6f.xlarge",
+                 "g4dn.xlarge", "i7ie.large", "i8g.large"):  # fmt: skip
+        assert catalog.lookup(name) is not None, name
+    assert len(SPECS) == 534
+
+
+def test_sizes_in_order_smallest_first_metal_last() -> None:
+    assert [s.size for s in catalog.in_family("i7ie")] == [
+        "large", "xlarge", "2xlarge", "3xlarge", "6xlarge", "12xlarge", "18xlarge", "24xlarge", "48xlarge",
+        "metal-24xl", "metal-48xl",
+    ]  # fmt: skip
+    assert [s.size for s in catalog.in_family("trn2")] == ["3xlarge", "48xlarge"]
 
 
 def test_families_sorted_and_unique() -> None:
@@ -154,42 +163,53 @@ def test_in_family_unknown_is_empty() -> None:
 
 # --- structural invariants -------------------------------------------------------------------
 
+NVIDIA_MODELS = {"A100", "H100", "H200", "B200", "B300", "A10G", "L4", "L40S", "T4", "T4G",
+                 "RTX-PRO-4500", "RTX-PRO-Server-6000"}  # fmt: skip
+NEURON_MODELS = {"Inferentia", "Inferentia2", "Trainium", "Trainium2"}
+LABEL_VALUE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+
 
 def test_names_unique_and_well_formed() -> None:
     names = [spec.name for spec in SPECS]
     assert len(names) == len(set(names))
     for name in names:
-        assert re.fullmatch(r"[a-z][a-z0-9-]*\.(medium|large|\d*xlarge|metal)", name), name
+        assert re.fullmatch(r"[a-z][a-z0-9-]*\.(medium|large|\d*xlarge|metal(-\d+xl)?)", name), name
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_row_invariants(spec: InstanceSpec) -> None:
-    assert spec.vcpus > 0
-    assert spec.memory_gib > 0
+    catalog.validate_spec(spec, "built-in row")  # the rules register() applies hold for every row
     assert isinstance(spec.memory_gib, float)
-    for field in ("accelerator_count", "accelerator_memory_gib", "nvme_disk_count", "max_efa_interfaces"):
-        assert getattr(spec, field) >= 0, field
-    # NVMe: a size exactly when there are volumes
-    assert (spec.nvme_disk_size_gb > 0) == (spec.nvme_disk_count > 0)
-    assert spec.nvme_disk_size_gb >= 0
-    # accelerators: kind, model and memory all present, or all absent
     present = spec.accelerator_count > 0
-    assert (spec.accelerator_kind is not None) == present
-    assert (spec.accelerator_model is not None) == present
-    assert (spec.accelerator_memory_gib > 0) == present
     if spec.accelerator_kind == "nvidia":
         assert spec.accelerator_model in NVIDIA_MODELS
+        assert spec.neuron_cores_per_device == 0
     if spec.accelerator_kind == "neuron":
         assert spec.accelerator_model in NEURON_MODELS
         assert spec.family.startswith(("trn", "inf"))
-    # arm64 only for Graviton families
-    assert (spec.architecture == "arm64") == (spec.family in GRAVITON_FAMILIES)
-    assert spec.architecture in ("x86_64", "arm64")
+        assert spec.neuron_cores_per_device in (2, 4, 8)
+    if present:
+        # the node groups label nodes with the model: it must be a label value (no spaces)
+        assert LABEL_VALUE.fullmatch(spec.accelerator_model) and len(spec.accelerator_model) <= 63
+        assert spec.accelerator_memory_mib > 0
+        # published GiB is the nominal figure: the usable GiB the API reports, or up to ~10% above
+        usable_gib = spec.accelerator_memory_mib / 1024
+        assert int(usable_gib) <= spec.accelerator_memory_gib <= usable_gib * 1.1 + 1, spec.name
+    # fractional GPUs are one device each, a slice of an L4
+    assert spec.is_fractional_gpu == (spec.family in ("g6f", "gr6f"))
+    if spec.is_fractional_gpu:
+        assert spec.accelerator_count == 1
+        assert spec.accelerator_fraction in (0.125, 0.25, 0.5)
+        assert spec.accelerator_memory_gib == 24 * spec.accelerator_fraction
+    # arm64 only for Graviton families (a 'g' after the generation digit, g5g's GPU host included)
+    graviton = bool(re.fullmatch(r"[a-z]+\d+g[a-z]*|im4gn|is4gen|g5g", spec.family))
+    assert (spec.architecture == "arm64") == graviton, spec.name
+    assert spec.has_accelerators or spec.has_nvme  # the built-in rows are accelerated or NVMe types
 
 
 def test_one_accelerator_model_per_family() -> None:
     for family in catalog.families():
-        models = {(s.accelerator_model, s.accelerator_memory_gib) for s in catalog.in_family(family)}
+        models = {s.accelerator_model for s in catalog.in_family(family)}
         assert len(models) == 1, (family, models)
 
 
@@ -200,10 +220,9 @@ def test_arm64_gpu_case_exists() -> None:
 
 def test_efa_grows_with_size_within_a_family() -> None:
     for family in catalog.families():
-        efa = [s.max_efa_interfaces for s in catalog.in_family(family) if s.size != "metal"]
-        vcpus = [s.vcpus for s in catalog.in_family(family) if s.size != "metal"]
-        assert vcpus == sorted(vcpus), family
-        assert efa == sorted(efa), family
+        sized = [s for s in catalog.in_family(family) if not s.size.startswith("metal")]
+        assert [s.vcpus for s in sized] == sorted(s.vcpus for s in sized), family
+        assert [s.max_efa_interfaces for s in sized] == sorted(s.max_efa_interfaces for s in sized), family
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -217,6 +236,7 @@ def test_derived_properties_of_p5() -> None:
     assert spec.nvme_total_gb == 8 * 3800
     assert spec.total_accelerator_memory_gib == 640
     assert spec.kubernetes_arch == "amd64"
+    assert not spec.is_fractional_gpu
 
 
 def test_derived_properties_of_plain_types() -> None:
@@ -232,16 +252,26 @@ def test_derived_properties_of_plain_types() -> None:
 def test_total_accelerator_memory_of_neuron_and_h200() -> None:
     assert catalog.get("inf2.48xlarge").total_accelerator_memory_gib == 384
     assert catalog.get("trn1.32xlarge").total_accelerator_memory_gib == 512
+    assert catalog.get("trn2.48xlarge").total_accelerator_memory_gib == 1536  # "1.5 TB of HBM"
     assert catalog.get("p5en.48xlarge").total_accelerator_memory_gib == 1128
 
 
-def test_specs_are_frozen() -> None:
+def test_fractional_gpu_is_one_device_of_a_share() -> None:
+    spec = catalog.get("g6f.2xlarge")
+    assert (spec.accelerator_count, spec.accelerator_fraction, spec.accelerator_memory_gib) == (1, 0.25, 6)
+    assert spec.is_fractional_gpu
+    assert spec.accelerator_memory_mib == 5722
+
+
+def test_specs_are_frozen_and_keyword_only() -> None:
     spec = catalog.get("g5.xlarge")
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.vcpus = 99  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        InstanceSpec("x.large", 2, 8.0, "x86_64")  # type: ignore[misc]
 
 
-# --- lookup / get ----------------------------------------------------------------------------
+# --- lookup / get / exists / architecture ------------------------------------------------------
 
 
 def test_lookup_known_and_unknown() -> None:
@@ -251,6 +281,33 @@ def test_lookup_known_and_unknown() -> None:
     assert catalog.lookup("") is None
     assert catalog.lookup("P5.48XLARGE") is None  # names are exact, as EC2 spells them
     assert catalog.lookup(None) is None  # type: ignore[arg-type]
+
+
+def test_lookup_plain_ec2_type_is_a_full_spec_from_the_ec2_data() -> None:
+    spec = catalog.get("m7i.large")
+    assert (spec.vcpus, spec.memory_gib, spec.architecture) == (2, 8.0, "x86_64")
+    assert not spec.has_accelerators and not spec.has_nvme
+    assert catalog.get("c7gn.16xlarge").max_efa_interfaces == 1  # EFA of a plain type comes along
+    assert catalog.get("t3.nano").memory_gib == 0.5
+    assert catalog.lookup("m7i.large") is spec  # built once
+    assert spec not in catalog.all_instance_types()  # plain types are not listed as catalog rows
+
+
+def test_lookup_refuses_types_whose_accelerators_or_store_are_not_described() -> None:
+    for name in ("p3dn.24xlarge", "f2.6xlarge", "d3.xlarge", "x1.16xlarge", "dl2q.24xlarge", "mac1.metal"):
+        assert catalog.exists(name), name
+        assert catalog.lookup(name) is None, name
+
+
+def test_get_a_type_that_exists_but_is_not_described_says_how_to_register() -> None:
+    with pytest.raises(
+        UnknownInstanceTypeError, match=r"'p3dn\.24xlarge' exists, but its nvidia accelerators"
+    ):
+        catalog.get("p3dn.24xlarge")
+    with pytest.raises(UnknownInstanceTypeError, match=r"'d3\.xlarge' exists, but its instance store is not"):
+        catalog.get("d3.xlarge")
+    with pytest.raises(KeyError, match=r"eks_ai_data\.catalog\.register\(InstanceSpec"):
+        catalog.get("p3dn.24xlarge")
 
 
 def test_get_unknown_suggests_close_names() -> None:
@@ -271,11 +328,35 @@ def test_get_unknown_size_of_known_family_lists_its_sizes() -> None:
     assert set(info.value.suggestions) >= {"trn1.2xlarge", "trn1.32xlarge"}
 
 
-def test_get_unknown_family_lists_known_families() -> None:
-    with pytest.raises(KeyError, match=r"known families: c6id, c7g, c7gd,") as info:
+def test_get_unknown_family_suggests_ec2_names_or_says_none_is_close() -> None:
+    with pytest.raises(UnknownInstanceTypeError) as info:
+        catalog.get("m7i.larg")  # not a catalog family: suggestions come from every EC2 type
+    assert "m7i.large" in info.value.suggestions
+    with pytest.raises(KeyError, match=r"no EC2 instance type has a similar name\. A type newer") as err:
         catalog.get("zz")
     # str() is the plain message, not a quoted KeyError repr
-    assert str(info.value).startswith("unknown instance type 'zz'")
+    assert str(err.value).startswith("unknown instance type 'zz'")
+
+
+def test_exists_and_architecture_of_any_ec2_type() -> None:
+    assert catalog.exists("m7i.large") and catalog.exists("u7i-12tb.224xlarge")
+    assert not catalog.exists("m7i.mega") and not catalog.exists(None)  # type: ignore[arg-type]
+    assert catalog.architecture("m7i.large") == "x86_64"
+    assert catalog.architecture("m8g.large") == "arm64"
+    assert catalog.architecture("g5g.xlarge") == "arm64"
+    assert catalog.architecture("t1.micro") == "x86_64"  # i386 and x86_64: the 64-bit one
+    assert catalog.architecture("mac2.metal") == "arm64_mac"  # no EKS AMI runs on it
+    with pytest.raises(UnknownInstanceTypeError, match=r"unknown instance type 'm7i\.mega'"):
+        catalog.architecture("m7i.mega")
+
+
+def test_ec2_type_facts() -> None:
+    facts = catalog.ec2_type("p5.48xlarge")
+    assert facts == catalog.Ec2Type("p5.48xlarge", "x86_64", 192, 2097152, 32, "nvidia")
+    assert catalog.ec2_type("m7i.large").kind == ""  # type: ignore[union-attr]
+    assert catalog.ec2_type("i4i.large").kind == "store"  # type: ignore[union-attr]
+    assert catalog.ec2_type("inf2.xlarge").kind == "neuron"  # type: ignore[union-attr]
+    assert catalog.ec2_type("nope.large") is None
 
 
 def test_all_instance_types_is_a_stable_tuple() -> None:
@@ -284,12 +365,51 @@ def test_all_instance_types_is_a_stable_tuple() -> None:
     assert all(isinstance(s, InstanceSpec) for s in SPECS)
 
 
+# --- capacity blocks -------------------------------------------------------------------------
+
+
+def test_capacity_block_types_are_per_instance_type() -> None:
+    assert catalog.supports_capacity_block("p5.48xlarge")
+    assert catalog.supports_capacity_block("p5.4xlarge")
+    assert catalog.supports_capacity_block("trn1.32xlarge")
+    assert not catalog.supports_capacity_block("trn1.2xlarge")
+    assert not catalog.supports_capacity_block("trn1n.32xlarge")
+    assert not catalog.supports_capacity_block("g6e.48xlarge")
+    assert not catalog.supports_capacity_block("m7i.large")
+    assert "p6e-gb200.36xlarge" in catalog.capacity_block_types()
+    assert list(catalog.capacity_block_types()) == sorted(catalog.capacity_block_types())
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("cr-56fac701cc1951b03", True),  # the EKS Auto Mode guide's example
+        ("cr-0123456789abcdef0", True),
+        ("cr-0123456789abcdef", False),  # 16 digits
+        ("cr-0123456789abcdef01", False),  # 18 digits
+        ("cr-0123456789ABCDEF0", False),  # EC2 ids are lowercase
+        ("cr-0123456789abcdefg", False),
+        ("cb-0123456789abcdef0", False),  # a capacity block id, not the reservation's
+        (" cr-0123456789abcdef0", False),
+        (None, False),
+    ],
+)
+def test_capacity_reservation_id_form(value: object, ok: bool) -> None:
+    assert catalog.is_capacity_reservation_id(value) is ok
+
+
 # --- describe --------------------------------------------------------------------------------
 
 
 def test_describe_gpu_type() -> None:
     assert catalog.describe(catalog.get("p5.48xlarge")) == (
         "p5.48xlarge (192 vCPU, 2048 GiB, x86_64; 8 x NVIDIA H100 80 GiB; NVMe 8 x 3800 GB; EFA up to 32)"
+    )
+
+
+def test_describe_fractional_gpu_type() -> None:
+    assert catalog.describe("g6f.large") == (
+        "g6f.large (2 vCPU, 8 GiB, x86_64; 1 x NVIDIA L4 3 GiB (0.125 of a GPU); NVMe 1 x 100 GB; no EFA)"
     )
 
 
@@ -310,17 +430,25 @@ def test_describe_unknown_name_raises() -> None:
         catalog.describe("nope.large")
 
 
-# --- layering --------------------------------------------------------------------------------
+# --- layering and import cost ----------------------------------------------------------------
+
+
+def _run(code: str) -> list[str]:
+    src = Path(__file__).resolve().parents[1] / "constructs"
+    return subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env={"PYTHONPATH": str(src)}
+    ).stdout.split()
 
 
 def test_catalog_does_not_import_aws_cdk() -> None:
-    src = Path(__file__).resolve().parents[1] / "constructs"
     code = "import sys, eks_ai_data.catalog; print('aws_cdk' in sys.modules, 'constructs' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(src)},
-    ).stdout.split()
-    assert out == ["False", "False"]
+    assert _run(code) == ["False", "False"]
+
+
+def test_the_large_ec2_table_loads_only_when_a_name_is_not_in_the_catalog() -> None:
+    table = "eks_ai_data.catalog_data.ec2_types"
+    code = (
+        "import sys; from eks_ai_data import catalog; catalog.get('p5.48xlarge'); "
+        f"print({table!r} in sys.modules); catalog.get('m7i.large'); print({table!r} in sys.modules)"
+    )
+    assert _run(code) == ["False", "True"]

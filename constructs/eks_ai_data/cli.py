@@ -52,10 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     preflight = commands.add_parser(
         "preflight",
-        help="can the planned GPU node groups launch in a region? (offerings, vCPU quotas, EKS, FSx)",
+        help="can the planned GPU node groups launch in a region? (catalog, offerings, capacity blocks, "
+        "vCPU quotas, EKS, FSx)",
         description="Check, before deploying, that the planned instance types are offered in the "
-        "region's zones and fit the account's vCPU quotas, that EKS offers the Kubernetes version, "
-        "and that FSx for Lustre is reachable.",
+        "region's zones and fit the account's vCPU quotas, that the instance catalog agrees with the "
+        "region's DescribeInstanceTypes, that planned capacity blocks are ready for the plan, that EKS "
+        "offers the Kubernetes version, and that FSx for Lustre is reachable.",
     )
     _aws_options(preflight)
     preflight.add_argument(
@@ -82,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--availability-zones",
         metavar="ZONES",
         help="comma-separated zones the node groups' subnets are in (default: every zone of the region)",
+    )
+    preflight.add_argument(
+        "--capacity-reservation",
+        action="append",
+        metavar="ID:TYPE[:AZ]",
+        help="a Capacity Block for ML the plan uses: its reservation id, the planned instance type it is for "
+        "and optionally the node group's zone, e.g. cr-0123456789abcdef0:p5.48xlarge:us-east-2b; checks its "
+        "state, dates, type, zone and size (repeatable)",
     )
     preflight.set_defaults(handler=_preflight)
 
@@ -246,6 +256,7 @@ def _preflight(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     try:
         plan = preflight.parse_plan(args.instance_types, args.nodes)
+        reservations = preflight.parse_reservations(args.capacity_reservation, plan)
     except ValueError as exc:
         return _error(stderr, str(exc))
     zones = (
@@ -261,6 +272,7 @@ def _preflight(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             capacity_type=args.capacity_type,
             kubernetes_version=args.kubernetes_version,
             availability_zones=zones,
+            capacity_reservations=reservations,
         )
         return rows, {"region": aws.region, "capacity_type": args.capacity_type}
 

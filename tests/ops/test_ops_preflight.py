@@ -328,3 +328,254 @@ def _subnet(fake: Any, zone: str) -> str:
     ec2 = fake.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     return ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+
+
+# --- the instance catalog against the Region's DescribeInstanceTypes -------------------------------
+
+
+def test_catalog_agrees_with_the_region(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(fake, capsys, "--instance-types", "p5.48xlarge,m5.large", "--json")
+    assert code == 0
+    table = rows(out)
+    assert table[("catalog", "p5.48xlarge")] == (
+        "ok",
+        "matches the Region's DescribeInstanceTypes: p5.48xlarge (192 vCPU, 2048 GiB, x86_64; "
+        "8 x NVIDIA H100 80 GiB; NVMe 8 x 3800 GB; EFA up to 32)",
+    )
+    assert table[("catalog", "m5.large")][0] == "ok"
+
+
+def test_type_unknown_to_the_catalog_warns_with_the_register_call(
+    fake: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(fake, capsys, "--instance-types", "p3dn.24xlarge", "--json")
+    status, detail = rows(out)[("catalog", "p3dn.24xlarge")]
+    assert status == "warn"
+    assert "the node groups refuse it until your app registers it" in detail
+    call = detail.split("before creating them: ", 1)[1]
+    assert call.startswith(
+        "eks_ai_data.catalog.register(eks_ai_data.catalog.InstanceSpec(name='p3dn.24xlarge'"
+    )
+    # the printed call is real: it registers the Region's facts
+    import eks_ai_data
+    from eks_ai_data import catalog
+
+    try:
+        eval(call, {"eks_ai_data": eks_ai_data})  # noqa: S307 - the report's own generated call
+        spec = catalog.get("p3dn.24xlarge")
+        assert (spec.accelerator_count, spec.accelerator_model, spec.nvme_disk_count) == (8, "V100", 2)
+    finally:
+        catalog.unregister("p3dn.24xlarge")
+
+
+def test_catalog_difference_in_synthesized_facts_fails(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    def fewer_efa(parsed: dict[str, Any]) -> None:
+        for info in parsed.get("InstanceTypes", []):
+            if info["InstanceType"] == "p5.48xlarge":
+                info["NetworkInfo"]["EfaInfo"]["MaximumEfaInterfaces"] = 16
+                info["GpuInfo"]["Gpus"][0]["MemoryInfo"]["SizeInMiB"] = 80000
+
+    fake.responder.amend("ec2", "DescribeInstanceTypes", fewer_efa)
+    code, out, err = run(fake, capsys, "--instance-types", "p5.48xlarge")
+    assert code == 1
+    assert (
+        "catalog p5.48xlarge: the catalog differs from the Region's DescribeInstanceTypes in what the node group "
+        "is synthesized from: max_efa_interfaces 32 (Region: 16); upgrade eks-ai-data"
+    ) in err
+    # the GPU memory difference is informational: a warning row, not a failure
+    assert "accelerator_memory_mib 81920 (Region: 80000)" in out
+    assert "accelerator_memory_mib" not in err
+
+
+def test_region_without_neuron_info_for_trn2u_warns(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(fake, capsys, "--instance-types", "trn2u.48xlarge", "--json")
+    catalog_rows = [c for c in json.loads(out)["checks"] if c["check"] == "catalog"]
+    assert [(c["status"], c["detail"]) for c in catalog_rows] == [
+        (
+            "warn",
+            "the Region reports no accelerators for trn2u.48xlarge; the catalog's 16 x Trainium2 come from the "
+            "EC2 documentation",
+        )
+    ]
+
+
+# --- capacity blocks ---------------------------------------------------------------------------------
+
+CR = "cr-0123456789abcdef0"
+
+
+def _reservation(**overrides: Any) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    reservation = {
+        "CapacityReservationId": CR,
+        "InstanceType": "p5.48xlarge",
+        "InstancePlatform": "Linux/UNIX",
+        "AvailabilityZone": "us-east-1b",
+        "TotalInstanceCount": 4,
+        "AvailableInstanceCount": 4,
+        "State": "active",
+        "StartDate": now - dt.timedelta(days=1),
+        "EndDate": now + dt.timedelta(days=6),
+        "EndDateType": "limited",
+        "InstanceMatchCriteria": "targeted",
+        "ReservationType": "capacity-block",
+    }
+    reservation.update(overrides)
+    return reservation
+
+
+def _answer_reservation(fake: Any, reservation: dict[str, Any] | None) -> None:
+    def describe(params: dict[str, Any]) -> dict[str, Any]:
+        assert params["CapacityReservationIds"] == [CR]
+        if reservation is None:
+            raise ApiError(
+                "InvalidCapacityReservationId.NotFound", f"The capacity reservation ID '{CR}' does not exist"
+            )
+        return {"CapacityReservations": [reservation]}
+
+    fake.responder.answer("ec2", "DescribeCapacityReservations", describe)
+
+
+def _block_rows(out: str) -> list[tuple[str, str]]:
+    return [(c["status"], c["detail"]) for c in json.loads(out)["checks"] if c["check"] == "capacity-block"]
+
+
+def _run_block(fake: Any, capsys: pytest.CaptureFixture[str], plan: str, block: str) -> tuple[int, str, str]:
+    return run(fake, capsys, "--instance-types", plan, "--capacity-reservation", block, "--json")
+
+
+def test_active_capacity_block_that_fits_passes(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    fake.quotas["L-417A185B"] = 768.0  # the planned nodes still go through the vCPU quota check
+    _answer_reservation(fake, _reservation())
+    code, out, err = run(
+        fake, capsys, "--instance-types", "p5.48xlarge:4", "--capacity-reservation", f"{CR}:p5.48xlarge:us-east-1b",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    [(status, detail)] = _block_rows(out)
+    assert status == "ok"
+    assert detail.startswith("active capacity block of 4 x p5.48xlarge in us-east-1b, ")
+
+
+def test_scheduled_block_warns_to_keep_desired_size_zero(
+    fake: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    _answer_reservation(
+        fake, _reservation(State="scheduled", StartDate=start, EndDate=start + dt.timedelta(days=7))
+    )
+    code, out, _ = _run_block(fake, capsys, "p5.48xlarge:2", f"{CR}:p5.48xlarge")
+    assert code == 0
+    [(status, detail)] = _block_rows(out)
+    assert status == "warn"
+    assert (
+        f"scheduled: starts at {start:%Y-%m-%d %H:%M} UTC; keep the node group's desired size at 0" in detail
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "plan", "message"),
+    [
+        ({"State": "expired"}, "p5.48xlarge:4", "is expired: no instance can launch into it"),
+        ({"State": "payment-failed"}, "p5.48xlarge:4", "is payment-failed"),
+        (
+            {"EndDate": dt.datetime(2020, 1, 2, tzinfo=dt.UTC)},
+            "p5.48xlarge:4",
+            "ended at 2020-01-02 00:00 UTC (state active)",
+        ),
+        (
+            {"InstanceType": "p4d.24xlarge"},
+            "p5.48xlarge:4",
+            "reserves p4d.24xlarge, but the plan uses it for p5.48xlarge",
+        ),
+        ({"AvailabilityZone": "us-east-1c"}, "p5.48xlarge:4", "is in us-east-1c, not us-east-1b"),
+        (
+            {"TotalInstanceCount": 2, "AvailableInstanceCount": 2},
+            "p5.48xlarge:4",
+            "the plan has 4 x p5.48xlarge, the block reserves 2",
+        ),
+        (
+            {"ReservationType": "default"},
+            "p5.48xlarge:4",
+            "is an On-Demand Capacity Reservation (ReservationType default)",
+        ),
+    ],
+)
+def test_capacity_block_that_does_not_fit_fails(
+    fake: Any, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], plan: str, message: str
+) -> None:
+    _answer_reservation(fake, _reservation(**overrides))
+    code, _, err = run(
+        fake, capsys, "--instance-types", plan, "--capacity-reservation", f"{CR}:p5.48xlarge:us-east-1b"
+    )
+    assert code == 1
+    assert f"capacity-block {CR}: {message}" in err
+
+
+def test_block_outside_the_chosen_zones_fails(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _answer_reservation(fake, _reservation())
+    code, _, err = run(
+        fake, capsys, "--instance-types", "p5.48xlarge", "--availability-zones", "us-east-1a",
+        "--capacity-reservation", f"{CR}:p5.48xlarge",
+    )  # fmt: skip
+    assert code == 1
+    assert f"capacity-block {CR}: is in us-east-1b, which is not one of the chosen zones (us-east-1a)" in err
+
+
+def test_busy_active_block_warns(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _answer_reservation(fake, _reservation(AvailableInstanceCount=1))
+    code, out, _ = _run_block(fake, capsys, "p5.48xlarge:2", f"{CR}:p5.48xlarge")
+    assert code == 0
+    assert _block_rows(out) == [("warn", "active, but only 1 of 4 instances are free now (the plan needs 2)")]
+
+
+def test_missing_reservation_fails(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _answer_reservation(fake, None)
+    code, _, err = run(
+        fake, capsys, "--instance-types", "p5.48xlarge", "--capacity-reservation", f"{CR}:p5.48xlarge"
+    )
+    assert code == 1
+    assert f"capacity-block {CR}: no such capacity reservation in us-east-1" in err
+
+
+def test_reserved_type_needs_no_zone_offering(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # moto offers p5e.48xlarge in no zone of us-east-1 (see test_type_offered_in_no_zone_fails): with a
+    # capacity block the block's own zone counts, not the offerings
+    fake.quotas["L-417A185B"] = 768.0
+    _answer_reservation(fake, _reservation(InstanceType="p5e.48xlarge"))
+    code, out, err = _run_block(fake, capsys, "p5e.48xlarge:4", f"{CR}:p5e.48xlarge")
+    assert code == 0, err
+    assert ("offering", "p5e.48xlarge") not in rows(out)
+    assert _block_rows(out)[0][0] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "cr-0123:p5.48xlarge",
+            "invalid capacity reservation id 'cr-0123': a reservation id is cr- and 17 hex digits",
+        ),
+        (CR, "invalid capacity reservation: use --capacity-reservation cr-<17 hex digits>:TYPE[:AZ]"),
+        (
+            f"{CR}:g6e.12xlarge",
+            f"capacity reservation {CR} is for g6e.12xlarge, which is not in --instance-types",
+        ),
+        (f"{CR}:p5.48xlarge:east", "invalid availability zone 'east'"),
+    ],
+)
+def test_bad_capacity_reservation_option_is_a_usage_error(
+    fake: Any, capsys: pytest.CaptureFixture[str], spec: str, message: str
+) -> None:
+    code, _, err = run(fake, capsys, "--instance-types", "p5.48xlarge", "--capacity-reservation", spec)
+    assert code == 2
+    assert message in err
+
+
+def test_same_reservation_twice_is_a_usage_error(fake: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        fake, capsys, "--instance-types", "p5.48xlarge,p4d.24xlarge",
+        "--capacity-reservation", f"{CR}:p5.48xlarge", "--capacity-reservation", f"{CR}:p4d.24xlarge",
+    )  # fmt: skip
+    assert code == 2
+    assert "each --capacity-reservation must name a different reservation" in err

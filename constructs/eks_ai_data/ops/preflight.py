@@ -7,6 +7,13 @@ For each planned instance type it reads (all read-only calls):
 - ``servicequotas:GetServiceQuota`` (falling back to ``GetAWSDefaultServiceQuota``): the vCPU
   quota of its family (see :mod:`eks_ai_data.ops.quotas`), against the vCPUs the planned nodes
   need plus those already running in that quota (``ec2:DescribeInstances``);
+- the instance catalog against that same ``DescribeInstanceTypes`` answer (see
+  :mod:`eks_ai_data.ops.catalog_check`): a difference in what the node groups are synthesized from
+  fails, other differences warn, and a type the catalog does not know warns with the ``register``
+  call that makes the node groups accept it;
+- ``ec2:DescribeCapacityReservations`` for each ``--capacity-reservation`` (see
+  :mod:`eks_ai_data.ops.capacity_blocks`): a capacity block of the planned type, zone and size,
+  active or scheduled, not ended; a type it covers needs no zone offering check;
 - ``eks:DescribeClusterVersions``: whether EKS offers the requested Kubernetes version;
 - FSx for Lustre: whether FSx is in the Region (botocore's endpoint data, then
   ``fsx:DescribeFileSystems``). No AWS API reports which Lustre deployment types a Region
@@ -19,13 +26,17 @@ does not exist or cannot run as Spot) is a failed check; the command then exits 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from . import capacity_blocks, catalog_check
 from .aws import Aws, error_code, error_message
+from .capacity_blocks import PlannedReservation, parse_reservation
 from .quotas import SERVICE_CODE, CapacityType, QuotaClass, quota_class
 from .table import Check, Status
 
@@ -47,6 +58,7 @@ class InstanceFacts:
     vcpus: int
     accelerators: str
     spot: bool
+    info: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def parse_plan(spec: str, default_nodes: int) -> list[PlannedNodes]:
@@ -68,6 +80,16 @@ def parse_plan(spec: str, default_nodes: int) -> list[PlannedNodes]:
     return plans
 
 
+def parse_reservations(specs: list[str] | None, plan: list[PlannedNodes]) -> list[PlannedReservation]:
+    """Parse each ``--capacity-reservation cr-...:TYPE[:AZ]`` against the plan's instance types."""
+    types = [p.instance_type for p in plan]
+    parsed = [parse_reservation(spec, types) for spec in specs or []]
+    ids = [r.reservation_id for r in parsed]
+    if len(set(ids)) != len(ids):
+        raise ValueError("each --capacity-reservation must name a different reservation")
+    return parsed
+
+
 def run(
     aws: Aws,
     *,
@@ -75,12 +97,16 @@ def run(
     capacity_type: CapacityType = "on-demand",
     kubernetes_version: str | None = None,
     availability_zones: list[str] | None = None,
+    capacity_reservations: list[PlannedReservation] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Check]:
     """Run every preflight check and return the rows of the report."""
     checks: list[Check] = []
     azs = _zones(aws, availability_zones, checks)
     facts = {p.instance_type: _describe_type(aws, p.instance_type) for p in plan}
-    offered = _offerings(aws, [t for t, f in facts.items() if f is not None])
+    reservations = capacity_reservations or []
+    reserved = {r.instance_type for r in reservations}
+    offered = _offerings(aws, [t for t, f in facts.items() if f is not None and t not in reserved])
 
     for p in plan:
         fact = facts[p.instance_type]
@@ -92,11 +118,24 @@ def run(
             )
             continue
         checks.append(Check("instance-type", p.instance_type, Status.OK, _describe_fact(fact)))
+        checks.extend(catalog_check.check(p.instance_type, fact.info))
         if capacity_type == "spot" and not fact.spot:
             checks.append(
                 Check("capacity", p.instance_type, Status.FAIL, "this instance type cannot run as Spot")
             )
-        checks.append(_offering_check(p.instance_type, offered.get(p.instance_type, set()), azs, aws.region))
+        if p.instance_type not in reserved:  # a capacity block's own zone is checked below
+            checks.append(
+                _offering_check(p.instance_type, offered.get(p.instance_type, set()), azs, aws.region)
+            )
+
+    nodes = {p.instance_type: p.nodes for p in plan}
+    moment = now or dt.datetime.now(dt.UTC)
+    for reservation in reservations:
+        checks.extend(
+            capacity_blocks.check(
+                aws, reservation, nodes[reservation.instance_type], availability_zones or None, moment
+            )
+        )
 
     known = [p for p in plan if facts[p.instance_type] is not None]
     checks.extend(_quota_checks(aws, known, facts, capacity_type))
@@ -148,6 +187,7 @@ def _describe_type(aws: Aws, instance_type: str) -> InstanceFacts | None:
         vcpus=int(info["VCpuInfo"]["DefaultVCpus"]),
         accelerators=", ".join(" ".join(a.split()) for a in accelerators),
         spot="spot" in info.get("SupportedUsageClasses", ["on-demand", "spot"]),
+        info=info,
     )
 
 
