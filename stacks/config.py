@@ -100,6 +100,8 @@ class PlatformConfig:
             admin_principal_arn=self.admin_principal_arn,
             public_access_cidrs=self.public_access_cidrs or None,
         )
+        # The key policies delegate to IAM: the cluster role uses the secrets key through this grant.
+        keys.grant_secrets_encryption(platform.cluster.role)
         return keys, platform
 
 

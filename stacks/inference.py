@@ -59,3 +59,5 @@ class InferencePlatformStack(ZonalStack):
             self.backups.add_lustre(self.models.lustre.file_system)
         self.backups.add_bucket(self.models.bucket)
         self.backups.add_ebs_by_tag()
+        # The backup key's policy delegates to IAM: the AWS Backup role uses the vault's key through this grant.
+        self.keys.grant_backup_vault(self.backups.role)

@@ -126,6 +126,8 @@ class TrainingPlatformStack(ZonalStack):
                 BackupRuleSpec.weekly(),
             ],
         )
+        # The backup key's policy delegates to IAM: the AWS Backup role uses the vault's key through this grant.
+        self.keys.grant_backup_vault(self.backups.role)
         self.backups.add_efs(self.shared_efs.file_system)
         self.backups.add_lustre(self.dataset.lustre.file_system)
         self.backups.add_ebs_by_tag()
