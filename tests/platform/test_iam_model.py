@@ -246,7 +246,7 @@ def test_physical_names_are_stable_and_distinct(model):
 
 
 def test_condition_operators():
-    from tests.platform.iam_model import _condition
+    from tests.platform.iam_matching import condition as _condition
 
     ctx = {"kms:EncryptionContextKeys": ["aws:ebs:id"], "s3:TlsVersion": 1.3, "aws:SecureTransport": True}
     assert _condition("ForAnyValue:StringEquals", "kms:EncryptionContextKeys", "aws:ebs:id", ctx)
@@ -266,3 +266,17 @@ def test_condition_operators():
     assert not _condition("ArnLike", "k", "arn:aws:iam::1:*", {"k": "arn:aws:iam::2:role/x"})
     with pytest.raises(NotImplementedError):
         _condition("DateGreaterThan", "aws:CurrentTime", "2020-01-01", ctx)
+
+
+def test_the_module_docstring_example_holds_on_the_reference(reference):
+    """The usage the module docstring shows, on the reference app (and a first blast-radius question)."""
+    model = PolicyModel(reference.templates)
+    trainer = model.role("EksAiDataTraining", "TrainerRole")
+    key = model.arn("EksAiDataTraining", "KeysDataKey")
+    bucket = model.arn("EksAiDataTraining", "DatasetBucket")
+    context = {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucket}
+    assert model.can(trainer, "kms:Decrypt", key, context=context)
+    file_system = model.arn("EksAiDataTraining", "DatasetLustreFileSystem")
+    assert file_system.startswith("arn:aws:fsx:eu-west-1:111122223333:file-system/fs-")
+    for role in model.roles("EksAiDataTraining"):
+        assert not model.can(role, "fsx:DeleteFileSystem", file_system), role.arn
