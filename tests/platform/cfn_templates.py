@@ -49,6 +49,10 @@ class Templates:
                 if "Export" in output:
                     name = self._resolve(stack, output["Export"]["Name"])
                     self._exports[name] = (stack, output["Value"])
+        self._index()
+
+    def _index(self) -> None:
+        """What a subclass reads from the templates once they are loaded (nothing here)."""
 
     # -- naming ----------------------------------------------------------------------------------------
     def logical_id(self, stack: str, name: str, type_: str | None = None) -> str:

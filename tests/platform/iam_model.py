@@ -73,17 +73,13 @@ class Decision:
 
 
 class PolicyModel(Templates):
-    """The policies of a set of synthesized templates (``{stack name: template}``), ready to be asked."""
+    """The policies of a set of synthesized templates (``{stack name: template}``), ready to be asked.
 
-    def __init__(
-        self,
-        templates: Mapping[str, Mapping[str, Any]],
-        *,
-        account: str = "111122223333",
-        region: str = "eu-west-1",
-        partition: str = "aws",
-    ) -> None:
-        super().__init__(templates, account=account, region=region, partition=partition)
+    ``PolicyModel(templates, account="111122223333", region="eu-west-1", partition="aws")`` (see
+    :class:`~tests.platform.cfn_templates.Templates`).
+    """
+
+    def _index(self) -> None:
         self._key_policies: dict[str, list[Statement]] = {}
         self._resource_policies: list[tuple[str, list[Statement]]] = []  # (bucket ARN, statements)
         self._endpoint_policies: dict[str, list[Statement] | None] = {}
@@ -95,7 +91,7 @@ class PolicyModel(Templates):
                 )
             elif res.type == "AWS::S3::BucketPolicy":
                 bucket = self._resolve(stack, res.properties["Bucket"])
-                arn = f"arn:{partition}:s3:::{bucket}"
+                arn = f"arn:{self.partition}:s3:::{bucket}"
                 self._resource_policies.append(
                     (arn, self._statements(stack, where, res.properties["PolicyDocument"]))
                 )
