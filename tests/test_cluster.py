@@ -1,4 +1,4 @@
-"""AiCluster, DataKeys and ClusterNetwork in the reference stack, and their validation rules."""
+"""AiCluster and ClusterNetwork in the reference stack, and their validation rules (DataKeys: test_keys.py)."""
 
 from __future__ import annotations
 
@@ -87,64 +87,12 @@ def test_vpc_has_private_subnets_in_two_azs_s3_endpoint_and_flow_logs(reference)
     assert "KmsKeyId" in group["Properties"]
 
 
-def test_keys_rotate_have_aliases_and_are_retained(reference):
-    keys = reference.resources(STACK, "AWS::KMS::Key")
-    assert len(keys) == 3
-    for key in keys.values():
-        assert key["Properties"]["EnableKeyRotation"] is True
-        assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
-    aliases = sorted(
-        a["Properties"]["AliasName"] for a in reference.resources(STACK, "AWS::KMS::Alias").values()
-    )
-    assert aliases == [f"alias/eks-ai-data/{STACK}/{p}" for p in ("backup", "data", "secrets")]
-
-
-def _statements(reference, prefix: str) -> dict[str, dict]:
-    key = next(v for k, v in reference.resources(STACK, "AWS::KMS::Key").items() if k.startswith(prefix))
-    return {s.get("Sid", "root"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
-
-
-def test_data_key_policy_lets_exactly_the_storage_services_and_the_asg_role_use_it(reference):
-    statements = _statements(reference, "KeysDataKey")
-    via = statements["AllowStorageServicesViaService"]["Condition"]["StringEquals"]
-    assert via["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}
-    prefixes = sorted(join["Fn::Join"][1][0] for join in via["kms:ViaService"])
-    assert prefixes == ["ec2.", "elasticfilesystem.", "fsx.", "s3."]
-    asg = statements["AllowAutoScalingServiceLinkedRoleGrants"]
-    assert asg["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
-    assert "AWSServiceRoleForAutoScaling" in json.dumps(asg["Principal"])
-    logs = statements["AllowCloudWatchLogs"]
-    assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
-
-
-def test_secrets_and_backup_keys_allow_only_their_service(reference):
-    secrets = _statements(reference, "KeysSecretsKey")
-    assert set(secrets) == {"root", "AllowEksViaService"}
-    backup = _statements(reference, "KeysBackupKey")
-    assert set(backup) == {"root", "AllowBackupViaService", "AllowBackupNotificationsToEncryptedTopic"}
-
-
 # -- options and bad input ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def stack() -> cdk.Stack:
     return cdk.Stack(cdk.App(), "Opts")
-
-
-def test_shared_key_and_existing_keys(stack):
-    shared = DataKeys(stack, "Shared", shared_key=True)
-    assert shared.data_key is shared.secrets_key is shared.backup_key
-    assert len(shared.managed_keys) == 1
-    from aws_cdk import aws_kms as kms
-
-    existing = kms.Key.from_key_arn(stack, "ExistingKey", "arn:aws:kms:eu-west-1:111122223333:key/abcd")
-    mixed = DataKeys(stack, "Mixed", data_key=existing)
-    assert mixed.data_key is existing
-    assert len(mixed.managed_keys) == 2
-    no_backups = DataKeys(stack, "NoBackups", data_key=existing, create_backup_key=False)
-    assert no_backups.backup_key is None
-    assert len(no_backups.managed_keys) == 1
 
 
 def test_existing_vpc_is_used_as_is(stack):
@@ -189,14 +137,6 @@ _bad = iter(range(1000))
         (
             lambda s: AiCluster(s, f"V{next(_bad)}", admin_principal_arn="Admin"),
             r"admin_principal_arn='Admin': must be an IAM role or user ARN",
-        ),
-        (
-            lambda s: DataKeys(s, f"K{next(_bad)}", alias_prefix="alias/aws/mine"),
-            r"alias_prefix='alias/aws/mine': must start with 'alias/' \(not 'alias/aws/'\)",
-        ),
-        (
-            lambda s: DataKeys(s, f"K{next(_bad)}", pending_window=cdk.Duration.days(3)),
-            r"pending_window='3 days': must be between 7 and 30 days",
         ),
         (
             lambda s: ClusterNetwork(

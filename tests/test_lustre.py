@@ -250,7 +250,7 @@ def test_bucket_key_allows_fsx_service_linked_role(reference):
     }
     role = statement["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Join"][1][-1]
     assert role.endswith(
-        ":role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_*"
+        ":role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fs-*"
     )
 
 
@@ -264,7 +264,7 @@ def test_imported_bucket_key_gets_a_warning():
     )
     store.add_data_repository(DataRepositoryLink("/d/", bucket))
     warnings = [m.data for m in store.node.metadata if m.type == "aws:cdk:warning"]
-    assert any("AWSServiceRoleForFSxS3Access_*" in str(w) for w in warnings)
+    assert any("AWSServiceRoleForFSxS3Access_fs-*" in str(w) for w in warnings)
 
 
 # -- validation ----------------------------------------------------------------------------------------

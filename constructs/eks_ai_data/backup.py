@@ -33,6 +33,7 @@ from .backup_rules import (
     cold_storage_problem,
 )
 from .errors import EksAiDataValidationError
+from .keys import grant_backup_key_use
 from .labels import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
 
 #: AWS-managed policies of the backup service role: always, and when S3 buckets are selected.
@@ -171,6 +172,9 @@ class DataBackupPlan(Construct):
             description="eks-ai-data AWS Backup service role: back up and restore the selected resources",
         )
         self._attach_managed(BACKUP_POLICIES)
+        # The vault's key policy delegates to IAM: the role needs the key to back up and restore ("Your IAM role
+        # must have access to the KMS key being used to back up and restore", AWS Backup developer guide).
+        grant_backup_key_use(self.role, backup_key)
 
         destination = (
             backup.BackupVault.from_backup_vault_arn(self, "CopyDestination", copy_to_vault_arn)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._validate import fail, unresolved
+from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of
+from .service_roles import fsx_s3_role_arn_pattern
 
 BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _S3_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -66,6 +70,16 @@ class DataBucket(Construct):
         (whole days, 0 or more). Default: ``None`` (no transition).
     :param replication: replicate every object (KMS-encrypted objects included) to another bucket.
         Default: ``None``.
+    :param deny_outside_vpc_endpoints: VPC endpoints (``IVpcEndpoint`` objects or ``vpce-`` ids) through which
+        alone objects may be read, written, deleted and listed. A request that does not come through one of
+        them (``aws:SourceVpce``) is denied unless its principal (``aws:PrincipalArn``) is exempt: FSx for
+        Lustre's S3 service-linked roles (data repository associations reach S3 from FSx, not through your
+        VPC), the replication role, and the principals given to :meth:`allow_outside_vpc_endpoints` (an AWS
+        Backup role, an administrator role, the pipeline that uploads datasets). Bucket configuration is not
+        restricted (see ``bucket_endpoints.VPC_ENDPOINT_ONLY_ACTIONS``). Default: ``None``, no restriction: datasets and
+        models usually arrive from outside the VPC, from people and pipelines the bucket cannot know, and a
+        bucket outlives the cluster whose endpoint it would name (a deleted endpoint leaves only the exempt
+        principals able to reach the objects).
     :param removal_policy: Default: ``RemovalPolicy.RETAIN``.
     """
 
@@ -83,6 +97,7 @@ class DataBucket(Construct):
         abort_incomplete_multipart_upload_after: Duration | None = None,
         intelligent_tiering_after: Duration | None = None,
         replication: ReplicationTarget | None = None,
+        deny_outside_vpc_endpoints: Sequence[ec2.IVpcEndpoint | str] | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
@@ -114,6 +129,9 @@ class DataBucket(Construct):
             )
         if access_logs_prefix is not None and not unresolved(access_logs_prefix):
             self._check_prefix("access_logs_prefix", access_logs_prefix)
+        endpoint_ids = (
+            None if deny_outside_vpc_endpoints is None else endpoint_ids_of(self, deny_outside_vpc_endpoints)
+        )
 
         self.encryption_key = encryption_key
         if access_logs_bucket is None:
@@ -217,6 +235,21 @@ class DataBucket(Construct):
             self._acknowledge_replication_wildcards(replication)
         self.bucket_name: str = self.bucket.bucket_name
         self.bucket_arn: str = self.bucket.bucket_arn
+        self._endpoint_only: EndpointOnlyStatement | None = None
+        if endpoint_ids is not None:
+            self._endpoint_only = EndpointOnlyStatement(self, self.bucket, endpoint_ids)
+            self.allow_outside_vpc_endpoints(fsx_s3_role_arn_pattern(Stack.of(self)))
+            if self.replication_role is not None:
+                self.allow_outside_vpc_endpoints(self.replication_role)
+
+    def allow_outside_vpc_endpoints(self, principal: iam.IRole | iam.IUser | str) -> None:
+        """Exempt a role or user (or an ``ArnLike`` pattern of role ARNs) from ``deny_outside_vpc_endpoints``.
+
+        The exemption lifts only the network restriction: the principal still needs IAM permissions (and
+        the key's) to reach objects. Nothing to do when the bucket is not restricted.
+        """
+        if self._endpoint_only is not None:
+            self._endpoint_only.exempt(principal)
 
     def _acknowledge_replication_wildcards(self, replication: ReplicationTarget) -> None:
         """cdk-nag IAM5 evidence for the replication role (findings are per wildcard, so are these)."""

@@ -160,6 +160,9 @@ class AiCluster(Construct):
                 private_subnets=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets,
             ),
         )
+        # The key policies delegate to IAM: EKS calls KMS with the cluster role's own session to envelope-encrypt
+        # secrets, so the role needs the key in its identity policy.
+        self.secrets_key_grant = self.keys.grant_secrets_encryption(self.cluster.role)
         self.oidc_provider: iam.IOpenIdConnectProvider | None = self.cluster.open_id_connect_provider
         acknowledge(
             self.cluster.role,

@@ -20,6 +20,7 @@ from . import lustre_sizing as sizing
 from ._retention import retain_network_of
 from ._validate import fail, require, unresolved
 from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
+from .service_roles import FSX_S3_ROLES, fsx_s3_role_arn_pattern
 
 #: Lustre traffic: TCP 988 and TCP 1018-1023, between clients and servers in both directions (FSx for Lustre user
 #: guide, "File system access control with Amazon VPC": both the file system's and the clients' security groups
@@ -36,7 +37,6 @@ MAX_DATA_REPOSITORY_PATH_LENGTH = 4357
 MAX_FILE_SYSTEM_PATH_LENGTH = 4096
 
 BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_FSX_S3_ROLE = "aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_*"
 _KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
@@ -113,8 +113,13 @@ class LustreStore(Construct):
     S3 links are data repository associations (``PERSISTENT_2`` only, at most 8). FSx reads and writes
     the bucket through its service-linked role ``AWSServiceRoleForFSxS3Access_<file system id>``. For a
     bucket encrypted with a KMS key, that role must be allowed on the key: when the bucket's key is one
-    this app manages, a statement is added to its key policy (the role, through S3, in this account).
-    Otherwise (an imported bucket or key) add it yourself; a warning says so when the key is known.
+    this app manages, a statement is added to its key policy (FSx's S3 service-linked roles, through S3, in
+    this account). That statement's principal is ``*`` limited by ``aws:PrincipalArn`` to
+    ``role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fs-*``: the
+    role's name holds the file system's id, which the key policy cannot name (the file system is encrypted
+    with a key whose policy would then depend on the file system: a dependency cycle), and a key policy
+    cannot name a principal with a wildcard. Otherwise (an imported bucket or key) add it yourself; a warning
+    says so when the key is known.
 
     :param vpc: the VPC of the subnet.
     :param subnet: the one subnet (and so Availability Zone) for the file system.
@@ -567,6 +572,9 @@ class LustreStore(Construct):
         if key is None:
             return
         stack = Stack.of(key)
+        # FSx for Lustre user guide, "Working with server-side encrypted Amazon S3 buckets": the actions and the
+        # CallerAccount/ViaService conditions of its statement; the role is matched by aws:PrincipalArn because
+        # its name carries the file system id (see the class docstring).
         statement = iam.PolicyStatement(
             sid="AllowFsxLustreDataRepositoriesThroughS3",
             principals=[iam.AnyPrincipal()],
@@ -577,18 +585,14 @@ class LustreStore(Construct):
                     "kms:CallerAccount": stack.account,
                     "kms:ViaService": f"s3.{stack.region}.amazonaws.com",
                 },
-                "ArnLike": {
-                    "aws:PrincipalArn": stack.format_arn(
-                        service="iam", region="", resource="role", resource_name=_FSX_S3_ROLE
-                    )
-                },
+                "ArnLike": {"aws:PrincipalArn": fsx_s3_role_arn_pattern(stack)},
             },
         )
         if not key.add_to_resource_policy(statement).statement_added:
             Annotations.of(self).add_warning_v2(
                 "eks-ai-data:LustreBucketKeyPolicy",
                 f"The key of bucket {bucket.node.path} is not managed here: allow the FSx service-linked role "
-                f"(role/{_FSX_S3_ROLE}) to use it through S3, or the data repository associations cannot "
+                f"(role/{FSX_S3_ROLES}) to use it through S3, or the data repository associations cannot "
                 "read or write encrypted objects.",
             )
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._validate import fail, require, require_range
@@ -51,9 +53,20 @@ class ClusterNetwork(Construct):
     """A VPC for an AI platform: private subnets with egress in ``max_azs`` AZs, an S3 gateway endpoint, flow logs.
 
     Nodes, file systems and the control-plane ENIs live in the private subnets; public subnets only hold the
-    NAT gateways. S3 traffic (datasets, models, checkpoints, FSx data repository links) stays on the gateway
-    endpoint, which is free and keeps bulk data off the NAT gateways. Flow logs of all traffic go to a
-    CloudWatch log group encrypted with ``logs_key`` and retained on stack deletion.
+    NAT gateways. S3 traffic (datasets, models, checkpoints) stays on the gateway endpoint, which is free and
+    keeps bulk data off the NAT gateways. Flow logs of all traffic go to a CloudWatch log group encrypted with
+    ``logs_key`` and retained on stack deletion.
+
+    The S3 endpoint's policy is restricted (``restrict_s3_endpoint``): requests from the VPC through it may
+    reach only the buckets given to :meth:`allow_bucket` (the platform patterns give theirs) and what the
+    nodes and the deployment need, in the stack's Region (:func:`aws_owned_s3_access`): ECR image layers,
+    the AL2023 package repositories, registry.k8s.io's image layers, and the CloudFormation bucket that
+    custom resources running in the VPC (the kubectl provider's functions) answer to. A restricted endpoint
+    denies every other bucket in the Region to everything in the VPC, with 403 Access Denied, whatever IAM
+    allows (buckets in other Regions are reached through the NAT gateways, not the endpoint): give your
+    own buckets to :meth:`allow_bucket` (also the CDK assets bucket if you install Helm charts from S3
+    assets, which the kubectl provider downloads from inside the VPC; and the registry's bucket if you pull
+    images from a registry that serves layers from S3 in this Region), or turn the restriction off.
 
     :param availability_zones: the AZs to span (2-6 names, a subset of the stack's). Default: the stack's, up to
         ``max_azs``. A stack with a concrete region must know its zones without a lookup (:class:`ZonalStack`);
@@ -64,6 +77,7 @@ class ClusterNetwork(Construct):
     :param cidr: the VPC's IPv4 CIDR. Default: ``10.64.0.0/16``.
     :param logs_key: the KMS key for the flow-log group (``DataKeys.data_key``). Required.
     :param flow_log_retention: retention of flow logs. Default: one year.
+    :param restrict_s3_endpoint: restrict the S3 endpoint to the allowed buckets. Default: ``True``.
     """
 
     def __init__(
@@ -77,6 +91,7 @@ class ClusterNetwork(Construct):
         nat_gateways: int | None = None,
         cidr: str = "10.64.0.0/16",
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        restrict_s3_endpoint: bool = True,
     ) -> None:
         super().__init__(scope, id)
         require_range(self, "max_azs", max_azs, 2, 6)
@@ -126,6 +141,17 @@ class ClusterNetwork(Construct):
             },
             restrict_default_security_group=True,
         )
+        self.s3_endpoint: ec2.GatewayVpcEndpoint = self.vpc.node.find_child("S3")  # type: ignore[assignment]
+        self.restrict_s3_endpoint = restrict_s3_endpoint
+        self._allowed_buckets: iam.PolicyStatement | None = None
+        self._allowed_arns: set[str] = set()
+        if restrict_s3_endpoint:
+            for sid, actions, resources in aws_owned_s3_access(stack):
+                self.s3_endpoint.add_to_policy(
+                    iam.PolicyStatement(
+                        sid=sid, principals=[iam.AnyPrincipal()], actions=actions, resources=resources
+                    )
+                )
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogs",
@@ -138,3 +164,52 @@ class ClusterNetwork(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+
+    def allow_bucket(self, bucket: s3.IBucket) -> None:
+        """Let requests from the VPC reach ``bucket`` through the S3 endpoint (any S3 action: IAM and the
+        bucket policy decide which). Nothing to do when the endpoint is not restricted; idempotent."""
+        if not self.restrict_s3_endpoint:
+            return
+        arns = [bucket.bucket_arn, bucket.arn_for_objects("*")]
+        new = [arn for arn in arns if arn not in self._allowed_arns]
+        if not new:
+            return
+        self._allowed_arns.update(new)
+        if self._allowed_buckets is None:
+            self._allowed_buckets = iam.PolicyStatement(
+                sid="PlatformBuckets", principals=[iam.AnyPrincipal()], actions=["s3:*"], resources=new
+            )
+            self.s3_endpoint.add_to_policy(self._allowed_buckets)
+        else:
+            self._allowed_buckets.add_resources(*new)
+
+
+def aws_owned_s3_access(stack: Stack) -> list[tuple[str, list[str], list[str]]]:
+    """``(sid, actions, resources)`` of the AWS-owned buckets a restricted S3 endpoint must let through.
+
+    - ``prod-<region>-starport-layer-bucket``: ECR image layers (ECR user guide, "Amazon ECR interface VPC
+      endpoints", minimum Amazon S3 bucket permissions); every image on our nodes comes from ECR but the
+      ones below.
+    - ``al2023-repos-<region>-de612dc2``: the AL2023 package repositories (``dnf`` on AL2023 nodes).
+      Bottlerocket needs no entry: its update and TUF repository (``updates.bottlerocket.aws``) is served
+      by CloudFront, not by S3 in the Region (bottlerocket-os/bottlerocket#2535).
+    - ``prod-registry-k8s-io-<region>``: registry.k8s.io redirects AWS clients to image layers in S3 in
+      their Region (kubernetes/registry.k8s.io#82); the local volume provisioner's image comes from there.
+    - ``cloudformation-custom-resource-response-<region without dashes>``: custom resources answer
+      CloudFormation with a PUT to a presigned URL in this bucket, and the kubectl provider's functions run
+      in the VPC (CloudFormation user guide, "Setting up VPC endpoints for AWS CloudFormation").
+    """
+    region, partition = stack.region, stack.partition
+    compact = (
+        region.replace("-", "") if not Token.is_unresolved(region) else Fn.join("", Fn.split("-", region))
+    )
+    return [
+        ("EcrImageLayers", ["s3:GetObject"], [f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*"]),
+        ("Al2023Repositories", ["s3:GetObject"], [f"arn:{partition}:s3:::al2023-repos-{region}-de612dc2/*"]),
+        ("RegistryK8sIoLayers", ["s3:GetObject"], [f"arn:{partition}:s3:::prod-registry-k8s-io-{region}/*"]),
+        (
+            "CloudFormationResponses",
+            ["s3:PutObject"],
+            [f"arn:{partition}:s3:::cloudformation-custom-resource-response-{compact}/*"],
+        ),
+    ]

@@ -202,7 +202,8 @@ def render_table(report: Report) -> str:
     if usage:
         listed = "; ".join(f"{_short(t)} x{n} ({USAGE_BASED[t]})" for t, n in sorted(usage.items()))
         lines.append(f"not priced, usage-based: {listed}")
-    free = report.of_class("free")
+    # CDK's own bookkeeping resource is there only when the CLI synthesizes with version reporting on
+    free = {t: n for t, n in report.of_class("free").items() if t != "AWS::CDK::Metadata"}
     lines.append(f"no charge: {sum(free.values())} resources of {len(free)} types (listed with --json)")
     lines.append(
         f"~ price derived or estimated, not read from the Price List; Spot at {report.spot.low:.0%}-"

@@ -19,12 +19,18 @@ def bucket_or_new(
 ) -> tuple[s3.IBucket, DataBucket | None]:
     """``bucket`` as given, or a new :class:`DataBucket` ``Bucket`` under ``scope`` encrypted with the data key.
 
-    Returns the bucket to use and the DataBucket created (``None`` when the bucket was given).
+    Either way the bucket is allowed through the cluster network's S3 endpoint (when the cluster made its
+    network: a VPC you pass in has an endpoint policy of yours). Returns the bucket to use and the
+    DataBucket created (``None`` when the bucket was given).
     """
-    if bucket is not None:
-        return bucket, None
-    created = DataBucket(scope, "Bucket", encryption_key=cluster.keys.data_key, **props)
-    return created.bucket, created
+    created = None
+    if bucket is None:
+        created = DataBucket(scope, "Bucket", encryption_key=cluster.keys.data_key, **props)
+        bucket = created.bucket
+    network = getattr(cluster, "network", None)  # None: a VPC the cluster was given (or an imported cluster)
+    if network is not None:
+        network.allow_bucket(bucket)
+    return bucket, created
 
 
 def lustre_volume_spec(

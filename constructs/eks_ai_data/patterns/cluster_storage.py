@@ -74,7 +74,8 @@ class ClusterStorage(Construct):
     :param local_volumes: install the local static provisioner (NVMe ``local-volumes`` mode). Default: False.
     :param gpu_software: ``device-plugin``, ``gpu-operator`` or ``none``. Default: ``device-plugin``.
     :param identity: how CSI drivers get AWS credentials: ``irsa`` or ``pod-identity``. Default: ``irsa``.
-    :param mountpoint_s3_buckets: buckets for the Mountpoint for S3 CSI driver (installed only when given).
+    :param mountpoint_s3_buckets: buckets for the Mountpoint for S3 CSI driver (installed only when given; each is
+        allowed through the S3 endpoint of a network the cluster made).
     :param gp3_iops: provisioned IOPS of gp3 volumes. Default: gp3's baseline (3000).
     :param gp3_throughput: provisioned throughput (MiB/s) of gp3 volumes. Default: gp3's baseline (125).
     """
@@ -109,6 +110,10 @@ class ClusterStorage(Construct):
         self.drivers = StorageDrivers(
             self, "Drivers", cluster=cluster, identity=identity, mountpoint_s3_buckets=mountpoint_s3_buckets
         )
+        network = getattr(cluster, "network", None)
+        if network is not None:  # nodes mount these buckets through the VPC's S3 endpoint
+            for bucket in mountpoint_s3_buckets:
+                network.allow_bucket(bucket)
         self.charts = cdk8s.App()
         self.manifests: dict[str, eks.KubernetesManifest] = {}
         self._iam_file_systems: dict[str, str] = {}  # resolved file-system id -> SharedEfs path

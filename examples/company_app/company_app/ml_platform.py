@@ -106,7 +106,7 @@ class MlPlatformStack(Stack):
         # (README, "Before you deploy"), so the associations can read and write encrypted objects.
         Annotations.of(self.lustre).acknowledge_warning(
             "eks-ai-data:LustreBucketKeyPolicy",
-            "the data key's policy allows AWSServiceRoleForFSxS3Access_* through s3 (set by the security team)",
+            "the data key's policy allows AWSServiceRoleForFSxS3Access_fs-* through s3 (set by the security team)",
         )
         self.gpu_nodes = GpuNodeGroup(
             self,

@@ -146,7 +146,7 @@ def test_the_existing_key_encrypts_data_and_only_the_secrets_key_is_created(temp
     assert gp3["parameters"]["kmsKeyId"] == arn
 
     aliases = sorted(a["Properties"]["AliasName"] for a in resources(template, "AWS::KMS::Alias").values())
-    assert aliases == [f"alias/eks-ai-data/{STACK}/secrets"]
+    assert aliases == [f"alias/eks-ai-data/{STACK}/Keys/secrets"]
     _, cluster = only(template, "AWS::EKS::Cluster")
     (encryption,) = cluster["Properties"]["EncryptionConfig"]
     secrets_key = encryption["Provider"]["KeyArn"]["Fn::GetAtt"][0]
