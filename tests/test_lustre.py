@@ -362,10 +362,20 @@ BAD_INPUTS = [
     # data repository associations
     (
         {
-            "deployment_type": fsx.LustreDeploymentType.PERSISTENT_1,
+            "deployment_type": fsx.LustreDeploymentType.SCRATCH_1,
+            "kms_key": None,
             "links": lambda b: [DataRepositoryLink("/d/", b)],
         },
-        r"data_repositories='/d/': data repository associations need the PERSISTENT_2 deployment type",
+        r"data_repositories='/d/': data repository associations need Lustre 2.12 or 2.15 and a deployment type "
+        r"other than SCRATCH_1 \(this file system: SCRATCH_1, Lustre 2.15\)",
+    ),
+    (
+        {
+            "deployment_type": fsx.LustreDeploymentType.PERSISTENT_1,
+            "file_system_type_version": fsx.FileSystemTypeVersion.V_2_10,
+            "links": lambda b: [DataRepositoryLink("/d/", b)],
+        },
+        r"data repository associations need Lustre 2.12 or 2.15 .* \(this file system: PERSISTENT_1, Lustre 2.10\)",
     ),
     (
         {"links": lambda b: [DataRepositoryLink("data/", b)]},
@@ -494,6 +504,25 @@ def test_explicit_backups_on_a_linked_file_system_are_refused(at_construction):
                 automatic_backup_retention=cdk.Duration.days(7),
                 links=lambda b: [DataRepositoryLink("/d/", b, prefix="p/")],
             )
+
+
+@pytest.mark.parametrize(
+    "deployment",
+    [
+        fsx.LustreDeploymentType.PERSISTENT_1,
+        fsx.LustreDeploymentType.SCRATCH_2,
+        fsx.LustreDeploymentType.PERSISTENT_2,
+    ],
+)
+def test_associations_on_every_deployment_type_fsx_supports_them_on(deployment):
+    scratch = deployment.value.startswith("SCRATCH")
+    store = _build(
+        deployment_type=deployment,
+        kms_key=None if scratch else kms.Key.from_key_arn(cdk.Stack(env=ENV), "K", KEY_ARN),
+        per_unit_storage_throughput=None if scratch else (200 if deployment.value == "PERSISTENT_1" else 250),
+        links=lambda b: [DataRepositoryLink("/d/", b, prefix="p/")],
+    )
+    assert len(store.associations) == 1
 
 
 def test_export_of_deletions_is_opt_in():

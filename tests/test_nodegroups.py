@@ -303,9 +303,73 @@ def test_pinned_subnet_exposes_its_az(platform):
             {"instance_types": ["i4i.large"], "capacity_type": eks.CapacityType.CAPACITY_BLOCK},
             "must be ON_DEMAND or SPOT",
         ),
+        # labels: the library's own keys, EKS's 63-character limits, Kubernetes syntax, kubelet's reserved prefixes
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": {"eks-ai-data/accelerator": "amd"}},
+            r"labels=\{'eks-ai-data/accelerator': 'amd'\}: is set by eks-ai-data itself",
+        ),
+        (
+            nvme,
+            {"instance_types": ["i4i.large"], "labels": {"eks-ai-data/local-nvme": "raid0"}},
+            r"labels=\{'eks-ai-data/local-nvme': 'raid0'\}: is set by eks-ai-data itself",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": {"team/" + "a" * 60: "x"}},
+            r"label keys must be at most 63 characters here \(EKS node group limit\)",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": {"team": "x" * 64}},
+            r"label values must be at most 63 characters",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": {"team": ""}},
+            r"label values must not be empty here",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": {"-team": "x"}},
+            r"a label key's name must be 1-63",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": {"Example.COM/team": "x"}},
+            r"a label key's prefix must be a DNS-1123 subdomain",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": {"kubernetes.io/role": "gpu"}},
+            r"label keys under kubernetes.io/ and k8s.io/ are reserved",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(platform, factory, props, message):
     with pytest.raises(EksAiDataValidationError, match=message) as info:
         factory(platform, **props)
     assert info.value.where.startswith("Bad/Platform/")  # the message names the construct path
+
+
+def test_allowed_label_prefixes_and_user_labels_reach_the_node_group(platform):
+    group = gpu(
+        platform,
+        instance_types=["g6e.xlarge"],
+        labels={"node.kubernetes.io/pool": "train", "example.com/team": "ml"},
+    )
+    assert group.labels["node.kubernetes.io/pool"] == "train"
+    assert group.labels["eks-ai-data/accelerator"] == "nvidia"
+    assert group.labels["eks-ai-data/ami-family"] == "al2023"
+
+
+def test_gpu_and_nvme_updates_respect_pod_disruption_budgets(reference):
+    """ForceUpdateEnabled false: an AMI or launch-template update drains nodes respecting PDBs (training jobs with a
+    PDB keep running) instead of terminating them; force_update=True is the opt-in."""
+    for prefix in ("DatasetGpuNodes", "NvmeNodes"):
+        assert _by_prefix(reference, prefix)["ForceUpdateEnabled"] is False
+
+
+def test_force_update_is_an_explicit_opt_in(platform):
+    group = gpu(platform, instance_types=["g6e.xlarge"], force_update=True)
+    assert group.nodegroup.node.default_child.force_update_enabled is True

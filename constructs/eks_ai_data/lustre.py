@@ -110,7 +110,8 @@ class LustreStore(Construct):
     backups*): with data repository associations the file system's bucket is the durable copy, automatic backups
     are off, and an explicit retention above 0 days is refused.
 
-    S3 links are data repository associations (``PERSISTENT_2`` only, at most 8). FSx reads and writes
+    S3 links are data repository associations (Lustre 2.12 or 2.15, any deployment type but ``SCRATCH_1``, at
+    most 8). FSx reads and writes
     the bucket through its service-linked role ``AWSServiceRoleForFSxS3Access_<file system id>``. For a
     bucket encrypted with a KMS key, that role must be allowed on the key: when the bucket's key is one
     this app manages, a statement is added to its key policy (FSx's S3 service-linked roles, through S3, in
@@ -171,6 +172,8 @@ class LustreStore(Construct):
         stype = storage_type.value
         scratch = dtype in sizing.SCRATCH_TYPES
         self.deployment_type = deployment_type
+        #: "2.10", "2.12" or "2.15" (the enum member V_2_15 is written 2.15 in the template)
+        self.file_system_type_version: str = file_system_type_version.name[2:].replace("_", ".")
 
         require(
             self,
@@ -493,12 +496,18 @@ class LustreStore(Construct):
                 link.file_system_path,
                 "auto_export_deletes needs auto_export=True (it adds DELETED)",
             )
-        if self.deployment_type != fsx.LustreDeploymentType.PERSISTENT_2:
+        # "Data repository associations are supported on all FSx for Lustre 2.12 and 2.15 file systems, excluding
+        # scratch_1 deployment type" (FSx API reference, CreateDataRepositoryAssociation).
+        if (
+            self.deployment_type == fsx.LustreDeploymentType.SCRATCH_1
+            or self.file_system_type_version == "2.10"
+        ):
             raise fail(
                 self,
                 prop,
                 link.file_system_path,
-                "data repository associations need the PERSISTENT_2 deployment type",
+                "data repository associations need Lustre 2.12 or 2.15 and a deployment type other than "
+                f"SCRATCH_1 (this file system: {self.deployment_type.value}, Lustre {self.file_system_type_version})",
             )
         if len(self._links) >= MAX_DATA_REPOSITORY_ASSOCIATIONS:
             raise fail(

@@ -2,7 +2,7 @@
 
 It answers *can principal P perform action A on resource R* from the policies in the templates: identity
 policies of roles (``AWS::IAM::Policy``, inline ``Policies``, in-template ``AWS::IAM::ManagedPolicy``), KMS key
-policies, S3 bucket policies and VPC endpoint policies. Import it as ``from tests.platform.iam_model import
+policies, S3 bucket policies, EFS file-system policies and VPC endpoint policies. Import it as ``from tests.platform.iam_model import
 PolicyModel``::
 
     model = PolicyModel(reference.templates)            # account 111122223333, Region eu-west-1
@@ -81,7 +81,9 @@ class PolicyModel(Templates):
 
     def _index(self) -> None:
         self._key_policies: dict[str, list[Statement]] = {}
-        self._resource_policies: list[tuple[str, list[Statement]]] = []  # (bucket ARN, statements)
+        self._resource_policies: list[
+            tuple[str, list[Statement]]
+        ] = []  # (bucket or file-system ARN, statements)
         self._endpoint_policies: dict[str, list[Statement] | None] = {}
         for (stack, lid), res in self._resources.items():
             where = f"{stack}/{lid}"
@@ -94,6 +96,10 @@ class PolicyModel(Templates):
                 arn = f"arn:{self.partition}:s3:::{bucket}"
                 self._resource_policies.append(
                     (arn, self._statements(stack, where, res.properties["PolicyDocument"]))
+                )
+            elif res.type == "AWS::EFS::FileSystem" and "FileSystemPolicy" in res.properties:
+                self._resource_policies.append(
+                    (self.arn(stack, lid), self._statements(stack, where, res.properties["FileSystemPolicy"]))
                 )
             elif res.type == "AWS::EC2::VPCEndpoint":
                 document = res.properties.get("PolicyDocument")

@@ -1,0 +1,175 @@
+"""Blast radius: no workload, driver, controller or node role the platform creates can delete, replace or re-tag a
+stateful resource the platform did not create for it, as the templates' policies say (tests/platform/iam_model.py).
+
+A tag-based permission is only as strong as the tags a role can write: for FSx, a role that may tag a file system
+could add the tag its update/delete permission asks for, so the check plays that attack (tag first, then delete)
+with every tag set the role may write.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.platform.iam_model import PolicyModel
+
+STACKS = ("EksAiDataTraining", "EksAiDataInference")
+#: Destructive or re-tagging actions per stateful type.
+DESTRUCTIVE = {
+    "AWS::FSx::FileSystem": ("fsx:DeleteFileSystem", "fsx:UpdateFileSystem", "fsx:UntagResource"),
+    "AWS::EFS::FileSystem": (
+        "elasticfilesystem:DeleteFileSystem",
+        "elasticfilesystem:PutFileSystemPolicy",
+        "elasticfilesystem:PutLifecycleConfiguration",
+        "elasticfilesystem:TagResource",
+        "elasticfilesystem:UntagResource",
+    ),
+    "AWS::S3::Bucket": (
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketTagging",
+        "s3:PutBucketVersioning",
+    ),
+    "AWS::KMS::Key": ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:TagResource"),
+    "AWS::Backup::BackupVault": ("backup:DeleteBackupVault", "backup:DeleteRecoveryPoint"),
+    "AWS::Logs::LogGroup": ("logs:DeleteLogGroup", "logs:PutRetentionPolicy"),
+}
+#: Tag sets a role might try to write on a file system it wants to delete (the FSx driver's own tags, any tags).
+ATTACK_TAGS = (
+    {"CSIVolumeName": "pvc-stolen"},
+    {"eks-ai-data:csi-cluster": "<cluster>"},
+    {"CSIVolumeName": "pvc-stolen", "eks-ai-data:csi-cluster": "<cluster>"},
+)
+
+
+@pytest.fixture(scope="module")
+def model(reference) -> PolicyModel:
+    return PolicyModel(reference.templates)
+
+
+def _cluster_names(model: PolicyModel, stack: str) -> list[str]:
+    return [model.ref(s, lid) for s, lid in model.resources("AWS::EKS::Cluster", stack)]
+
+
+def _resource_tags(model: PolicyModel, stack: str, lid: str) -> dict[str, str]:
+    tags = model._resources[(stack, lid)].properties.get("Tags", {})
+    if isinstance(tags, list):
+        return {t["Key"]: t["Value"] for t in tags}
+    return dict(tags)
+
+
+def _tag_context(tags: dict[str, str]) -> dict[str, object]:
+    return {**{f"aws:RequestTag/{k}": v for k, v in tags.items()}, "aws:TagKeys": sorted(tags)}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_role_can_delete_or_retag_a_file_system_bucket_key_vault_or_log_group(model, stack):
+    roles = [(s, lid) for s, lid in model.resources("AWS::IAM::Role") if s == stack]
+    assert roles
+    checked = 0
+    for type_, actions in DESTRUCTIVE.items():
+        for s, lid in model.resources(type_, stack):
+            arn = model.arn(s, lid)
+            tags = _resource_tags(model, s, lid)
+            context = {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+            for role_stack, role_lid in roles:
+                role = model.role(role_stack, role_lid)
+                for action in actions:
+                    decision = model.can(role, action, arn, context=context)
+                    assert not decision, f"{role_lid} may {action} {lid}: {decision.allowed_by}"
+                    checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_role_can_tag_a_platform_file_system_and_then_delete_it(model, stack):
+    clusters = _cluster_names(model, stack)
+    for s, lid in model.resources("AWS::FSx::FileSystem", stack):
+        arn = model.arn(s, lid)
+        existing = _resource_tags(model, s, lid)
+        for role_stack, role_lid in model.resources("AWS::IAM::Role", stack):
+            role = model.role(role_stack, role_lid)
+            for attack in ATTACK_TAGS:
+                attack = {k: (clusters[0] if v == "<cluster>" else v) for k, v in attack.items()}
+                tagged = model.can(
+                    role,
+                    "fsx:TagResource",
+                    arn,
+                    context={
+                        **{f"aws:ResourceTag/{k}": v for k, v in existing.items()},
+                        **_tag_context(attack),
+                    },
+                )
+                after = {**existing, **(attack if tagged else {})}
+                for action in ("fsx:DeleteFileSystem", "fsx:UpdateFileSystem"):
+                    decision = model.can(
+                        role, action, arn, context={f"aws:ResourceTag/{k}": v for k, v in after.items()}
+                    )
+                    assert not decision, (
+                        f"{role_lid} may tag {lid} with {attack} (allowed: {bool(tagged)}) and then {action} it"
+                    )
+
+
+def test_the_fsx_driver_still_manages_its_own_dynamic_file_systems(model):
+    """The restriction is not vacuous: the driver can create, update and delete file systems of its own class."""
+    stack = "EksAiDataTraining"
+    (cluster,) = _cluster_names(model, stack)
+    (addon,) = [
+        model._resources[(s, lid)].properties
+        for s, lid in model.resources("AWS::EKS::Addon", stack)
+        if model._resources[(s, lid)].properties["AddonName"] == "aws-fsx-csi-driver"
+    ]
+    role = model.role(stack, addon["ServiceAccountRoleArn"]["Fn::GetAtt"][0])
+    dynamic = f"arn:aws:fsx:{model.region}:{model.account}:file-system/fs-0123456789abcdef0"
+    own_tags = {"CSIVolumeName": "pvc-1", "eks-ai-data:csi-cluster": cluster}
+    assert model.can(role, "fsx:CreateFileSystem", dynamic, context=_tag_context(own_tags))
+    assert model.can(role, "fsx:TagResource", dynamic, context=_tag_context(own_tags))
+    resource_tags = {f"aws:ResourceTag/{k}": v for k, v in own_tags.items()}
+    assert model.can(role, "fsx:DeleteFileSystem", dynamic, context=resource_tags)
+    # another cluster's file systems, or one created with an extra tag, are not its own
+    assert not model.can(
+        role, "fsx:DeleteFileSystem", dynamic, context={"aws:ResourceTag/eks-ai-data:csi-cluster": "other"}
+    )
+    assert not model.can(
+        role, "fsx:CreateFileSystem", dynamic, context=_tag_context({**own_tags, "team": "x"})
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_workload_roles_delete_objects_only_under_their_own_prefixes(model, stack):
+    for s, lid in model.resources("AWS::IAM::Role", stack):
+        role = model.role(s, lid)
+        for bs, blid in model.resources("AWS::S3::Bucket", stack):
+            outside = f"{model.arn(bs, blid)}/not-yours/object"
+            assert not model.can(role, "s3:DeleteObject", outside), f"{lid} may delete {blid}/not-yours/*"
+            assert not model.can(role, "s3:PutObject", outside), f"{lid} may overwrite {blid}/not-yours/*"
+
+
+def test_managed_policies_the_model_cannot_read_are_the_documented_ones(model, reference):
+    """AWS managed policies are not in the templates; each one the platform attaches is listed here with what it
+    lets the role do to stateful resources (from the policy documents AWS publishes)."""
+    known = {
+        # EKS, node and Lambda basics: no action on file systems, buckets, keys, vaults or log groups
+        "AmazonEKSClusterPolicy",
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEC2ContainerRegistryPullOnly",
+        "AmazonEC2ContainerRegistryReadOnly",
+        "AmazonEKS_CNI_Policy",
+        "AWSLambdaBasicExecutionRole",
+        "AWSLambdaVPCAccessExecutionRole",
+        "AmazonElasticContainerRegistryPublicReadOnly",
+        # EBS CSI: deletes only volumes and snapshots tagged ebs.csi.aws.com/cluster=true (none is in a template)
+        "AmazonEBSCSIDriverPolicyV2",
+        # EFS CSI: deletes only access points carrying the tag key efs.csi.aws.com/cluster (checked below)
+        "AmazonEFSCSIDriverPolicy",
+        # AWS Backup: creates and restores recovery points; deleting them is the vault owner's (and lifecycle's)
+        "AWSBackupServiceRolePolicyForBackup",
+        "AWSBackupServiceRolePolicyForRestores",
+        "AWSBackupServiceRolePolicyForS3Backup",
+        "AWSBackupServiceRolePolicyForS3Restore",
+    }
+    attached = {arn.rsplit("/", 1)[-1] for role in model.roles() for arn in role.unmodeled}
+    assert attached <= known, attached - known
+    for stack in STACKS:
+        for s, lid in model.resources("AWS::EFS::AccessPoint", stack):
+            assert "efs.csi.aws.com/cluster" not in _resource_tags(model, s, lid), lid
