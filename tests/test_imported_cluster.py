@@ -101,7 +101,9 @@ def test_its_own_kubectl_provider_applies_the_charts_with_cluster_admin(synth):
     assert manifests
     (entry,) = [r for r in resources.values() if r["Type"] == "AWS::EKS::AccessEntry"]
     assert entry["Properties"]["ClusterName"] == "ml-prod"
-    assert "cluster-access-policy/AmazonEKSClusterAdminPolicy" in json.dumps(entry["Properties"]["AccessPolicies"])
+    assert "cluster-access-policy/AmazonEKSClusterAdminPolicy" in json.dumps(
+        entry["Properties"]["AccessPolicies"]
+    )
     handler_role = entry["Properties"]["PrincipalArn"]["Fn::GetAtt"][0]
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
     kubectl = [f for f in functions if f["Properties"]["Role"]["Fn::GetAtt"][0] == handler_role]
