@@ -270,6 +270,17 @@ BAD_INPUTS = [
         r"replication_region='us-east-1': must differ from the stack's region",
     ),
     ({"replication_region": "mars"}, r"replication_region='mars': must be a region name"),
+    ({"replication_region": "us-west-2\n"}, r"replication_region='us-west-2\\n': must be a region name"),
+    ({"file_system_name": "n" * 257}, r"file_system_name='n+': must be 1-256 characters"),
+    (
+        {
+            "throughput_mode": efs.ThroughputMode.PROVISIONED,
+            "performance_mode": efs.PerformanceMode.GENERAL_PURPOSE,
+            "provisioned_throughput_per_second": cdk.Size.mebibytes(4000),
+        },
+        r"provisioned_throughput_per_second='4000 MiB/s': must be 1-3414 MiB/s",
+    ),
+    ({"access_point": [("team-a\n", AP)]}, r"invalid name='team-a\\n'"),
 ]
 
 

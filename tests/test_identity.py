@@ -297,7 +297,18 @@ def _identity(scratch, **kwargs) -> WorkloadIdentity:
     [
         ({"namespace": "Training"}, "invalid namespace='Training': must be a DNS-1123 label"),
         ({"namespace": "a" * 64}, "invalid namespace=.*DNS-1123 label"),
-        ({"service_account": "trainer_sa"}, "invalid service_account='trainer_sa': must be a DNS-1123 label"),
+        (
+            {"service_account": "trainer_sa"},
+            "invalid service_account='trainer_sa': must be a DNS-1123 subdomain",
+        ),
+        (
+            {"service_account": "trainer\n"},
+            r"invalid service_account='trainer\\n': must be a DNS-1123 subdomain",
+        ),
+        ({"namespace": "ns\n"}, r"invalid namespace='ns\\n': must be a DNS-1123 label"),
+        ({"description": "d" * 1001}, "invalid description='d+': must be at most 1000 characters"),
+        ({"description": "emoji \U0001f680"}, "invalid description=.*printable ASCII, Latin-1"),
+        ({"role_name": "r\u00f4le"}, r"invalid role_name='r\u00f4le': must be 1-64 letters"),
         ({"service_account": "-sa"}, "invalid service_account='-sa'"),
         ({"role_name": "bad name!"}, "invalid role_name='bad name!': must be 1-64 letters"),
         ({"role_name": "r" * 65}, "invalid role_name=.*1-64"),
@@ -308,6 +319,11 @@ def test_bad_props(scratch, props, message):
     with pytest.raises(EksAiDataValidationError, match=message) as raised:
         _identity(scratch, **props)
     assert raised.value.where.startswith("Scratch/Id")
+
+
+def test_service_account_names_are_dns_subdomains_as_kubernetes_allows(scratch):
+    identity = _identity(scratch, service_account="trainer.v2")
+    assert identity.service_account_name == "trainer.v2"
 
 
 @pytest.mark.parametrize(

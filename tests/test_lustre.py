@@ -426,6 +426,18 @@ BAD_INPUTS = [
         r"data_repositories='Bad_Bucket': bucket name must be 3-63 lowercase letters",
     ),
     (
+        {"links": lambda b: [DataRepositoryLink("/a\n/", b)]},
+        r"file_system_path must not contain NUL, line breaks or U\+0085/U\+2028/U\+2029",
+    ),
+    (
+        {"links": lambda b: [DataRepositoryLink("/a/", b, prefix="p\u2028/")]},
+        r"prefix must not contain NUL, line breaks",
+    ),
+    (
+        {"automatic_backup_retention": cdk.Duration.hours(36)},
+        r"automatic_backup_retention='36 hours': must be a whole number of days",
+    ),
+    (
         {"links": lambda b: [DataRepositoryLink("/a/", b, imported_file_chunk_size_mib=600_000)]},
         r"data_repositories=600000: imported_file_chunk_size_mib must be 1 to 512000",
     ),

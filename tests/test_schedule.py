@@ -40,6 +40,20 @@ def test_valid_cron(expression):
     assert schedule_problem(expression) is None
 
 
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cron(0 5 29 2 ? 2028)",
+        "cron(0 5 29 2 ? 2000)",
+        "cron(0 5 31 * ? *)",
+        "cron(0 5 L 2 ? *)",
+        "cron(0 5 30 1-3 ? *)",
+    ],
+)
+def test_dates_that_do_come_are_accepted(expression):
+    assert parse_schedule(expression)
+
+
 def test_cron_fields_are_kept_and_upper_cased():
     parsed = parse_schedule("cron(0 8 ? * mon-fri *)")
     assert parsed == CronSchedule("0", "8", "?", "*", "MON-FRI", "*")
@@ -73,6 +87,15 @@ def test_cron_fields_are_kept_and_upper_cased():
         ("cron(0 5 10-2 * ? *)", "range '10-2' runs backwards"),
         ("cron(0 5 1,,2 * ? *)", "empty list element"),
         ("cron(0 5 * * ? *", "must be 'cron\\("),
+        # dates that never come: EventBridge and AWS Backup accept them and the rule never runs
+        (
+            "cron(0 5 30 2 ? *)",
+            r"day-of-month '30' exists in none of the months \[2\]: the schedule never runs",
+        ),
+        ("cron(0 5 31 APR,JUN,SEP,NOV ? *)", r"exists in none of the months \[4, 6, 9, 11\]"),
+        ("cron(0 5 30-31 FEB ? *)", r"day-of-month '30-31' exists in none"),
+        ("cron(0 5 29 2 ? 2027,2029)", r"29 February falls in none of the years \[2027, 2029\]"),
+        ("cron(0 5 29 2 ? 2100)", r"29 February falls in none of the years \[2100\]"),
         ("0 5 * * ? *", "must be 'cron\\("),
         ("", "must be 'cron\\("),
     ],

@@ -99,3 +99,40 @@ def validate_node_labels(
         problem = label_value_problem(value, allow_empty=not eks_limits)
         if problem is not None:
             raise fail(scope, prop, {key: value}, problem)
+
+
+def require_string_list(scope: Construct, prop: str, value: Any, *, what: str = "names") -> list[str]:
+    """``value`` as a list of strings; a single string (which Python would iterate letter by letter) is refused."""
+    if isinstance(value, str):
+        raise fail(scope, prop, value, f"must be a list of {what}, not a string: [{value!r}]")
+    try:
+        items = list(value)
+    except TypeError:
+        raise fail(scope, prop, value, f"must be a list of {what}") from None
+    for item in items:
+        if not isinstance(item, str):
+            raise fail(scope, prop, items, f"must be a list of {what} (strings)")
+    return items
+
+
+def require_int(scope: Construct, prop: str, value: Any, low: int, high: int) -> int:
+    """An integer (not a bool, not a float) in ``[low, high]``; tokens pass unchecked."""
+    if unresolved(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(scope, prop, value, f"must be a whole number between {low} and {high}")
+    if not low <= value <= high:
+        raise fail(scope, prop, value, f"must be between {low} and {high}")
+    return value
+
+
+def whole_days(scope: Construct, prop: str, duration: Any) -> int:
+    """A ``Duration`` as whole days, or the project's error (jsii's own error names no construct or prop)."""
+    if not hasattr(duration, "to_hours"):
+        raise fail(scope, prop, duration, "must be an aws_cdk.Duration such as Duration.days(7)")
+    hours = duration.to_hours(integral=False)
+    if unresolved(hours):
+        raise fail(scope, prop, duration.to_string(), "must be a concrete number of days, not a token")
+    if hours % 24:
+        raise fail(scope, prop, f"{hours:g} hours", "must be a whole number of days")
+    return int(hours // 24)

@@ -23,16 +23,18 @@ from constructs import Construct
 from ._validate import fail, unresolved
 from .schedule import backup_schedule_problem
 
-RULE_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,50}$")
-VAULT_NAME = re.compile(r"^[a-zA-Z0-9_-]{2,50}$")
-PLAN_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,50}$")
+RULE_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,50}\Z")
+VAULT_NAME = re.compile(r"^[a-zA-Z0-9_-]{2,50}\Z")
+PLAN_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,50}\Z")
 VAULT_ARN = re.compile(
     r"^arn:aws[a-z-]*:backup:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):backup-vault:[a-zA-Z0-9_-]{2,50}$"
 )
-EFS_ARN = re.compile(r"^arn:aws[a-z-]*:elasticfilesystem:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}$")
-FSX_ARN = re.compile(r"^arn:aws[a-z-]*:fsx:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}$")
-TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
-TAG_VALUE = re.compile(r"^[\w.:/=+@ -]{0,256}$")
+EFS_ARN = re.compile(
+    r"^arn:aws[a-z-]*:elasticfilesystem:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}\Z"
+)
+FSX_ARN = re.compile(r"^arn:aws[a-z-]*:fsx:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}\Z")
+TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}\Z")
+TAG_VALUE = re.compile(r"^[\w.:/=+@ -]{0,256}\Z")
 
 MAX_LIFECYCLE_DAYS = 36_500
 COLD_MINIMUM_DAYS = 90

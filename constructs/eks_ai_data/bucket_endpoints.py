@@ -14,8 +14,8 @@ from constructs import Construct
 
 from ._validate import fail, unresolved
 
-VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8,17}$")
-PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|\*):(role|user)/.+$")
+VPC_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8,17}\Z")
+PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|\*):(role|user)/.+\Z")
 #: Object data and listing: what a bucket restricted to VPC endpoints denies from elsewhere. Bucket
 #: configuration (policy, encryption, lifecycle, notifications) stays reachable, so that CloudFormation and
 #: administrators can manage the bucket and undo the restriction.

@@ -85,7 +85,7 @@ FSX_VOLUME_TAG = "CSIVolumeName"
 IRSA_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 IDENTITY_MODES = ("irsa", "pod-identity")
-ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
 
 _TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
 _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import RemovalPolicy, Size, Stack
+from aws_cdk import RemovalPolicy, Size, SizeRoundingBehavior, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
@@ -22,11 +22,14 @@ MAX_ACCESS_POINTS = 10_000
 MAX_SECONDARY_GIDS = 16
 MAX_POSIX_ID = 4_294_967_295
 #: EFS access point root path: "/" or up to four directories, at most 100 characters.
-ACCESS_POINT_PATH = re.compile(r"^(/|(/(?!\.)[^$#<>;`|&?{}^*/\n]+){1,4})$")
-PERMISSIONS = re.compile(r"^[0-7]{3,4}$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+ACCESS_POINT_PATH = re.compile(r"^(/|(/(?!\.)[^$#<>;`|&?{}^*/\n]+){1,4})\Z")
+PERMISSIONS = re.compile(r"^[0-7]{3,4}\Z")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+\Z")
 
 NFS_PORT = 2049
+#: ProvisionedThroughputInMibps: "Valid values are 1-3414 MiBps, with the upper limit depending on Region"
+#: (CloudFormation AWS::EFS::FileSystem reference).
+MAX_PROVISIONED_MIBPS = 3414
 CLIENT_MOUNT = "elasticfilesystem:ClientMount"
 CLIENT_WRITE = "elasticfilesystem:ClientWrite"
 CLIENT_ROOT = "elasticfilesystem:ClientRootAccess"
@@ -101,6 +104,24 @@ class SharedEfs(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
+        if file_system_name is not None and not unresolved(file_system_name):
+            require(
+                self,
+                isinstance(file_system_name, str) and 1 <= len(file_system_name) <= 256,
+                "file_system_name",
+                file_system_name,
+                "must be 1-256 characters (it is the file system's Name tag, an AWS tag value)",
+            )
+        if provisioned_throughput_per_second is not None:
+            mibps = provisioned_throughput_per_second.to_mebibytes(rounding=SizeRoundingBehavior.NONE)
+            require(
+                self,
+                1 <= mibps <= MAX_PROVISIONED_MIBPS,
+                "provisioned_throughput_per_second",
+                f"{mibps:g} MiB/s",
+                f"must be 1-{MAX_PROVISIONED_MIBPS} MiB/s (AWS::EFS::FileSystem ProvisionedThroughputInMibps; the "
+                "upper limit depends on the Region and can be raised through AWS Support)",
+            )
         # Mount-target logical ids from the AZ, not the subnet's position (pinned: the app's flags must not
         # rename them, which would replace them and fail on "one mount target per AZ").
         pin_feature_flags(self, {MOUNT_TARGET_ORDER_INSENSITIVE_IDS: True})

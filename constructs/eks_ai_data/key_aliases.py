@@ -16,7 +16,7 @@ from ._validate import fail, unresolved
 #: KMS developer guide, "Create aliases": 1-256 characters (``alias/`` included) of letters, digits, ``/``,
 #: ``_`` and ``-``; ``alias/aws/`` is reserved for AWS managed keys. (The API reference's pattern also admits
 #: ``:``; the guide does not, so neither do we.)
-ALIAS_NAME = re.compile(r"^alias/(?!aws/)[a-zA-Z0-9/_-]+$")
+ALIAS_NAME = re.compile(r"^alias/(?!aws/)[a-zA-Z0-9/_-]+\Z")
 MAX_ALIAS_LENGTH = 256
 DEFAULT_ALIAS_ROOT = "alias/eks-ai-data"
 #: The longest purpose suffix a prefix gets (``/secrets``): a default prefix leaves room for it.

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from . import lustre_sizing as sizing
 from ._retention import retain_network_of
-from ._validate import fail, require, unresolved
+from ._validate import fail, require, unresolved, whole_days
 from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
 from .service_roles import FSX_S3_ROLES, fsx_s3_role_arn_pattern
 
@@ -36,7 +36,10 @@ MAX_IMPORTED_FILE_CHUNK_SIZE_MIB = 512_000
 MAX_DATA_REPOSITORY_PATH_LENGTH = 4357
 MAX_FILE_SYSTEM_PATH_LENGTH = 4096
 
-BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: Characters FSx refuses in association paths (CreateDataRepositoryAssociation FileSystemPath and
+#: DataRepositoryPath patterns: ``^[^\u0000\u0085\u2028\u2029\r\n]{...}$``).
+_CONTROL = re.compile("[\u0000\u0085\u2028\u2029\r\n]")
+BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+\Z)(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 _KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
@@ -455,9 +458,7 @@ class LustreStore(Construct):
     def _retention_days(self, scratch: bool, retention: Duration | None, *, linked: bool) -> int:
         if retention is None:
             return 0 if (scratch or linked) else 7
-        days = retention.to_days()
-        if unresolved(days):
-            raise fail(self, "automatic_backup_retention", days, "must be a concrete number of days")
+        days = whole_days(self, "automatic_backup_retention", retention)
         if scratch and days > 0:
             raise fail(
                 self, "automatic_backup_retention", f"{days} days", "scratch file systems have no backups"
@@ -514,6 +515,14 @@ class LustreStore(Construct):
                 self, prop, link.file_system_path, "a file system has at most 8 data repository associations"
             )
         fs_path = link.file_system_path
+        for field, value in (("file_system_path", fs_path), ("prefix", link.prefix)):
+            if isinstance(value, str) and not unresolved(value) and _CONTROL.search(value):
+                raise fail(
+                    self,
+                    prop,
+                    value,
+                    f"{field} must not contain NUL, line breaks or U+0085/U+2028/U+2029 (FSx refuses them)",
+                )
         if not unresolved(fs_path):
             parts = fs_path.strip("/").split("/")
             well_formed = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 LABEL_RULE = (
     "must be a DNS-1123 label: at most 63 lower-case alphanumeric characters or '-', "
@@ -26,7 +26,7 @@ def is_dns1123_subdomain(value: object) -> bool:
 
 
 # -- labels (Kubernetes apimachinery validation.IsQualifiedName / IsValidLabelValue) ----------------
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
 #: Prefixes the Kubernetes project reserves; kubelet refuses to self-apply most labels under them (NodeRestriction).
 RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/")
 #: Node-group labels that kubelet may set under a reserved prefix (kubelet's allowed --node-labels namespaces).

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 
-_CRON = re.compile(r"^cron\((?P<body>[^()]*)\)$")
-_RATE = re.compile(r"^rate\((?P<body>[^()]*)\)$")
-_RATE_BODY = re.compile(r"^(?P<value>[0-9]+) (?P<unit>minutes?|hours?|days?)$")
-_INT = re.compile(r"^[0-9]+$")
+_CRON = re.compile(r"^cron\((?P<body>[^()]*)\)\Z")
+_RATE = re.compile(r"^rate\((?P<body>[^()]*)\)\Z")
+_RATE_BODY = re.compile(r"^(?P<value>[0-9]+) (?P<unit>minutes?|hours?|days?)\Z")
+_INT = re.compile(r"^[0-9]+\Z")
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,54 @@ def _parse_cron(body: str) -> CronSchedule:
             "exactly one of day-of-month and day-of-week must be '?' "
             f"(got day-of-month {dom!r}, day-of-week {dow!r})"
         )
+    _check_dates_exist(parts[2], parts[3], parts[5])
     return CronSchedule(*parts)
+
+
+#: Days in each month, February in a leap year (the most a month can have).
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _expand(field: _Field, value: str) -> set[int] | None:
+    """The numbers a field names, or ``None`` when it names every value or uses ``?``/``L``/``W``/``#``."""
+    if value in ("*", "?"):
+        return None
+    found: set[int] = set()
+    for item in value.split(","):
+        if any(mark in item for mark in ("L", "W", "#")) and item not in field.names:
+            return None
+        base, slash, step = item.partition("/")
+        low, dash, high = base.partition("-")
+        if base == "*":
+            first, last = field.low, field.high
+        else:
+            first = _value(field, low, value)
+            last = _value(field, high, value) if dash else (field.high if slash else first)
+        found.update(range(first, last + 1, int(step) if slash else 1))
+    return found
+
+
+def _check_dates_exist(day_of_month: str, month: str, year: str) -> None:
+    """Refuse a schedule whose day-of-month exists in none of its months (``cron(0 5 30 2 ? *)``: 30 February), or
+    only on 29 February of years it excludes: EventBridge and AWS Backup accept it and it never runs."""
+    days = _expand(_FIELDS[2], day_of_month)
+    if days is None:
+        return
+    months = _expand(_FIELDS[3], month) or set(range(1, 13))
+    possible = {(m, d) for m in months for d in days if d <= _MONTH_DAYS[m - 1]}
+    if not possible:
+        raise ScheduleError(
+            f"day-of-month {day_of_month!r} exists in none of the months {sorted(months)}: the schedule never runs"
+        )
+    years = _expand(_FIELDS[5], year)
+    if (
+        possible == {(2, 29)}
+        and years is not None
+        and not any(y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) for y in years)
+    ):
+        raise ScheduleError(
+            f"29 February falls in none of the years {sorted(years)}: the schedule never runs"
+        )
 
 
 def _check_field(field: _Field, value: str) -> None:

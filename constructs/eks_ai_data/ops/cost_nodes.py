@@ -204,7 +204,7 @@ def _root_volumes(
 
 # --------------------------------------------------------------------------- Karpenter NodePools
 
-_QUANTITY = re.compile(r"^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+_QUANTITY = re.compile(r"^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?\Z")
 _SUFFIX = {
     None: 1,
     "m": 1e-3,
