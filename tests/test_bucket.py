@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import aws_cdk as cdk
@@ -254,6 +255,28 @@ def _build(**overrides):
 BAD_INPUTS = [
     ({"bucket_name": "Acme_Data"}, r"Data: invalid bucket_name='Acme_Data': must be 3-63 lowercase letters"),
     ({"bucket_name": "192.168.1.1"}, r"invalid bucket_name='192.168.1.1'"),
+    # reserved by S3 (general purpose bucket naming rules)
+    *(
+        (
+            {"bucket_name": name},
+            rf"invalid bucket_name={re.escape(repr(name))}: must be 3-63 .* not start with xn--",
+        )
+        for name in (
+            "xn--data",
+            "sthree-data",
+            "amzn-s3-demo-data",
+            "data-s3alias",
+            "data--ol-s3",
+            "data.mrap",
+            "data--x-s3",
+            "data--table-s3",
+            "data..set",
+            "data-",
+            "ab",
+            "a" * 64,
+            "data\n",
+        )
+    ),
     (
         {"noncurrent_version_expiration": cdk.Duration.hours(36)},
         r"noncurrent_version_expiration='1.5 days': must be a whole number of days, at least 1",

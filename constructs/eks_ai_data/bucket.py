@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,9 +14,9 @@ from constructs import Construct
 
 from ._validate import fail, unresolved
 from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of
+from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import fsx_s3_role_arn_pattern
 
-BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+\Z)(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 _S3_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 _READ_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes"]
@@ -103,13 +102,8 @@ class DataBucket(Construct):
         super().__init__(scope, id)
         # Log delivery by bucket policy (not the legacy LogDeliveryWrite ACL), whatever the app's flags say.
         self.node.set_context(_S3_LOGS_USE_BUCKET_POLICY, True)
-        if bucket_name is not None and not unresolved(bucket_name) and not BUCKET_NAME.match(bucket_name):
-            raise fail(
-                self,
-                "bucket_name",
-                bucket_name,
-                "must be 3-63 lowercase letters, digits, '.' or '-' (S3 rules)",
-            )
+        if bucket_name is not None and not unresolved(bucket_name) and not is_bucket_name(bucket_name):
+            raise fail(self, "bucket_name", bucket_name, BUCKET_RULE)
         noncurrent = self._days("noncurrent_version_expiration", noncurrent_version_expiration, 90, 1)
         abort = self._days(
             "abort_incomplete_multipart_upload_after", abort_incomplete_multipart_upload_after, 7, 1

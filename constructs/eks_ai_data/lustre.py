@@ -20,6 +20,7 @@ from . import lustre_sizing as sizing
 from ._retention import retain_network_of
 from ._validate import fail, require, unresolved, whole_days
 from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
+from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import FSX_S3_ROLES, fsx_s3_role_arn_pattern
 
 #: Lustre traffic: TCP 988 and TCP 1018-1023, between clients and servers in both directions (FSx for Lustre user
@@ -39,7 +40,6 @@ MAX_FILE_SYSTEM_PATH_LENGTH = 4096
 #: Characters FSx refuses in association paths (CreateDataRepositoryAssociation FileSystemPath and
 #: DataRepositoryPath patterns: ``^[^\u0000\u0085\u2028\u2029\r\n]{...}$``).
 _CONTROL = re.compile("[\u0000\u0085\u2028\u2029\r\n]")
-BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+\Z)(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 _KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
@@ -554,10 +554,8 @@ class LustreStore(Construct):
                         f"file-system paths must not overlap (already linked: {other.file_system_path})",
                     )
         name = link.bucket.bucket_name
-        if not Token.is_unresolved(name) and not BUCKET_NAME.match(name):
-            raise fail(
-                self, prop, name, "bucket name must be 3-63 lowercase letters, digits, '.' or '-' (S3 rules)"
-            )
+        if not Token.is_unresolved(name) and not is_bucket_name(name):
+            raise fail(self, prop, name, f"bucket name {BUCKET_RULE}")
         prefix = link.prefix
         if (
             not unresolved(prefix)

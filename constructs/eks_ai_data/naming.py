@@ -66,3 +66,32 @@ def label_value_problem(value: object, *, max_length: int = 63, allow_empty: boo
             "beginning and ending with a letter or digit"
         )
     return None
+
+
+# -- S3 bucket names (Amazon S3 user guide, "General purpose bucket naming rules") -------------------
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_IP_ADDRESS = re.compile(r"^\d+\.\d+\.\d+\.\d+\Z")
+#: Prefixes and suffixes S3 reserves (access points, Object Lambda, Multi-Region Access Points, directory and table
+#: buckets, the documentation examples).
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+BUCKET_RULE = (
+    "must be 3-63 lowercase letters, digits, '.' or '-', start and end with a letter or digit, have no '..', not "
+    "look like an IP address, not start with "
+    + ", ".join(RESERVED_BUCKET_PREFIXES)
+    + " and not end with "
+    + ", ".join(RESERVED_BUCKET_SUFFIXES)
+    + " (S3 general purpose bucket naming rules)"
+)
+
+
+def is_bucket_name(value: object) -> bool:
+    """Whether ``value`` is a name S3 accepts for a general purpose bucket."""
+    return (
+        isinstance(value, str)
+        and bool(_BUCKET_NAME.match(value))
+        and ".." not in value
+        and not _IP_ADDRESS.match(value)
+        and not value.startswith(RESERVED_BUCKET_PREFIXES)
+        and not value.endswith(RESERVED_BUCKET_SUFFIXES)
+    )
