@@ -182,7 +182,7 @@ LUSTRE = {
         ),
         (
             {"lustre_class": LustreClassSpec(**{**LUSTRE, "deployment_type": "PERSISTENT_3"})},
-            r"deployment_type='PERSISTENT_3': must be one of 'SCRATCH_1'",
+            r"deployment_type='PERSISTENT_3': must be one of 'PERSISTENT_2', 'PERSISTENT_1', 'SCRATCH_2', 'SCRATCH_1'",
         ),
         (
             {"lustre_class": LustreClassSpec(**{**LUSTRE, "per_unit_storage_throughput": 200})},

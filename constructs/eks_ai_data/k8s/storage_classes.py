@@ -10,6 +10,7 @@ from typing import Literal
 import cdk8s
 from constructs import Construct
 
+from .. import lustre_sizing as sizing
 from ..labels import BACKUP_TAG_KEY, BACKUP_TAG_VALUE, CSI_OWNER_TAG_KEY, LOCAL_NVME_STORAGE_CLASS
 from ._common import (
     FILE_SYSTEM_ID,
@@ -47,13 +48,6 @@ GP3_THROUGHPUT_PER_IOPS = 0.25
 ReclaimPolicy = Literal["Retain", "Delete"]
 RECLAIM_POLICIES = ("Retain", "Delete")
 
-# FSx for Lustre per-unit storage throughput (MB/s/TiB) allowed for each deployment type (SSD storage).
-LUSTRE_THROUGHPUT: dict[str, tuple[int, ...]] = {
-    "SCRATCH_1": (),
-    "SCRATCH_2": (),
-    "PERSISTENT_1": (50, 100, 200),
-    "PERSISTENT_2": (125, 250, 500, 1000),
-}
 LUSTRE_VERSIONS = ("2.10", "2.12", "2.15")
 LUSTRE_COMPRESSION = ("NONE", "LZ4")
 _OCTAL_PERMS = re.compile(r"[0-7]{3,4}")
@@ -364,12 +358,13 @@ class StorageClassesChart(cdk8s.Chart):
             require_pattern(
                 self, "lustre_class.security_group_ids", group, SECURITY_GROUP_ID, "must be sg-<hex>"
             )
-        require_one_of(self, "lustre_class.deployment_type", spec.deployment_type, LUSTRE_THROUGHPUT)
+        # the dynamic class provisions SSD file systems: the FSx facts are lustre_sizing's (one table for the library)
+        require_one_of(self, "lustre_class.deployment_type", spec.deployment_type, sizing.DEPLOYMENT_TYPES)
         persistent = str(spec.deployment_type).startswith("PERSISTENT")
         throughput = spec.per_unit_storage_throughput
         if throughput is None and persistent:
             throughput = 250 if spec.deployment_type == "PERSISTENT_2" else 200
-        allowed = LUSTRE_THROUGHPUT.get(spec.deployment_type, ())
+        allowed = sizing.allowed_throughputs(str(spec.deployment_type), sizing.SSD)
         if throughput is not None and not persistent:
             raise fail(
                 self, "lustre_class.per_unit_storage_throughput", throughput, "only for PERSISTENT types"
