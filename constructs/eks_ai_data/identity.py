@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import jsii
-from aws_cdk import CfnJson, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._nag import acknowledge
+from ._trust import irsa_principal, pod_identity_principal
 from ._validate import fail, require, require_dns1123_label, require_dns1123_subdomain, unresolved
 
 #: IAM role names: 1-64 characters of letters, digits and ``+=,.@_-``.
@@ -29,8 +30,6 @@ EFS_FILE_SYSTEM_ARN = re.compile(
     r"^arn:aws[a-z-]*:elasticfilesystem:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}$"
 )
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
-IRSA_AUDIENCE = "sts.amazonaws.com"
-POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 
 
 class IdentityMode(enum.Enum):
@@ -141,15 +140,8 @@ class WorkloadIdentity(Construct):
     # -- trust ------------------------------------------------------------------------------------------
     def _principal(self) -> iam.IPrincipal:
         if self.mode is IdentityMode.POD_IDENTITY:
-            return iam.PrincipalWithConditions(
-                iam.SessionTagsPrincipal(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)),
-                {
-                    "StringEquals": {
-                        "aws:RequestTag/eks-cluster-arn": self.cluster.cluster_arn,
-                        "aws:RequestTag/kubernetes-namespace": self.namespace,
-                        "aws:RequestTag/kubernetes-service-account": self.service_account_name,
-                    }
-                },
+            return pod_identity_principal(
+                self.cluster.cluster_arn, self.namespace, [self.service_account_name]
             )
         try:
             provider = self.cluster.open_id_connect_provider
@@ -162,16 +154,7 @@ class WorkloadIdentity(Construct):
                 "open_id_connect_provider) "
                 "or use mode=IdentityMode.POD_IDENTITY",
             ) from error
-        issuer = provider.open_id_connect_provider_issuer
-        conditions = CfnJson(
-            self,
-            "TrustConditions",
-            value={
-                f"{issuer}:sub": f"system:serviceaccount:{self.namespace}:{self.service_account_name}",
-                f"{issuer}:aud": IRSA_AUDIENCE,
-            },
-        )
-        return iam.OpenIdConnectPrincipal(provider, {"StringEquals": conditions})
+        return irsa_principal(self, "TrustConditions", provider, self.namespace, [self.service_account_name])
 
     # -- what the charts need ----------------------------------------------------------------------------
     @property
