@@ -76,7 +76,7 @@ BACKUP_TYPES: dict[str, BackupType] = {
             cold_storage=True,
             continuous=False,
             restore_testing=True,
-            requires="nothing",
+            requires="-",
             source=f"{FEATURE_TABLE}; Amazon EFS user guide, Backing up EFS file systems",
         ),
         BackupType(
@@ -89,7 +89,7 @@ BACKUP_TYPES: dict[str, BackupType] = {
             cold_storage=True,
             continuous=False,
             restore_testing=True,
-            requires="nothing (selected by the tag the gp3 StorageClass puts on CSI volumes)",
+            requires="selected by the tag the gp3 StorageClass puts on CSI volumes",
             source=FEATURE_TABLE,
         ),
         BackupType(
@@ -100,7 +100,7 @@ BACKUP_TYPES: dict[str, BackupType] = {
             cold_storage=False,
             continuous=True,
             restore_testing=True,
-            requires="versioning enabled",
+            requires="versioning on",
             source=f"{FEATURE_TABLE}; AWS Backup developer guide, Amazon S3 backups (prerequisites)",
         ),
         BackupType(
@@ -111,7 +111,7 @@ BACKUP_TYPES: dict[str, BackupType] = {
             cold_storage=False,
             continuous=False,
             restore_testing=True,
-            requires="for Lustre: a persistent deployment type and no link to S3 (see lustre_backup_problem)",
+            requires="Lustre: persistent and not linked to S3 (lustre_backup_problem)",
             source="Amazon FSx API reference, CreateBackup; FSx for Lustre user guide, Working with backups",
         ),
         BackupType(
@@ -124,11 +124,9 @@ BACKUP_TYPES: dict[str, BackupType] = {
             continuous=False,
             # not among the ProtectedResourceType values the restore testing API accepts
             restore_testing=False,
-            requires=(
-                "authentication mode API or API_AND_CONFIG_MAP (AWS Backup creates its own access entry); "
-                "the service role needs AWSBackupServiceRolePolicyForBackup, and the S3 backup policy for "
-                "Mountpoint S3 volumes"
-            ),
+            # the service role needs AWSBackupServiceRolePolicyForBackup, and the S3 backup policy for Mountpoint
+            # S3 volumes (EKS user guide)
+            requires="authentication mode API or API_AND_CONFIG_MAP (AWS Backup creates its own access entry)",
             source=(
                 "AWS Backup developer guide, Amazon EKS backups; Amazon EKS user guide, Back up your EKS "
                 f"clusters with AWS Backup; {RESTORE_TESTING_SOURCE}"
@@ -224,16 +222,16 @@ MECHANISMS: dict[str, Mechanism] = {
         ),
         Mechanism(
             "fsx-automatic-backups",
-            "FSx automatic daily backups (AutomaticBackupRetentionDays 1-90)",
+            "FSx automatic backups (daily, AutomaticBackupRetentionDays 1-90)",
             ("AWS::FSx::FileSystem",),
-            "persistent Lustre file systems not linked to S3",
+            "Lustre: persistent and not linked to S3",
             "FSx for Lustre user guide, Working with backups",
         ),
         Mechanism(
             "efs-automatic-backups",
             "EFS automatic backups (BackupPolicy ENABLED: AWS Backup's default plan, 35 days)",
             ("AWS::EFS::FileSystem",),
-            "always available",
+            "BackupPolicy ENABLED",
             "Amazon EFS user guide, Backing up EFS file systems",
         ),
     )
@@ -246,13 +244,17 @@ class NoBackupNeeded:
     """Why a kind of stateful resource needs no backup, and what protects it instead.
 
     :param key: short name used by the tests' walk.
+    :param title: the kind of resource, for the matrix.
     :param applies_to: CloudFormation types.
+    :param summary: the reason in a few words (the matrix's cell).
     :param reason: why, and what protects it.
     :param source: documentation.
     """
 
     key: str
+    title: str
     applies_to: tuple[str, ...]
+    summary: str
     reason: str
     source: str
 
@@ -262,27 +264,35 @@ NO_BACKUP_NEEDED: dict[str, NoBackupNeeded] = {
     for n in (
         NoBackupNeeded(
             "kms-key",
+            "KMS keys",
             ("AWS::KMS::Key", "AWS::KMS::ReplicaKey"),
+            "cannot be backed up; retained, and a deletion waits 7-30 days",
             "key material cannot be exported from KMS, so a key cannot be backed up; it is retained on stack "
             "deletion and replacement, and a scheduled deletion waits 7-30 days and can be cancelled",
             "AWS KMS developer guide, Deleting AWS KMS keys",
         ),
         NoBackupNeeded(
             "log-group",
+            "CloudWatch log groups",
             ("AWS::Logs::LogGroup",),
+            "telemetry: kept for its retention period, retained",
             "telemetry, not data: kept for its retention period (RetentionInDays) and retained on stack deletion",
             "Amazon CloudWatch Logs user guide, Change log data retention",
         ),
         NoBackupNeeded(
             "access-log-bucket",
+            "S3 server access log buckets",
             ("AWS::S3::Bucket",),
+            "audit logs: kept by the expiration rule, retained",
             "S3 server access logs (an audit trail S3 delivers on a best-effort basis): kept by the log bucket's "
             "expiration rule, versioned and retained on stack deletion",
             "Amazon S3 user guide, Logging requests with server access logging",
         ),
         NoBackupNeeded(
             "backup-vault",
+            "Backup vaults",
             ("AWS::Backup::BackupVault", "AWS::Backup::LogicallyAirGappedBackupVault"),
+            "hold the recovery points: access policy, Vault Lock, cross-account copy",
             "holds the recovery points themselves: protected by its access policy (no early deletion), an optional "
             "Vault Lock, and copies to a vault in another account or Region",
             "AWS Backup developer guide, Vault access policies; AWS Backup Vault Lock; Creating backup copies "
@@ -290,29 +300,41 @@ NO_BACKUP_NEEDED: dict[str, NoBackupNeeded] = {
         ),
         NoBackupNeeded(
             "lustre-linked",
+            "FSx for Lustre linked to S3",
             ("AWS::FSx::FileSystem",),
+            "not supported; a cache of S3: the linked buckets are the durable copy, backed up",
             "a cache of S3: "
             + LUSTRE_LINKED_RULE
             + "; the durable copy is the linked bucket, which must be backed up",
-            LUSTRE_LINKED_RULE,
+            "FSx for Lustre user guide, Working with backups; Amazon FSx API reference, CreateBackup",
         ),
         NoBackupNeeded(
             "lustre-scratch",
+            "FSx for Lustre, scratch",
             ("AWS::FSx::FileSystem",),
+            "not supported; scratch space: its data lives in S3",
             "scratch space: " + LUSTRE_SCRATCH_RULE + "; keep its data in S3",
-            LUSTRE_SCRATCH_RULE,
+            "Amazon FSx API reference, CreateBackup",
         ),
     )
 }
 """Stateful resources that need no backup, each with what protects it instead."""
 
 
-def support_matrix() -> list[tuple[str, str, str, str, str, str]]:
-    """The support matrix as rows: resource, mechanism, cold storage, continuous, restore testing, condition.
+MATRIX_COLUMNS = (
+    "Resource",
+    "Mechanism",
+    "Cold storage",
+    "Continuous",
+    "Restore testing",
+    "Condition or reason",
+    "Source",
+)
 
-    One row per AWS Backup type and per other mechanism, then one per resource kind that needs no backup (the
-    README's table is this list).
-    """
+
+def support_matrix() -> list[tuple[str, ...]]:
+    """The support matrix as rows of :data:`MATRIX_COLUMNS`: one per AWS Backup type, one per service's own
+    backups, then one per resource kind that needs no backup (the README's table is this list)."""
 
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
@@ -325,30 +347,28 @@ def support_matrix() -> list[tuple[str, str, str, str, str, str]]:
             yes(t.continuous),
             yes(t.restore_testing),
             t.requires,
+            t.source.split("; ")[0],
         )
         for t in BACKUP_TYPES.values()
     ]
-    rows.append(
-        (
-            "Amazon FSx for Lustre",
-            "FSx automatic backups",
-            "no",
-            "no",
-            "-",
-            MECHANISMS["fsx-automatic-backups"].condition,
-        )
-    )
-    rows.append(("Amazon EFS", "EFS automatic backups", "-", "no", "-", "BackupPolicy ENABLED"))
-    for key, title in (
-        ("lustre-linked", "FSx for Lustre linked to S3"),
-        ("lustre-scratch", "FSx for Lustre, scratch"),
-        ("kms-key", "KMS keys"),
-        ("log-group", "CloudWatch log groups"),
-        ("access-log-bucket", "S3 server access log buckets"),
-        ("backup-vault", "Backup vaults"),
+    for key, service in (
+        ("fsx-automatic-backups", "Amazon FSx for Lustre"),
+        ("efs-automatic-backups", "Amazon EFS"),
     ):
-        rows.append((title, "none needed", "-", "-", "-", NO_BACKUP_NEEDED[key].reason))
+        m = MECHANISMS[key]
+        rows.append((service, m.title.split(" (")[0], "-", "no", "-", m.condition, m.source))
+    rows += [
+        (n.title, "none needed", "-", "-", "-", n.summary, n.source.split("; ")[0])
+        for n in NO_BACKUP_NEEDED.values()
+    ]
     return rows
+
+
+def render_matrix() -> str:
+    """:func:`support_matrix` as a Markdown table."""
+    lines = ["| " + " | ".join(MATRIX_COLUMNS) + " |", "|" + " --- |" * len(MATRIX_COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in support_matrix()]
+    return "\n".join(lines)
 
 
 __all__ = [
@@ -360,6 +380,7 @@ __all__ = [
     "EKS_CLUSTER_ARN",
     "LUSTRE_LINKED_RULE",
     "LUSTRE_SCRATCH_RULE",
+    "MATRIX_COLUMNS",
     "MECHANISMS",
     "NO_BACKUP_NEEDED",
     "RESTORE_TESTING_TYPES",
@@ -367,5 +388,6 @@ __all__ = [
     "Mechanism",
     "NoBackupNeeded",
     "lustre_backup_problem",
+    "render_matrix",
     "support_matrix",
 ]
