@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -16,6 +15,7 @@ from eks_ai_data.keys import DataKeys
 from eks_ai_data.protection_matrix import RESTORE_TESTING_TYPES
 from tests._gates import cfn_lint_errors, nag_synth
 from tests.platform.iam_model import PolicyModel
+from tests.test_backup import _vpc
 
 STACK = "RestoreTest"
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
@@ -28,13 +28,7 @@ def synth(tmp_path_factory):
     app = cdk.App(outdir=str(tmp_path_factory.mktemp("restore-testing")))
     stack = cdk.Stack(app, STACK, env=ENV)
     keys = DataKeys(stack, "Keys")
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        private_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
-    )
+    vpc = _vpc(stack)
     shared = efs.FileSystem(stack, "Shared", vpc=vpc, encrypted=True, kms_key=keys.data_key)
     buckets = [
         s3.Bucket(stack, name, versioned=True, encryption_key=keys.data_key, enforce_ssl=True)

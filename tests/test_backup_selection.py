@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_fsx as fsx
 from aws_cdk import aws_kms as kms
@@ -17,6 +16,7 @@ from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.lustre import DataRepositoryLink, LustreStore
 from eks_ai_data.protection_matrix import EKS_BACKUP_EVENTS
 from tests._gates import cfn_lint_errors, nag_synth
+from tests.test_backup import _vpc
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-1")
 FS_ID = "fs-0123456789abcdef0"
@@ -26,13 +26,7 @@ FSX_ARN = f"arn:aws:fsx:eu-west-1:111111111111:file-system/{FS_ID}"
 def _base(tmp_path, name="Sel"):
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, name, env=ENV)
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        private_subnet_ids=["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"],
-    )
+    vpc = _vpc(stack)
     key = kms.Key(stack, "Key", enable_key_rotation=True)
     bucket = s3.Bucket(stack, "Datasets", versioned=True, encryption_key=key, enforce_ssl=True)
     return app, stack, vpc, key, bucket

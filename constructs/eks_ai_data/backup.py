@@ -316,16 +316,7 @@ class DataBackupPlan(Construct):
             if event not in self._events:
                 self._events.append(event)
         if self.cluster_selection is None:
-            self.cluster_selection = backup.CfnBackupSelection(
-                self,
-                "ClusterSelection",
-                backup_plan_id=self.plan.backup_plan_id,
-                backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
-                    selection_name="eks-clusters",
-                    iam_role_arn=self.role.role_arn,
-                    resources=Lazy.list(Listed(self._clusters)),
-                ),
-            )
+            self.cluster_selection = self._arn_selection("ClusterSelection", "eks-clusters", self._clusters)
 
     # -- validation needing the whole selection -------------------------------------------------------------
     def check_selection(self) -> None:
@@ -386,16 +377,18 @@ class DataBackupPlan(Construct):
         self._arns.append(arn)
         self._types.add(kind)
         if self.selection is None:
-            self.selection = backup.CfnBackupSelection(
-                self,
-                "Selection",
-                backup_plan_id=self.plan.backup_plan_id,
-                backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
-                    selection_name="file-systems-and-buckets",
-                    iam_role_arn=self.role.role_arn,
-                    resources=Lazy.list(Listed(self._arns)),
-                ),
-            )
+            self.selection = self._arn_selection("Selection", "file-systems-and-buckets", self._arns)
+
+    def _arn_selection(self, cid: str, name: str, arns: list[str]) -> backup.CfnBackupSelection:
+        """A selection of the ARNs in ``arns``, read when the template is rendered (later ``add_*`` calls count)."""
+        return backup.CfnBackupSelection(
+            self,
+            cid,
+            backup_plan_id=self.plan.backup_plan_id,
+            backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
+                selection_name=name, iam_role_arn=self.role.role_arn, resources=Lazy.list(Listed(arns))
+            ),
+        )
 
     def _attach_s3_policies(self) -> None:
         if not self._s3_policies:

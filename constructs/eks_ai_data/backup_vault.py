@@ -111,23 +111,15 @@ def check_break_glass(
 
 def vault_access_policy(break_glass_role_arn: str | None) -> iam.PolicyDocument:
     """The vault's access policy (see the module documentation for the two shapes)."""
-    if break_glass_role_arn is None:
-        statement = iam.PolicyStatement(
-            sid="DenyEarlyRecoveryPointDeletion",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=list(DENIED_TO_ALL),
-            resources=["*"],
-        )
-    else:
-        statement = iam.PolicyStatement(
-            sid="DenyDeletionAndVaultChangesExceptBreakGlass",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=list(DENIED_EXCEPT_BREAK_GLASS),
-            resources=["*"],
-            conditions={"ArnNotEquals": {"aws:PrincipalArn": break_glass_role_arn}},
-        )
+    glass = break_glass_role_arn is not None
+    statement = iam.PolicyStatement(
+        sid="DenyDeletionAndVaultChangesExceptBreakGlass" if glass else "DenyEarlyRecoveryPointDeletion",
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=list(DENIED_EXCEPT_BREAK_GLASS if glass else DENIED_TO_ALL),
+        resources=["*"],
+        conditions={"ArnNotEquals": {"aws:PrincipalArn": break_glass_role_arn}} if glass else None,
+    )
     return iam.PolicyDocument(statements=[statement])
 
 
