@@ -117,8 +117,8 @@ class BackupRuleSpec:
 class VaultLockMode(Enum):
     """How a Vault Lock can be undone (AWS Backup developer guide, AWS Backup Vault Lock)."""
 
-    #: Removable: principals the vault's access policy allows can change or delete the lock at any time (with
-    #: ``DataBackupPlan(break_glass_role_arn=...)``, only that role).
+    #: Removable: principals IAM and the vault's access policy allow can change or delete the lock at any time
+    #: (with ``DataBackupPlan(break_glass_role_arn=...)``, only that role can delete it).
     GOVERNANCE = "governance"
     #: Immutable after a grace period (``changeable_for``, at least 3 days): then nobody, the account's root user
     #: and AWS included, can remove it or shorten a recovery point's retention.
