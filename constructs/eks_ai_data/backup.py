@@ -186,9 +186,7 @@ class DataBackupPlan(Construct):
         self.ebs_selections: list[backup.CfnBackupSelection] = []
         #: The restore tests (``None`` with ``restore_testing=None``).
         self.restore_testing: RestoreTesting | None = (
-            RestoreTesting(
-                self, "RestoreTesting", vault=self.vault, backup_key=backup_key, spec=restore_testing
-            )
+            RestoreTesting(self, "RestoreTesting", vault=self.vault, role=self.role, spec=restore_testing)
             if restore_testing is not None
             else None
         )

@@ -6,10 +6,11 @@ recovery point per protected resource (here: the latest within ``selection_windo
 restores it to a new resource tagged ``awsbackup-restore-test``, waits the validation window, and deletes the
 restored resource. Restore jobs appear as restore type *Test*; the vault's ``RESTORE_JOB_COMPLETED`` notification
 reports each. Restore testing uses the ``AWSServiceRoleForBackupRestoreTesting`` service-linked role, created with
-the first plan, which passes this construct's restore role to AWS Backup (``iam:PassRole`` to
-``backup.amazonaws.com``, managed policy ``AWSServiceRolePolicyForBackupRestoreTesting``); the restore role itself
-needs restore permissions (``AWSBackupServiceRolePolicyForRestores``, "The IAM role you choose for restore testing
-must contain the permissions found in AWSBackupServiceRolePolicyForRestores") and the keys involved.
+the first plan, which passes the restore role to AWS Backup (``iam:PassRole`` to ``backup.amazonaws.com``, managed
+policy ``AWSServiceRolePolicyForBackupRestoreTesting``). The restore role is the plan's service role: it has the
+restore permissions ("The IAM role you choose for restore testing must contain the permissions found in
+AWSBackupServiceRolePolicyForRestores"), the S3 restore policy when buckets are selected and the vault's key; restore
+tests add the keys of the restored resources.
 
 Selections, one per resource type and restore metadata (``ProtectedResourceType`` takes a single value):
 
@@ -41,17 +42,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._nag import acknowledge, managed_policy_finding
 from ._validate import fail, unresolved
 from .backup_rules import whole_days
 from .backup_selection import Listed
 from .errors import EksAiDataValidationError
-from .keys import grant_backup_key_use
 from .protection_matrix import RESTORE_TESTING_TYPES
 from .schedule import backup_schedule_problem
 
-RESTORE_POLICIES = ("service-role/AWSBackupServiceRolePolicyForRestores",)
-S3_RESTORE_POLICY = "AWSBackupServiceRolePolicyForS3Restore"
 #: What a restore of an encrypted volume or file system needs on its key, through AWS services (Amazon EBS user
 #: guide, "How EBS encryption works": CreateGrant, Decrypt, DescribeKey, GenerateDataKeyWithoutPlaintext,
 #: ReEncrypt; EFS encryption at rest: the same for file system creation).
@@ -136,13 +133,14 @@ def _hours(scope: Construct, prop: str, value: Duration | None, low: int, high: 
 
 
 class RestoreTesting(Construct):
-    """The restore testing plan of a vault, its restore role and its selections (created as resources are added).
+    """The restore testing plan of a vault and its selections (created as resources are added).
 
     Made by :class:`~eks_ai_data.backup.DataBackupPlan` (``restore_testing=RestoreTestSpec()``); the plan calls
     :meth:`add_efs`, :meth:`add_ebs_tag` and :meth:`add_bucket` as it selects resources.
 
     :param vault: the vault whose recovery points are restored.
-    :param backup_key: the vault's key (recovery points of EFS and S3 are encrypted with it).
+    :param role: the role restores run as: the plan's service role, which has the restore policies and the vault's
+        key already; the keys of the restored resources are added to it.
     :param spec: schedule, windows, keys and exclusions.
     """
 
@@ -152,21 +150,21 @@ class RestoreTesting(Construct):
         id: str,
         *,
         vault: backup.IBackupVault,
-        backup_key: kms.IKey,
+        role: iam.Role,
         spec: RestoreTestSpec,
     ) -> None:
         super().__init__(scope, id)
         check_spec(self, spec)
         self._vault = vault
-        self._backup_key = backup_key
+        self.role = role
         self._spec = spec
         self._excluded = [self._arn_of(item) for item in spec.exclude]
         self.plan: backup.CfnRestoreTestingPlan | None = None
-        self.role: iam.Role | None = None
         self.selections: list[backup.CfnRestoreTestingSelection] = []
         self._buckets: list[str] = []
         self._keys: list[str] = []
-        self._s3_policy = False
+        for key in spec.keys:
+            self._use_key(key.key_arn)
 
     # -- what the backup plan selects ------------------------------------------------------------------
     def add_efs(self, arn: str, kms_key_arn: str | None) -> None:
@@ -194,14 +192,6 @@ class RestoreTesting(Construct):
         self._buckets.append(arn)
         if len(self._buckets) == 1:
             self._selection("S3", "s3", "S3", arns=Lazy.list(Listed(self._buckets)))
-            self._ensure_role()
-            assert self.role is not None
-            if not self._s3_policy:
-                self._s3_policy = True
-                self.role.add_managed_policy(
-                    iam.ManagedPolicy.from_aws_managed_policy_name(S3_RESTORE_POLICY)
-                )
-                _acknowledge_managed(self.role, S3_RESTORE_POLICY)
 
     @property
     def tested_types(self) -> frozenset[str]:
@@ -255,24 +245,8 @@ class RestoreTesting(Construct):
             )
         return self.plan
 
-    def _ensure_role(self) -> iam.Role:
-        if self.role is None:
-            self.role = iam.Role(
-                self,
-                "Role",
-                assumed_by=iam.ServicePrincipal("backup.amazonaws.com"),
-                description="eks-ai-data AWS Backup restore testing role: restore recovery points into test copies",
-            )
-            for name in RESTORE_POLICIES:
-                self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(name))
-                _acknowledge_managed(self.role, name)
-            grant_backup_key_use(self.role, self._backup_key)
-            for key in self._spec.keys:
-                self._use_key(key.key_arn)
-        return self.role
-
     def _use_key(self, key_arn: str) -> None:
-        role = self._ensure_role()
+        role = self.role
         if key_arn in self._keys:
             return
         self._keys.append(key_arn)
@@ -306,7 +280,7 @@ class RestoreTesting(Construct):
                 f"a restore testing plan holds at most {MAX_SELECTIONS} selections",
             )
         plan = self._ensure_plan()
-        role = self._ensure_role()
+        role = self.role
         validation = self._spec.validation_window
         self.selections.append(
             backup.CfnRestoreTestingSelection(
@@ -322,16 +296,6 @@ class RestoreTesting(Construct):
                 validation_window_hours=int(validation.to_hours()) if validation is not None else None,
             )
         )
-
-
-def _acknowledge_managed(role: iam.Role, name: str) -> None:
-    acknowledge(
-        role,
-        "IAM4",
-        f"{name.rsplit('/', 1)[-1]} is the AWS-maintained policy AWS Backup documents for restore roles; AWS "
-        "updates it as resource types are added",
-        finding=managed_policy_finding(name),
-    )
 
 
 __all__ = ["RestoreTestSpec", "RestoreTesting", "check_spec"]
