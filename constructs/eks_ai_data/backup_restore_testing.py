@@ -4,8 +4,7 @@ AWS Backup restore testing (AWS Backup developer guide, "Restore testing"; API r
 ``CreateRestoreTestingPlan`` / ``CreateRestoreTestingSelection``): on the plan's schedule AWS Backup picks one
 recovery point per protected resource (here: the latest within ``selection_window`` from this plan's vault),
 restores it to a new resource tagged ``awsbackup-restore-test``, waits the validation window, and deletes the
-restored resource. Restore jobs appear as restore type *Test*; the vault's ``RESTORE_JOB_COMPLETED`` notification
-reports each. Restore testing uses the ``AWSServiceRoleForBackupRestoreTesting`` service-linked role, created with
+restored resource. Restore jobs appear as restore type *Test*. Restore testing uses the ``AWSServiceRoleForBackupRestoreTesting`` service-linked role, created with
 the first plan, which passes the restore role to AWS Backup (``iam:PassRole`` to ``backup.amazonaws.com``, managed
 policy ``AWSServiceRolePolicyForBackupRestoreTesting``). The restore role is the plan's service role: it has the
 restore permissions ("The IAM role you choose for restore testing must contain the permissions found in
