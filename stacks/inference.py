@@ -8,6 +8,7 @@ from aws_cdk import Duration
 from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
+from eks_ai_data.backup_restore_testing import RestoreTestSpec
 from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.network import ZonalStack
 from eks_ai_data.nodegroups import GpuNodeGroup
@@ -47,14 +48,18 @@ class InferencePlatformStack(ZonalStack):
             max_size=config.inference_gpu_max_nodes,
             subnet=self.models.lustre.subnet if self.models.lustre is not None else None,
         )
+        # Restore tests monthly (EFS, EBS, S3); EBS volumes restore with their snapshot's key, the data key.
         self.backups = DataBackupPlan(
             self,
             "Backups",
             backup_key=self.keys.backup_key,
             rules=[BackupRuleSpec.daily(retention=Duration.days(config.backup_retention_days))],
+            restore_testing=RestoreTestSpec(keys=[self.keys.data_key]),
         )
         if self.models.efs is not None:
             self.backups.add_efs(self.models.efs.file_system)
         # A Lustre cache is linked to the model bucket, which FSx does not back up: the bucket is the durable copy.
         self.backups.add_bucket(self.models.bucket)
         self.backups.add_ebs_by_tag()
+        # The cluster's Kubernetes state (and the volumes its claims use) as one composite recovery point.
+        self.backups.add_eks_cluster(self.platform)

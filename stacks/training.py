@@ -9,6 +9,7 @@ from aws_cdk import Duration
 from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
+from eks_ai_data.backup_restore_testing import RestoreTestSpec
 from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.identity import WorkloadIdentity
@@ -116,6 +117,7 @@ class TrainingPlatformStack(ZonalStack):
             )
         self.storage.add_static_volumes("Teams", efs_volumes=team_volumes)
 
+        # Restore tests monthly (EFS, EBS, S3); EBS volumes restore with their snapshot's key, the data key.
         self.backups = DataBackupPlan(
             self,
             "Backups",
@@ -124,6 +126,7 @@ class TrainingPlatformStack(ZonalStack):
                 BackupRuleSpec.daily(retention=Duration.days(config.backup_retention_days)),
                 BackupRuleSpec.weekly(),
             ],
+            restore_testing=RestoreTestSpec(keys=[self.keys.data_key]),
         )
         self.backups.add_efs(self.shared_efs.file_system)
         # The Lustre file system is linked to S3, which FSx does not back up: its durable copies are the buckets it
@@ -131,6 +134,8 @@ class TrainingPlatformStack(ZonalStack):
         self.backups.add_bucket(self.dataset.bucket)
         self.backups.add_bucket(self.checkpoints.bucket)
         self.backups.add_ebs_by_tag()
+        # The cluster's Kubernetes state (and the volumes its claims use) as one composite recovery point.
+        self.backups.add_eks_cluster(self.platform)
 
 
 __all__ = ["TrainingPlatformStack"]

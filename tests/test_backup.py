@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from eks_ai_data.backup import NOTIFICATION_EVENTS, DataBackupPlan
-from eks_ai_data.backup_rules import BackupRuleSpec, VaultLock
+from eks_ai_data.backup_rules import BackupRuleSpec, VaultLock, VaultLockMode
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
 from tests._gates import cfn_lint_errors, nag_synth, normalize_template
@@ -64,7 +64,7 @@ def synth(tmp_path_factory):
             BackupRuleSpec.weekly(),
             BackupRuleSpec.monthly(move_to_cold_after=days(30), retention=days(400)),
         ],
-        vault_lock=VaultLock(min_retention=days(7), max_retention=days(400), changeable_for=days(3)),
+        vault_lock=VaultLock.compliance(min_retention=days(7), max_retention=days(400)),
         copy_to_vault_arn=DR_VAULT,
     )
     full.add_efs(shared)
@@ -395,6 +395,22 @@ def _rule(**kwargs) -> BackupRuleSpec:
             r"invalid vault_lock.changeable_for='1 day': must be a whole number of days between 3 and 36500",
         ),
         (
+            {"vault_lock": VaultLock.compliance(min_retention=days(7), changeable_for=days(36501))},
+            r"invalid vault_lock.changeable_for='36501 days': must be a whole number of days between 3 and 36500",
+        ),
+        (
+            {"vault_lock": VaultLock(min_retention=days(7), max_retention=days(36501))},
+            r"invalid vault_lock.max_retention='36501 days': must be a whole number of days between 1 and 36500",
+        ),
+        (
+            {"vault_lock": VaultLock(days(7), None, days(3), VaultLockMode.GOVERNANCE)},
+            r"invalid vault_lock.changeable_for='3 days': applies to compliance mode only",
+        ),
+        (
+            {"vault_lock": VaultLock(days(7), mode="compliance")},
+            r"invalid vault_lock.mode='compliance': must be VaultLockMode.GOVERNANCE or VaultLockMode.COMPLIANCE",
+        ),
+        (
             {"vault_lock": VaultLock(min_retention=days(60))},
             r"invalid rules\[0\].retention='35 days': must be at least the vault lock's min_retention \(60 days\)",
         ),
@@ -448,7 +464,9 @@ def test_scratch_and_linked_lustre_are_refused(scratch):
     ):
         plan.add_lustre(scratch["scratch_lustre"])
     with pytest.raises(
-        EksAiDataValidationError, match="invalid file_system='Scratch/LinkedLustre': must not be linked to S3"
+        EksAiDataValidationError,
+        match=r"invalid file_system='Scratch/LinkedLustre': is linked to S3 \(import_path=s3://datasets\): FSx "
+        r"does not back up file systems linked to an S3 data repository .*the durable copy is the linked bucket",
     ):
         plan.add_lustre(scratch["linked_lustre"])
 

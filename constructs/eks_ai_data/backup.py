@@ -4,37 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jsii
-from aws_cdk import IStableListProducer, Lazy, Names, RemovalPolicy, Stack
+from aws_cdk import Lazy, Names, RemovalPolicy, Stack
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_efs as efs
-from aws_cdk import aws_events as events
+from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_fsx as fsx
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from ._nag import acknowledge, managed_policy_finding
-from ._validate import fail, require, unresolved
+from ._validate import fail, unresolved
+from .backup_restore_testing import RestoreTesting, RestoreTestSpec, check_spec
 from .backup_rules import (
     EFS_ARN,
     FSX_ARN,
-    PLAN_NAME,
-    TAG_KEY,
-    TAG_VALUE,
-    VAULT_NAME,
     BackupRuleSpec,
     VaultLock,
-    check_destination,
-    check_lock,
-    check_rule,
+    check_plan_props,
     cold_storage_problem,
+    plan_rule,
 )
+from .backup_selection import (
+    Listed,
+    LustreEntry,
+    SynthCheck,
+    authentication_problem,
+    check_tag,
+    ebs_tag_selection,
+    eks_cluster_of,
+    linked_lustre_problems,
+    lustre_of,
+)
+from .backup_vault import check_break_glass, vault_access_policy, vault_with_notifications
+from .cluster_interface import IAiCluster
 from .errors import EksAiDataValidationError
 from .keys import grant_backup_key_use
 from .labels import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from .lustre import LustreStore
+from .protection_matrix import EKS_BACKUP_EVENTS
 
 #: AWS-managed policies of the backup service role: always, and when S3 buckets are selected.
 BACKUP_POLICIES = (
@@ -56,19 +66,26 @@ NOTIFICATION_EVENTS = (
 
 
 class DataBackupPlan(Construct):
-    """A backup plan, its KMS-encrypted vault, its service role and its failure notifications.
+    """A backup plan, its KMS-encrypted vault, its service role, its failure notifications and its restore tests.
 
     Select what to back up with :meth:`add_efs`, :meth:`add_lustre`, :meth:`add_file_system` (by ARN),
-    :meth:`add_ebs_by_tag` and :meth:`add_bucket`. Each call validates its input at once. Two rules need the
-    whole selection and run when the app synthesizes (``node.add_validation``; ``cdk synth`` fails with the
-    construct path, the prop and what is allowed): the plan must select something, and cold storage must apply
-    to at least one selected resource type (EFS or EBS; AWS Backup ignores it for S3 and FSx). Call
+    :meth:`add_ebs_by_tag`, :meth:`add_bucket` and :meth:`add_eks_cluster`. Each call validates its input at once
+    against :mod:`eks_ai_data.protection_matrix`. Rules that need the whole app run when it synthesizes
+    (``node.add_validation``; ``cdk synth`` fails with the construct path, the prop and what is allowed): the plan
+    must select something, cold storage must apply to at least one selected resource type (EFS or EBS; AWS Backup
+    ignores it for the others), no selected Lustre file system may be linked to S3 (data repository associations
+    added after :meth:`add_lustre` count), and no selected cluster may use ``CONFIG_MAP`` authentication. Call
     :meth:`check_selection` to run them yourself.
+
+    The vault's access policy (:mod:`eks_ai_data.backup_vault`) denies early deletion of recovery points to
+    every principal; with ``break_glass_role_arn`` it also denies deleting the vault, changing its access policy and
+    removing a governance-mode lock to everyone but that role.
 
     :param backup_key: KMS key of the vault (recovery points of EFS and S3; EBS and FSx snapshots keep their
         source key).
     :param rules: the rules. Default: ``(BackupRuleSpec.daily(),)``: daily at 05:00 UTC, kept 35 days.
-    :param vault_lock: AWS Backup Vault Lock. Default: none.
+    :param vault_lock: AWS Backup Vault Lock (``VaultLock.governance(...)`` or ``VaultLock.compliance(...)``).
+        Default: none.
     :param notification_key: KMS key of the notification topic; its key policy must let
         ``backup.amazonaws.com`` use it (``DataKeys.backup_key`` does). Default: ``backup_key``.
     :param copy_to_vault_arn: a vault in another Region or account that every rule copies to (cross-account
@@ -77,6 +94,13 @@ class DataBackupPlan(Construct):
     :param plan_name: the plan's name (1-50 of letters, digits, ``-_.``). Default: generated from the
         construct path (unique in the app).
     :param removal_policy: of the vault. Default: ``RETAIN``.
+    :param break_glass_role_arn: the one IAM role (in the vault's account) that may delete recovery points early,
+        delete the vault, change its access policy or remove a governance-mode lock. Default: none: early deletion
+        is denied to everyone, and administrators can still change the policy.
+    :param deny_recovery_point_deletion: attach the vault access policy. Default: ``True``.
+    :param restore_testing: scheduled restore tests of the recovery points (``None``: none). Default:
+        ``RestoreTestSpec()``: monthly, latest recovery point of the last 7 days, restored copies deleted when the
+        restore completes.
     """
 
     def __init__(
@@ -92,77 +116,46 @@ class DataBackupPlan(Construct):
         vault_name: str | None = None,
         plan_name: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        break_glass_role_arn: str | None = None,
+        deny_recovery_point_deletion: bool = True,
+        restore_testing: RestoreTestSpec | None = RestoreTestSpec(),  # noqa: B008 - frozen, never mutated
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         if backup_key is None:
             raise fail(self, "backup_key", None, "is required: the vault's customer-managed KMS key")
-        rules = list(rules)
-        if not rules:
-            raise fail(self, "rules", rules, "must hold at least one BackupRuleSpec")
-        check_lock(self, vault_lock)
-        for index, rule in enumerate(rules):
-            check_rule(self, index, rule, vault_lock)
-        names = [r.name for r in rules]
-        if len(set(names)) != len(names):
-            raise fail(self, "rules", names, "rule names must be unique within the plan")
-        if vault_name is not None:
-            require(
-                self,
-                bool(VAULT_NAME.match(str(vault_name))),
-                "vault_name",
-                vault_name,
-                "must be 2-50 letters, digits, '-' or '_'",
-            )
-        if plan_name is not None:
-            require(
-                self,
-                bool(PLAN_NAME.match(str(plan_name))),
-                "plan_name",
-                plan_name,
-                "must be 1-50 letters, digits, '-', '_' or '.'",
-            )
-        if copy_to_vault_arn is not None:
-            check_destination(self, stack, copy_to_vault_arn)
-        self._stack = stack
+        rules = check_plan_props(
+            self,
+            stack,
+            rules=rules,
+            vault_lock=vault_lock,
+            vault_name=vault_name,
+            plan_name=plan_name,
+            copy_to_vault_arn=copy_to_vault_arn,
+        )
+        check_break_glass(self, stack, break_glass_role_arn, removal_policy, deny_recovery_point_deletion)
+        if restore_testing is not None:
+            check_spec(self, restore_testing)
         self._rules = rules
         self._types: set[str] = set()
         self._arns: list[str] = []
+        self._clusters: list[str] = []
+        self._cluster_targets: list[tuple[str, object]] = []
         self._ebs_tags: list[tuple[str, str]] = []
+        self._lustre: list[LustreEntry] = []
+        self._s3_policies = False
+        self.break_glass_role_arn = break_glass_role_arn
 
-        self.topic = sns.Topic(
-            self, "Notifications", master_key=notification_key or backup_key, enforce_ssl=True
-        )
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowBackupNotifications",
-                principals=[iam.ServicePrincipal("backup.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            )
-        )
-
-        lock = None
-        if vault_lock is not None:
-            lock = backup.LockConfiguration(
-                min_retention=vault_lock.min_retention,
-                max_retention=vault_lock.max_retention,
-                changeable_for=vault_lock.changeable_for,
-            )
-        self.vault = backup.BackupVault(
+        self._events = list(NOTIFICATION_EVENTS)
+        self.topic, self.vault = vault_with_notifications(
             self,
-            "Vault",
-            backup_vault_name=vault_name,
-            encryption_key=backup_key,
-            lock_configuration=lock,
+            backup_key=backup_key,
+            notification_key=notification_key,
+            vault_lock=vault_lock,
+            vault_name=vault_name,
             removal_policy=removal_policy,
-        )
-        # Notifications on the L1: the L2 would also grant the topic to backup.amazonaws.com without the
-        # aws:SourceAccount condition the statement above carries.
-        cfn_vault: backup.CfnBackupVault = self.vault.node.default_child  # type: ignore[assignment]
-        cfn_vault.notifications = backup.CfnBackupVault.NotificationObjectTypeProperty(
-            backup_vault_events=list(NOTIFICATION_EVENTS), sns_topic_arn=self.topic.topic_arn
+            access_policy=vault_access_policy(break_glass_role_arn) if deny_recovery_point_deletion else None,
+            events=Lazy.list(Listed(self._events)),
         )
 
         self.role = iam.Role(
@@ -186,55 +179,46 @@ class DataBackupPlan(Construct):
             "Plan",
             backup_plan_name=plan_name or Names.unique_resource_name(self, max_length=50),
             backup_vault=self.vault,
-            backup_plan_rules=[self._rule(rule, destination) for rule in rules],
+            backup_plan_rules=[plan_rule(rule, destination) for rule in rules],
         )
         self.selection: backup.CfnBackupSelection | None = None
+        self.cluster_selection: backup.CfnBackupSelection | None = None
         self.ebs_selections: list[backup.CfnBackupSelection] = []
-        self.node.add_validation(_SelectionCheck(self))
+        #: The restore tests (``None`` with ``restore_testing=None``).
+        self.restore_testing: RestoreTesting | None = (
+            RestoreTesting(self, "RestoreTesting", vault=self.vault, role=self.role, spec=restore_testing)
+            if restore_testing is not None
+            else None
+        )
+        self.node.add_validation(SynthCheck(self._synth_problems))
 
     # -- selection ---------------------------------------------------------------------------------------
     def add_efs(self, file_system: efs.IFileSystem) -> None:
-        """Back up an EFS file system (supports cold storage)."""
-        self._add_arn("EFS", file_system.file_system_arn, "file_system")
+        """Back up an EFS file system (supports cold storage); restore tests restore it into a new file system
+        encrypted with its own key."""
+        arn = file_system.file_system_arn
+        self._add_arn("EFS", arn, "file_system")
+        if self.restore_testing is not None:
+            cfn = file_system.node.default_child
+            key = cfn.kms_key_id if isinstance(cfn, efs.CfnFileSystem) else None
+            self.restore_testing.add_efs(arn, key)
 
-    def add_lustre(self, file_system: fsx.LustreFileSystem | str) -> None:
-        """Back up an FSx for Lustre file system (a construct or its ARN).
+    def add_lustre(self, file_system: LustreStore | fsx.LustreFileSystem | str) -> None:
+        """Back up a persistent FSx for Lustre file system that is not linked to S3 (a LustreStore, an
+        ``fsx.LustreFileSystem`` or its ARN).
 
-        FSx backs up only persistent file systems that are not linked to an S3 data repository; for a
-        construct created here, scratch deployment types and ``import_path``/``export_path`` links are
-        refused. (Data repository associations are separate resources: keep file systems that have them out
-        of the plan.)
+        Refused: scratch deployment types, ``import_path``/``export_path`` links, a LustreStore with data
+        repository links, and (when the app synthesizes) any file system that a ``CfnDataRepositoryAssociation`` in
+        the app links to S3: FSx does not back those up, and their durable copy is the linked bucket
+        (:meth:`add_bucket`).
         """
         if isinstance(file_system, str):
             self.add_file_system(file_system)
             return
-        cfn = file_system.node.default_child
-        config = Stack.of(self).resolve(getattr(cfn, "lustre_configuration", None)) or {}
-        deployment = str(config.get("deploymentType", config.get("DeploymentType", "")))
-        if deployment.startswith("SCRATCH"):
-            raise fail(
-                self,
-                "file_system",
-                f"{file_system.node.path} ({deployment})",
-                "must be a PERSISTENT_1/PERSISTENT_2 file system: FSx does not back up scratch file systems",
-            )
-        if (
-            config.get("importPath")
-            or config.get("ImportPath")
-            or config.get("exportPath")
-            or config.get("ExportPath")
-        ):
-            raise fail(
-                self,
-                "file_system",
-                file_system.node.path,
-                "must not be linked to S3 (import_path/export_path): FSx does not back up linked "
-                "file systems",
-            )
-        arn = Stack.of(file_system).format_arn(
-            service="fsx", resource="file-system", resource_name=file_system.file_system_id
-        )
+        l2, entry = lustre_of(self, file_system)
+        arn = Stack.of(l2).format_arn(service="fsx", resource="file-system", resource_name=l2.file_system_id)
         self._add_arn("FSx", arn, "file_system")
+        self._lustre.append(entry)
 
     def add_file_system(self, arn: str) -> None:
         """Back up an EFS or FSx for Lustre file system by ARN."""
@@ -248,8 +232,11 @@ class DataBackupPlan(Construct):
             )
         if EFS_ARN.match(arn):
             self._add_arn("EFS", arn, "arn")
+            if self.restore_testing is not None:
+                self.restore_testing.add_efs(arn, None)
         elif FSX_ARN.match(arn):
             self._add_arn("FSx", arn, "arn")
+            self._lustre.append(LustreEntry(arn, arn.rsplit("/", 1)[1]))
         else:
             raise fail(
                 self,
@@ -267,39 +254,13 @@ class DataBackupPlan(Construct):
         selection ANDs the resource type (EBS volumes) with the tag (``Conditions``), so no other tagged
         resource is swept in.
         """
-        require(
-            self,
-            bool(TAG_KEY.match(str(key))) and not str(key).startswith("aws:"),
-            "key",
-            key,
-            "must be a tag key: 1-128 letters, digits, spaces or _.:/=+-@, not starting with 'aws:'",
-        )
-        require(
-            self,
-            bool(TAG_VALUE.match(str(value))),
-            "value",
-            value,
-            "must be a tag value: 0-256 letters, digits, spaces or _.:/=+-@",
-        )
+        check_tag(self, key, value)
         if (key, value) in self._ebs_tags:
             raise fail(self, "key", f"{key}={value}", "is already selected")
         self._ebs_tags.append((key, value))
         self._types.add("EBS")
         n = len(self._ebs_tags)
-        volumes = self._stack.format_arn(service="ec2", resource="volume", resource_name="*")
-        selection = backup.CfnBackupSelection(
-            self,
-            "EbsSelection" if n == 1 else f"EbsSelection{n}",
-            backup_plan_id=self.plan.backup_plan_id,
-            backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
-                selection_name=f"ebs-by-tag-{n}",
-                iam_role_arn=self.role.role_arn,
-                resources=[volumes],
-                conditions={
-                    "StringEquals": [{"ConditionKey": f"aws:ResourceTag/{key}", "ConditionValue": value}]
-                },
-            ),
-        )
+        selection = ebs_tag_selection(self, n, key, value, plan_id=self.plan.backup_plan_id, role=self.role)
         self.ebs_selections.append(selection)
         cfn_plan: backup.CfnBackupPlan = self.plan.node.default_child  # type: ignore[assignment]
         for index, rule in enumerate(self._rules):
@@ -307,6 +268,8 @@ class DataBackupPlan(Construct):
                 cfn_plan.add_property_override(
                     f"BackupPlan.BackupPlanRule.{index}.Lifecycle.OptInToArchiveForSupportedResources", True
                 )
+        if self.restore_testing is not None:
+            self.restore_testing.add_ebs_tag(key, value)
 
     def add_bucket(self, bucket: s3.IBucket) -> None:
         """Back up an S3 bucket; adds the S3 backup and restore managed policies to the role.
@@ -325,29 +288,77 @@ class DataBackupPlan(Construct):
                     bucket.node.path,
                     "must have versioning enabled (s3.Bucket(versioned=True)): AWS Backup needs it for S3",
                 )
-        if "S3" not in self._types:
-            self._attach_managed(S3_BACKUP_POLICIES)
+        self._attach_s3_policies()
         self._add_arn("S3", bucket.bucket_arn, "bucket")
+        if self.restore_testing is not None:
+            self.restore_testing.add_bucket(bucket.bucket_arn)
+
+    def add_eks_cluster(self, cluster: IAiCluster | eks.ICluster | str) -> None:
+        """Back up an EKS cluster: its Kubernetes state and the EBS, EFS and S3 persistent volumes its claims use,
+        as one composite recovery point (AWS Backup developer guide, Amazon EKS backups).
+
+        The cluster's authentication mode must be ``API`` or ``API_AND_CONFIG_MAP``: AWS Backup creates its own
+        access entry (an AiCluster uses ``API``; a cluster that this app sets to ``CONFIG_MAP`` is refused, an
+        imported one cannot be inspected). The service role keeps AWSBackupServiceRolePolicyForBackup (cluster
+        state, EBS and EFS volumes) and gets the S3 backup and restore policies (Mountpoint S3 volumes). Restore
+        tests do not cover clusters: restore testing does not take EKS.
+        """
+        arn, label = eks_cluster_of(self, cluster)
+        if arn in self._clusters:
+            raise fail(self, "cluster", label, "is already selected")
+        self._clusters.append(arn)
+        self._cluster_targets.append((label, getattr(cluster, "cluster", cluster)))
+        self._types.add("EKS")
+        self._attach_s3_policies()
+        for event in EKS_BACKUP_EVENTS:
+            if event not in self._events:
+                self._events.append(event)
+        if self.cluster_selection is None:
+            self.cluster_selection = self._arn_selection("ClusterSelection", "eks-clusters", self._clusters)
 
     # -- validation needing the whole selection -------------------------------------------------------------
     def check_selection(self) -> None:
-        """Raise if the plan selects nothing, or if its cold storage applies to no selected resource type."""
+        """Raise the first of :meth:`selection_problems`."""
+        problems = self.selection_problems()
+        if problems:
+            raise problems[0]
+
+    def selection_problems(self) -> list[EksAiDataValidationError]:
+        """What the whole selection shows: nothing selected, cold storage that applies to no selected type, a
+        selected Lustre file system linked to S3, a selected cluster with ``CONFIG_MAP`` authentication, too many
+        buckets for one restore testing selection."""
         if not self._types:
-            raise fail(
-                self,
-                "selection",
-                [],
-                "must select at least one resource: call add_efs, add_lustre, "
-                "add_file_system, add_ebs_by_tag or add_bucket",
-            )
-        problem = cold_storage_problem(self._rules, self._types)
-        if problem:
-            raise fail(self, "rules", [r.name for r in self._rules if r.move_to_cold_after], problem)
+            return [
+                fail(
+                    self,
+                    "selection",
+                    [],
+                    "must select at least one resource: call add_efs, add_lustre, "
+                    "add_file_system, add_ebs_by_tag, add_bucket or add_eks_cluster",
+                )
+            ]
+        problems = []
+        cold = cold_storage_problem(self._rules, self._types)
+        if cold:
+            problems.append(fail(self, "rules", [r.name for r in self._rules if r.move_to_cold_after], cold))
+        problems += linked_lustre_problems(self, self._lustre)
+        for label, target in self._cluster_targets:
+            problem = authentication_problem(target)
+            if problem:
+                problems.append(fail(self, "cluster", label, problem))
+        if self.restore_testing is not None:
+            problems += self.restore_testing.problems()
+        return problems
 
     @property
     def selected_types(self) -> frozenset[str]:
-        """The resource types selected so far (``EFS``, ``FSx``, ``EBS``, ``S3``)."""
+        """The resource types selected so far (``EFS``, ``FSx``, ``EBS``, ``S3``, ``EKS``)."""
         return frozenset(self._types)
+
+    @property
+    def notification_events(self) -> tuple[str, ...]:
+        """The vault events sent to :attr:`topic` (the EKS object events join when a cluster is selected)."""
+        return tuple(self._events)
 
     @staticmethod
     def failure_filter() -> dict[str, sns.SubscriptionFilter]:
@@ -355,22 +366,32 @@ class DataBackupPlan(Construct):
         return {"State": sns.SubscriptionFilter.string_filter(denylist=["COMPLETED"])}
 
     # -- helpers ---------------------------------------------------------------------------------------
+    def _synth_problems(self) -> list[str]:
+        return [str(problem) for problem in self.selection_problems()]
+
     def _add_arn(self, kind: str, arn: str, prop: str) -> None:
         if arn in self._arns:
             raise fail(self, prop, arn, "is already selected")
         self._arns.append(arn)
         self._types.add(kind)
         if self.selection is None:
-            self.selection = backup.CfnBackupSelection(
-                self,
-                "Selection",
-                backup_plan_id=self.plan.backup_plan_id,
-                backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
-                    selection_name="file-systems-and-buckets",
-                    iam_role_arn=self.role.role_arn,
-                    resources=Lazy.list(_Listed(self._arns)),
-                ),
-            )
+            self.selection = self._arn_selection("Selection", "file-systems-and-buckets", self._arns)
+
+    def _arn_selection(self, cid: str, name: str, arns: list[str]) -> backup.CfnBackupSelection:
+        """A selection of the ARNs in ``arns``, read when the template is rendered (later ``add_*`` calls count)."""
+        return backup.CfnBackupSelection(
+            self,
+            cid,
+            backup_plan_id=self.plan.backup_plan_id,
+            backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
+                selection_name=name, iam_role_arn=self.role.role_arn, resources=Lazy.list(Listed(arns))
+            ),
+        )
+
+    def _attach_s3_policies(self) -> None:
+        if not self._s3_policies:
+            self._s3_policies = True
+            self._attach_managed(S3_BACKUP_POLICIES)
 
     def _attach_managed(self, names: Sequence[str]) -> None:
         for name in names:
@@ -382,48 +403,3 @@ class DataBackupPlan(Construct):
                 "service role; AWS updates it as resource types are added",
                 finding=managed_policy_finding(name),
             )
-
-    def _rule(self, rule: BackupRuleSpec, destination: backup.IBackupVault | None) -> backup.BackupPlanRule:
-        copies = []
-        if destination is not None:
-            copies.append(
-                backup.BackupPlanCopyActionProps(
-                    destination_backup_vault=destination,
-                    delete_after=rule.copy_retention,
-                )
-            )
-        return backup.BackupPlanRule(
-            rule_name=rule.name,
-            schedule_expression=events.Schedule.expression(rule.schedule.strip()),
-            delete_after=rule.retention,
-            move_to_cold_storage_after=rule.move_to_cold_after,
-            start_window=rule.start_window,
-            completion_window=rule.completion_window,
-            copy_actions=copies or None,
-        )
-
-
-@jsii.implements(IValidation)
-class _SelectionCheck:
-    """Runs :meth:`DataBackupPlan.check_selection` when the app synthesizes."""
-
-    def __init__(self, plan: DataBackupPlan) -> None:
-        self._plan = plan
-
-    def validate(self) -> list[str]:
-        try:
-            self._plan.check_selection()
-        except EksAiDataValidationError as error:
-            return [str(error)]
-        return []
-
-
-@jsii.implements(IStableListProducer)
-class _Listed:
-    """The selected ARNs, read when the template is rendered (``add_*`` calls may follow the first one)."""
-
-    def __init__(self, items: list[str]) -> None:
-        self._items = items
-
-    def produce(self) -> list[str]:
-        return list(self._items)

@@ -6,21 +6,31 @@ Facts the checks rely on (AWS Backup developer guide and API reference):
 - lifecycle days are whole days, at most 36,500 (100 years); a recovery point moved to cold storage stays
   there at least 90 days, so ``retention >= move_to_cold_after + 90 days``;
 - a rule name is 1-50 of letters, digits, ``-``, ``_``, ``.``; a start window is at least 60 minutes;
-- vault lock: minimum retention at least 1 day, maximum at most 36,500 days and above the minimum, and a
-  grace period (``changeable_for``) of at least 3 days (72 hours) before the lock becomes immutable;
-- cold storage applies to some resource types only (:data:`COLD_STORAGE_TYPES`); AWS Backup silently ignores
-  it for the others (S3, FSx), so a plan whose cold storage would apply to nothing is refused.
+- vault lock (API reference, PutBackupVaultLockConfiguration): minimum retention at least 1 day, maximum at most
+  36,500 days and above the minimum; in compliance mode a grace period (``ChangeableForDays``) of at least 3 days
+  (AWS Backup's 72-hour cooling-off period) and at most 36,500 days, after which the lock is immutable; without
+  one (governance mode) the lock can be changed or deleted at any time by whoever the vault's access policy
+  allows (``PutBackupVaultLockConfiguration``, ``DeleteBackupVaultLockConfiguration``); recovery points saved
+  before the lock are not affected by it;
+- cold storage applies to some resource types only (:data:`COLD_STORAGE_TYPES`, from
+  :mod:`eks_ai_data.protection_matrix`); AWS Backup silently ignores it for the others (S3, FSx), so a plan whose
+  cold storage would apply to nothing is refused.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_events as events
 from constructs import Construct
 
 from ._validate import fail, unresolved
+from .protection_matrix import BACKUP_TYPES, COLD_STORAGE_TYPES
 from .schedule import backup_schedule_problem
 
 RULE_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,50}\Z")
@@ -40,13 +50,11 @@ MAX_LIFECYCLE_DAYS = 36_500
 COLD_MINIMUM_DAYS = 90
 LOCK_MIN_GRACE_DAYS = 3
 
-#: Resource types (AWS Backup names) whose recovery points can move to cold storage ("Lifecycle to cold
-#: storage" in AWS Backup's feature-availability table). EBS goes to the EBS Snapshots Archive tier, which
-#: is not offered in the China and GovCloud (US) Regions; the plan opts rules in with
-#: ``OptInToArchiveForSupportedResources``.
-COLD_STORAGE_TYPES = frozenset({"EFS", "EBS"})
-#: Resource types this library selects: EFS and FSx (Lustre) file systems, EBS volumes, S3 buckets.
-SELECTABLE_TYPES = ("EFS", "FSx", "EBS", "S3")
+#: Resource types this library selects: EFS and FSx (Lustre) file systems, EBS volumes, S3 buckets, EKS clusters.
+#: Cold storage applies to :data:`COLD_STORAGE_TYPES` only (EBS goes to the EBS Snapshots Archive tier, which is
+#: not offered in the China and GovCloud (US) Regions; the plan opts rules in with
+#: ``OptInToArchiveForSupportedResources``).
+SELECTABLE_TYPES = tuple(BACKUP_TYPES)
 
 
 @dataclass(frozen=True)
@@ -108,20 +116,69 @@ class BackupRuleSpec:
         return BackupRuleSpec(name, schedule, retention or Duration.days(365), move_to_cold_after)
 
 
+class VaultLockMode(Enum):
+    """How a Vault Lock can be undone (AWS Backup developer guide, AWS Backup Vault Lock)."""
+
+    #: Removable: principals IAM and the vault's access policy allow can change or delete the lock at any time
+    #: (with ``DataBackupPlan(break_glass_role_arn=...)``, only that role can delete it).
+    GOVERNANCE = "governance"
+    #: Immutable after a grace period (``changeable_for``, at least 3 days): then nobody, the account's root user
+    #: and AWS included, can remove it or shorten a recovery point's retention.
+    COMPLIANCE = "compliance"
+
+
 @dataclass(frozen=True)
 class VaultLock:
-    """AWS Backup Vault Lock: every recovery point in the vault is kept between the two retentions.
+    """AWS Backup Vault Lock: every backup or copy job into the vault must keep its recovery points between the two
+    retentions, and no recovery point can be deleted before ``min_retention``.
 
     :param min_retention: shortest retention a recovery point may have (at least 1 day).
     :param max_retention: longest retention (at most 36,500 days, above the minimum). Default: no maximum.
-    :param changeable_for: grace period (at least 3 days) after which the lock is immutable (compliance mode):
-        nobody, AWS included, can then remove it or shorten the retention. Default: ``None``: governance mode,
-        the lock can be removed by principals allowed ``backup:DeleteBackupVaultLockConfiguration``.
+    :param mode: :attr:`VaultLockMode.GOVERNANCE` (removable) or :attr:`VaultLockMode.COMPLIANCE` (immutable after
+        ``changeable_for``). Default: governance, or compliance when ``changeable_for`` is given.
+    :param changeable_for: compliance mode's grace period (3-36,500 days) during which the lock can still be
+        changed or removed. Default: 3 days in compliance mode; must be omitted in governance mode.
     """
 
     min_retention: Duration
     max_retention: Duration | None = None
     changeable_for: Duration | None = None
+    mode: VaultLockMode | None = None
+
+    @staticmethod
+    def governance(*, min_retention: Duration, max_retention: Duration | None = None) -> VaultLock:
+        """A lock that principals allowed by the vault's access policy can remove."""
+        return VaultLock(min_retention, max_retention, None, VaultLockMode.GOVERNANCE)
+
+    @staticmethod
+    def compliance(
+        *,
+        min_retention: Duration,
+        max_retention: Duration | None = None,
+        changeable_for: Duration | None = None,
+    ) -> VaultLock:
+        """A lock that becomes immutable after ``changeable_for`` (default: the 3-day minimum)."""
+        return VaultLock(
+            min_retention,
+            max_retention,
+            changeable_for or Duration.days(LOCK_MIN_GRACE_DAYS),
+            VaultLockMode.COMPLIANCE,
+        )
+
+    @property
+    def effective_mode(self) -> VaultLockMode:
+        """The mode, inferred from ``changeable_for`` when ``mode`` is not given."""
+        if self.mode is not None:
+            return self.mode
+        return VaultLockMode.COMPLIANCE if self.changeable_for is not None else VaultLockMode.GOVERNANCE
+
+    @property
+    def grace_period(self) -> Duration | None:
+        """``ChangeableForDays``: ``changeable_for`` (3 days when compliance mode leaves it out), ``None`` in
+        governance mode."""
+        if self.effective_mode is VaultLockMode.GOVERNANCE:
+            return None
+        return self.changeable_for or Duration.days(LOCK_MIN_GRACE_DAYS)
 
 
 def whole_days(scope: Construct, prop: str, value: Duration | None, low: int, high: int) -> int | None:
@@ -226,6 +283,21 @@ def check_lock(scope: Construct, lock: VaultLock | None) -> None:
             f"{low} days",
             f"must be less than vault_lock.max_retention ({high} days)",
         )
+    if lock.mode is not None and not isinstance(lock.mode, VaultLockMode):
+        raise fail(
+            scope,
+            "vault_lock.mode",
+            lock.mode,
+            "must be VaultLockMode.GOVERNANCE or VaultLockMode.COMPLIANCE",
+        )
+    if lock.effective_mode is VaultLockMode.GOVERNANCE and lock.changeable_for is not None:
+        raise fail(
+            scope,
+            "vault_lock.changeable_for",
+            lock.changeable_for.to_human_string(),
+            "applies to compliance mode only (the grace period before the lock becomes immutable): use "
+            "VaultLock.compliance(...) or drop changeable_for for a governance-mode lock",
+        )
     whole_days(
         scope, "vault_lock.changeable_for", lock.changeable_for, LOCK_MIN_GRACE_DAYS, MAX_LIFECYCLE_DAYS
     )
@@ -279,3 +351,52 @@ def check_destination(scope: Construct, stack: Stack, arn: str) -> None:
             "must be a vault in another Region or account (a copy next to the source protects against "
             "neither a Region outage nor a compromised account)",
         )
+
+
+def check_plan_props(
+    scope: Construct,
+    stack: Stack,
+    *,
+    rules: Sequence[BackupRuleSpec],
+    vault_lock: VaultLock | None,
+    vault_name: str | None,
+    plan_name: str | None,
+    copy_to_vault_arn: str | None,
+) -> list[BackupRuleSpec]:
+    """Validate a plan's rules, lock, names and copy destination; the rules as a list."""
+    rules = list(rules)
+    if not rules:
+        raise fail(scope, "rules", rules, "must hold at least one BackupRuleSpec")
+    check_lock(scope, vault_lock)
+    for index, rule in enumerate(rules):
+        check_rule(scope, index, rule, vault_lock)
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise fail(scope, "rules", names, "rule names must be unique within the plan")
+    if vault_name is not None and not VAULT_NAME.match(str(vault_name)):
+        raise fail(scope, "vault_name", vault_name, "must be 2-50 letters, digits, '-' or '_'")
+    if plan_name is not None and not PLAN_NAME.match(str(plan_name)):
+        raise fail(scope, "plan_name", plan_name, "must be 1-50 letters, digits, '-', '_' or '.'")
+    if copy_to_vault_arn is not None:
+        check_destination(scope, stack, copy_to_vault_arn)
+    return rules
+
+
+def plan_rule(rule: BackupRuleSpec, destination: backup.IBackupVault | None) -> backup.BackupPlanRule:
+    """The L2 rule for a validated :class:`BackupRuleSpec` (copying to ``destination`` when given)."""
+    copies = []
+    if destination is not None:
+        copies.append(
+            backup.BackupPlanCopyActionProps(
+                destination_backup_vault=destination, delete_after=rule.copy_retention
+            )
+        )
+    return backup.BackupPlanRule(
+        rule_name=rule.name,
+        schedule_expression=events.Schedule.expression(rule.schedule.strip()),
+        delete_after=rule.retention,
+        move_to_cold_storage_after=rule.move_to_cold_after,
+        start_window=rule.start_window,
+        completion_window=rule.completion_window,
+        copy_actions=copies or None,
+    )

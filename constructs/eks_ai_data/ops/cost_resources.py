@@ -318,6 +318,7 @@ FREE: dict[str, str] = {
     "AWS::SNS::TopicPolicy": "no charge",
     "AWS::Backup::BackupVault": "no charge (the storage of recovery points is priced with the plan)",
     "AWS::Backup::BackupSelection": "no charge (priced with the plan)",
+    "AWS::Backup::RestoreTestingSelection": "no charge of its own (restore tests are usage-based, with the plan)",
     "AWS::Lambda::LayerVersion": "no charge (counts against the Lambda code-storage quota)",
     "AWS::Lambda::Permission": "no charge",
     "AWS::CDK::Metadata": "CDK bookkeeping, not an AWS resource",
@@ -331,6 +332,10 @@ USAGE_BASED: dict[str, str] = {
     "AWS::SNS::Topic": "per publish and delivery; failure notifications only: negligible",
     "AWS::SQS::Queue": "per request (first million a month free)",
     "AWS::EC2::FlowLog": "billed as log ingestion, priced with its destination log group",
+    "AWS::Backup::RestoreTestingPlan": (
+        "per restore test job, plus each restore (per GB restored for EFS and S3) and the restored copy until AWS "
+        "Backup deletes it; monthly by default"
+    ),
 }
 
 
