@@ -20,6 +20,7 @@ LAYER_1 = {
     "schedule",
     "lustre_sizing",
     "stateful",
+    "protection_matrix",
 }
 NO_CDK = [
     *sorted(LAYER_1),

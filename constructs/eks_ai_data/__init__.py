@@ -37,6 +37,8 @@ _EXPORTS: dict[str, str] = {
     "DataBackupPlan": "backup",
     "BackupRuleSpec": "backup_rules",
     "VaultLock": "backup_rules",
+    "VaultLockMode": "backup_rules",
+    "RestoreTestSpec": "backup_restore_testing",
     # patterns
     "ClusterStorage": "patterns.cluster_storage",
     "DistributedDataset": "patterns.distributed_dataset",

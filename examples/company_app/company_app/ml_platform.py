@@ -33,8 +33,9 @@ class MlPlatformStack(Stack):
     """An EKS cluster in the existing VPC, with p5 GPU nodes next to a Lustre file system linked to the bucket.
 
     - Keys: the existing data key encrypts node volumes and the file system (it already encrypts the bucket);
-      only the cluster's secrets key is created (no AWS Backup plan here, so no backup key to pay for; the
-      Lustre file system keeps its own daily automatic backups).
+      only the cluster's secrets key is created (no AWS Backup plan here, so no backup key to pay for: the
+      Lustre file system is linked to the bucket, which FSx does not back up, and the bucket, Example Corp's own,
+      is the durable copy of both the datasets and the exported checkpoints).
     - The Lustre file system and the GPU node group share the first private subnet (one AZ): reads of the
       dataset never cross AZs.
     - ``/datasets`` on the file system imports ``s3://<bucket>/datasets/`` (new, changed and deleted objects);
