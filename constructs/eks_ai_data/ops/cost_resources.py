@@ -316,6 +316,10 @@ FREE: dict[str, str] = {
     "AWS::KMS::Alias": "no charge",
     "AWS::S3::BucketPolicy": "no charge",
     "AWS::SNS::TopicPolicy": "no charge",
+    "AWS::SNS::Subscription": "no charge (deliveries are priced with the topic)",
+    "AWS::Glue::Database": "no charge: the Data Catalog's first million objects a month are free",
+    "AWS::Glue::SecurityConfiguration": "no charge",
+    "AWS::LakeFormation::Resource": "no charge (registering a location is free; Lake Formation bills no storage)",
     "AWS::Backup::BackupVault": "no charge (the storage of recovery points is priced with the plan)",
     "AWS::Backup::BackupSelection": "no charge (priced with the plan)",
     "AWS::Lambda::LayerVersion": "no charge (counts against the Lambda code-storage quota)",
@@ -331,6 +335,8 @@ USAGE_BASED: dict[str, str] = {
     "AWS::SNS::Topic": "per publish and delivery; failure notifications only: negligible",
     "AWS::SQS::Queue": "per request (first million a month free)",
     "AWS::EC2::FlowLog": "billed as log ingestion, priced with its destination log group",
+    "AWS::Glue::Crawler": "per DPU-hour of each run (billed per second, 10-minute minimum): scheduled runs over "
+    "the dataset prefix",
 }
 
 
