@@ -41,6 +41,10 @@ AGENT_CONFIG = {
 #: Log groups the agent (``performance``) and Fluent Bit (the others) write to, under
 #: ``/aws/containerinsights/<cluster name>/``. Both use a group that exists and create only a missing one, so the
 #: stack creates them first, encrypted and with a retention, and the add-on waits for them.
+#: The chart's default tolerations, which the add-on's DaemonSets (agent, DCGM exporter, Fluent Bit) inherit when
+#: the configuration sets none (aws-observability/helm-charts, charts/amazon-cloudwatch-observability/values.yaml,
+#: root ``tolerations``): ``Exists`` without a key tolerates every taint.
+CHART_DEFAULT_TOLERATIONS = ({"operator": "Exists"},)
 PERFORMANCE_LOG_GROUP = "performance"
 CONTAINER_LOG_GROUPS = ("application", "host", "dataplane")
 ADDON_VERSION_PATTERN = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
