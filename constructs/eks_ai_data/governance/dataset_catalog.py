@@ -231,11 +231,7 @@ class DatasetCatalog(Construct):
             "a crawler reads every object under its dataset prefix, writes only tables named <dataset>_* of this "
             "database (their names come from the prefix's directories) and writes log streams of its own log group"
         )
-        for resource in (
-            tables,
-            f"{log_group_name}:log-stream:*",
-            _l2(spec.bucket).arn_for_objects(f"{spec.prefix}*"),
-        ):
+        for resource in (tables, f"{log_group_name}:log-stream:*"):
             self._acknowledge(role, resource, reason)
         crawler = glue.CfnCrawler(
             self,
@@ -296,12 +292,6 @@ class DatasetCatalog(Construct):
             grant = grant.combine(self._grant_location(grantee, self.datasets[n]))
             reason = f"reads the tables of dataset {n} (<dataset>_*: their names come from the crawled directories)"
             self._acknowledge(grantee.grant_principal, self._table_arn(f"{n}_*"), reason)
-            bucket = _l2(self.datasets[n].bucket)
-            self._acknowledge(
-                grantee.grant_principal,
-                bucket.arn_for_objects(f"{self.datasets[n].prefix}*"),
-                f"reads every object of dataset {n} (the locations of its tables)",
-            )
         return grant
 
     def _acknowledge(self, principal: object, resource: str, reason: str) -> None:
@@ -325,9 +315,36 @@ class DatasetCatalog(Construct):
         )
 
     def _grant_location(self, grantee: iam.IGrantable, spec: DatasetSpec) -> iam.Grant:
+        """Read the objects under the dataset's prefix (and list that prefix, decrypt through S3): a DataBucket's
+        own :meth:`~eks_ai_data.bucket.DataBucket.grant_read`, the same statements for another bucket."""
+        objects = _l2(spec.bucket).arn_for_objects(f"{spec.prefix}*")
+        self._acknowledge(
+            grantee.grant_principal,
+            objects,
+            f"reads every object of dataset {spec.name} under its prefix (the locations of its tables)",
+        )
         if isinstance(spec.bucket, DataBucket):
             return spec.bucket.grant_read(grantee, spec.prefix)
-        return spec.bucket.grant_read(grantee, f"{spec.prefix}*")
+        bucket = spec.bucket
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[objects])
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:ListBucket"],
+                resource_arns=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [spec.prefix, f"{spec.prefix}*"]}},
+            )
+        )
+        if bucket.encryption_key is not None:
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=["kms:Decrypt"],
+                    resource_arns=[bucket.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{self._stack.region}.amazonaws.com"}},
+                )
+            )
+        return grant
 
     def _check(self, spec: DatasetSpec) -> str:
         if not isinstance(spec, DatasetSpec):
