@@ -123,6 +123,11 @@ def test_every_efs_has_throughput_and_io_limit_alarms_and_no_burst_alarm_in_elas
             ("PermittedThroughput", "Average"),
         }
         assert expression(util) == "100 * (metered / PERIOD(metered)) / permitted"
+        assert (util["Threshold"], util["ComparisonOperator"], util["EvaluationPeriods"]) == (
+            80,
+            "GreaterThanThreshold",
+            3,
+        )
         (io,) = watching(template, "PercentIOLimit", "FileSystemId", fs)
         assert (io["Statistic"], io["Period"], io["EvaluationPeriods"], io["DatapointsToAlarm"]) == (
             "Maximum",
@@ -167,8 +172,13 @@ def test_gpu_node_groups_get_gpu_memory_and_idle_alarms_by_instance_type(referen
         12,
     )
     assert idle["TreatMissingData"] == "notBreaching"  # scaled to zero: no GPUs, no data, no alarm
-    text, _ = queries["MAX(node_diskio_ebs_volume_queue_length)"]
+    text, queue = queries["MAX(node_diskio_ebs_volume_queue_length)"]
     assert "SCHEMA(ContainerInsights, ClusterName, InstanceId, NodeName, VolumeId)" in text
+    assert (queue["Threshold"], queue["ComparisonOperator"], queue["EvaluationPeriods"]) == (
+        3,
+        "GreaterThanThreshold",
+        3,
+    )
     (pending,) = watching(template, "pod_status_pending", "ClusterName", cluster)
     assert (pending["Namespace"], pending["Threshold"], pending["EvaluationPeriods"]) == (
         "ContainerInsights",
@@ -355,6 +365,7 @@ def test_a_second_lustre_file_system_gets_its_own_alarms_and_metadata_iops_their
     fs = stack.resolve(second.file_system_id)["Ref"]
     (metadata,) = watching(template, "MetadataOperations", "FileSystemId", fs)
     assert expression(metadata) == "100 * mdops / PERIOD(mdops) / 3000"
+    assert (metadata["Threshold"], metadata["ComparisonOperator"]) == (80, "GreaterThanThreshold")
     fs = stack.resolve(first.file_system_id)["Ref"]
     assert watching(template, "MetadataOperations", "FileSystemId", fs) == []  # Automatic mode: FSx scales it
 
@@ -494,3 +505,56 @@ def test_metadata_iops_must_be_provisioned_iops():
         EksAiDataValidationError, match="invalid metadata_iops=100: must be the file system's"
     ):
         monitoring.add_lustre(store, metadata_iops=100)
+
+
+def test_irsa_identity_puts_the_role_on_the_add_on_and_creates_no_association():
+    from eks_ai_data.cluster import AiCluster
+    from eks_ai_data.observability import ContainerInsights
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Irsa")
+    platform = AiCluster(stack, "Platform")
+    insights = ContainerInsights(stack, "Insights", cluster=platform, identity="irsa", container_logs=False)
+    template = app.synth().get_stack_by_name("Irsa").template
+    addon = template["Resources"][stack.get_logical_id(insights.addon.node.default_child)]
+    role = stack.resolve(insights.role.role_arn)["Fn::GetAtt"][0]
+    assert addon["Properties"]["ServiceAccountRoleArn"] == {"Fn::GetAtt": [role, "Arn"]}
+    assert json.loads(addon["Properties"]["ConfigurationValues"])["containerLogs"] == {"enabled": False}
+    assert of_type(template, "AWS::EKS::PodIdentityAssociation") == []
+    trust = json.dumps(template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"])
+    assert '"Action": "sts:AssumeRoleWithWebIdentity"' in trust
+    # the sub condition is rendered through CfnJson (the issuer is a deploy-time value)
+    assert "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent" in json.dumps(template)
+    groups = [
+        v
+        for v in template["Resources"].values()
+        if v["Type"] == "AWS::Logs::LogGroup" and "containerinsights" in json.dumps(v)
+    ]
+    assert [g["Properties"]["LogGroupName"]["Fn::Join"][1][-1] for g in groups] == ["/performance"]
+    with pytest.raises(
+        EksAiDataValidationError, match="invalid identity='iam': must be 'pod-identity' or 'irsa'"
+    ):
+        ContainerInsights(stack, "Bad", cluster=platform, identity="iam")
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=re.escape("invalid addon_version='4.7': must be an EKS add-on version"),
+    ):
+        ContainerInsights(stack, "Bad2", cluster=platform, addon_version="4.7")
+
+
+def test_an_imported_topic_key_is_reported():
+    from aws_cdk import aws_kms as kms
+
+    app, stack, vpc, keys = _data_stack()
+    store = _lustre(stack, vpc, keys, "One", 1200)
+    key = kms.Key.from_key_arn(
+        stack, "K", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    monitoring = StorageMonitoring(stack, "Monitoring", topic_key=key, discover=False)
+    monitoring.add_lustre(store)
+    warnings = [
+        m.entry.data
+        for m in app.synth().get_stack_by_name("Data").messages
+        if "AlarmTopicKeyPolicy" in str(m.entry.data)
+    ]
+    assert warnings and "allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*" in warnings[0]

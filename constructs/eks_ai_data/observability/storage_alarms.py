@@ -270,7 +270,7 @@ def backup_plan(mon: Any, plan: Any) -> None:
         alarms.append(
             mon.alarm(
                 plan,
-                metric_name.removeprefix("Number"),
+                metric_name.removeprefix("NumberOf"),
                 metric,
                 threshold=0,
                 comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -332,7 +332,7 @@ FREE: dict[str, str] = {
 
 USAGE_BASED: dict[str, str] = {
     "AWS::Lambda::Function": "per request and GB-second; the CDK's provider functions run per deployment: negligible",
-    "AWS::SNS::Topic": "per publish and delivery; failure notifications only: negligible",
+    "AWS::SNS::Topic": "per publish and delivery; failure and alarm notifications only: negligible",
     "AWS::SQS::Queue": "per request (first million a month free)",
     "AWS::EC2::FlowLog": "billed as log ingestion, priced with its destination log group",
     "AWS::Glue::Crawler": "per DPU-hour of each run (billed per second, 10-minute minimum): scheduled runs over "
