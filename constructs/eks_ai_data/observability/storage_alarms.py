@@ -214,7 +214,7 @@ def efs_alarms(mon: Any, shared: Any) -> None:
         widgets.append(cw.GraphWidget(title="Burst credit balance", left=[credits], width=6))
     widgets.append(
         cw.GraphWidget(
-            title="Client connections", left=[_efs("ClientConnections", fs_id, "Sum", FIVE_MINUTES)], width=6
+            title="Client connections", left=[_efs("ClientConnections", fs_id, "Sum", ONE_MINUTE)], width=6
         )
     )
     mon.row(f"EFS {path} ({throughput_mode} throughput, {performance_mode})", widgets, alarms)
