@@ -356,9 +356,14 @@ class StorageMonitoring(Construct):
         return True
 
     def _walk(self, scope: Construct) -> Iterable[IConstruct]:
-        # Nothing inside this construct is a platform resource to monitor.
+        """The monitorable resources (and storage drivers) under ``scope``, none of this construct's own: a type
+        check first, so the walk stays one pass of cheap checks over the tree."""
         own = self.node.path + "/"
-        return (c for c in scope.node.find_all() if not c.node.path.startswith(own) and c is not self)
+        return (
+            c
+            for c in scope.node.find_all()
+            if isinstance(c, (*_MONITORED, StorageDrivers)) and not c.node.path.startswith(own)
+        )
 
 
 @jsii.implements(IValidation)
