@@ -42,6 +42,7 @@ class PlatformConfig:
     :param model_cache: ``efs`` or ``lustre``. Default: ``efs``.
     :param backup_retention_days: daily backups kept. Default: 35.
     :param checkpoint_retention_days: checkpoints kept in S3. Default: 30.
+    :param alarm_email: an address subscribed to each platform's alarm topic (it must confirm). Default: none.
     """
 
     account: str | None = None
@@ -63,6 +64,7 @@ class PlatformConfig:
     model_cache: str = "efs"
     backup_retention_days: int = 35
     checkpoint_retention_days: int = 30
+    alarm_email: str | None = None
 
     @property
     def env(self) -> cdk.Environment | None:

@@ -10,8 +10,10 @@ from constructs import Construct
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_restore_testing import RestoreTestSpec
 from eks_ai_data.backup_rules import BackupRuleSpec
+from eks_ai_data.governance import DatasetCatalog, DatasetSpec
 from eks_ai_data.network import ZonalStack
 from eks_ai_data.nodegroups import GpuNodeGroup
+from eks_ai_data.observability import StorageMonitoring
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.model_repository import ModelRepository
 
@@ -63,3 +65,19 @@ class InferencePlatformStack(ZonalStack):
         self.backups.add_ebs_by_tag()
         # The cluster's Kubernetes state (and the volumes its claims use) as one composite recovery point.
         self.backups.add_eks_cluster(self.platform)
+
+        # -- Monitoring and the model catalog (kept last: the monitoring finds what the stack contains) --------
+        self.monitoring = StorageMonitoring(
+            self, "Monitoring", topic_key=self.keys.data_key, alarm_email=config.alarm_email
+        )
+        self.catalog = DatasetCatalog(
+            self,
+            "Catalog",
+            key=self.keys.data_key,
+            datasets=[
+                DatasetSpec(
+                    name="models", bucket=self.models.data_bucket or self.models.bucket, prefix="models/"
+                )
+            ],
+        )
+        self.catalog.grant_read(self.models.identity)

@@ -12,10 +12,12 @@ from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_restore_testing import RestoreTestSpec
 from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.efs import SharedEfs
+from eks_ai_data.governance import DatasetCatalog, DatasetSpec
 from eks_ai_data.identity import WorkloadIdentity
 from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
 from eks_ai_data.network import ZonalStack
 from eks_ai_data.nodegroups import NvmeNodeGroup
+from eks_ai_data.observability import StorageMonitoring
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.distributed_dataset import DistributedDataset
 from eks_ai_data.patterns.training_checkpoints import TrainingCheckpoints
@@ -136,6 +138,24 @@ class TrainingPlatformStack(ZonalStack):
         self.backups.add_ebs_by_tag()
         # The cluster's Kubernetes state (and the volumes its claims use) as one composite recovery point.
         self.backups.add_eks_cluster(self.platform)
+
+        # -- Monitoring and the dataset catalog (kept last: the monitoring finds what the stack contains) ------
+        self.monitoring = StorageMonitoring(
+            self, "Monitoring", topic_key=self.keys.data_key, alarm_email=config.alarm_email
+        )
+        self.catalog = DatasetCatalog(
+            self,
+            "Catalog",
+            key=self.keys.data_key,
+            datasets=[
+                DatasetSpec(
+                    name="datasets",
+                    bucket=self.dataset.data_bucket or self.dataset.bucket,
+                    prefix="datasets/",
+                )
+            ],
+        )
+        self.catalog.grant_read(self.trainer)
 
 
 __all__ = ["TrainingPlatformStack"]

@@ -83,8 +83,9 @@ def test_vpc_has_private_subnets_in_two_azs_s3_endpoint_and_flow_logs(reference)
     assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
     _, flow = _one(reference, "AWS::EC2::FlowLog")
     assert flow["Properties"]["TrafficType"] == "ALL"
-    _, group = _one(reference, "AWS::Logs::LogGroup")
-    assert "KmsKeyId" in group["Properties"]
+    # the flow log's own group (the stack has others: Container Insights, crawlers)
+    group = reference.template(STACK)["Resources"][flow["Properties"]["LogGroupName"]["Ref"]]
+    assert group["Type"] == "AWS::Logs::LogGroup" and "KmsKeyId" in group["Properties"]
 
 
 # -- options and bad input ------------------------------------------------------------------------------

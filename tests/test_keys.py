@@ -56,6 +56,7 @@ def test_key_policies_name_their_principals(reference):
         "AllowAutoScalingServiceLinkedRoleGrants",
         "AllowCloudWatchLogs",
         "AllowFsxLustreDataRepositoriesThroughS3",  # added by LustreStore for the linked dataset bucket
+        "AllowCloudWatchAlarmsToEncryptedTopic",  # added by StorageMonitoring for its encrypted alarm topic
     }
     assert data["root"]["Action"] == "kms:*"
     assert data["root"]["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"

@@ -34,6 +34,8 @@ NO_CDK = [
     "ops.verify",
 ]
 CDK_ROOTS = {"aws_cdk", "constructs", "cdk8s", "cdk8s_plus_27", "jsii"}
+#: Subpackages that are not layer 2 (facts, charts, patterns, the AWS API tooling).
+NOT_LAYER_2 = {"catalog_data", "k8s", "patterns", "ops"}
 
 
 def imports(module: str) -> set[str]:
@@ -67,6 +69,29 @@ def modules(subpackage: str | None = None) -> list[str]:
     return found
 
 
+def layer_two_subpackages() -> list[str]:
+    """Domain subpackages of layer 2 (design.md: observability, governance, ...): every package folder but
+    the ones of other layers."""
+    return sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py") if p.parent.name not in NOT_LAYER_2)
+
+
+LAYER_2_SUBPACKAGE_MODULES = [m for sub in layer_two_subpackages() for m in modules(sub)]
+
+
+def test_the_domain_subpackages_are_checked():
+    assert {"observability", "governance"} <= set(layer_two_subpackages())
+    assert "observability.monitoring" in LAYER_2_SUBPACKAGE_MODULES
+
+
+@pytest.mark.parametrize("module", LAYER_2_SUBPACKAGE_MODULES)
+def test_layer_two_subpackages_use_aws_cdk_and_lower_layers_only(module):
+    names = imports(module)
+    assert not any(n.split(".")[0] in {"cdk8s", "cdk8s_plus_27"} for n in names)
+    assert not any(
+        n.startswith(("eks_ai_data.patterns", "eks_ai_data.k8s", "eks_ai_data.ops")) for n in names
+    )
+
+
 @pytest.mark.parametrize("module", NO_CDK)
 def test_layer_one_and_tooling_never_import_cdk(module):
     assert {n.split(".")[0] for n in imports(module)} & CDK_ROOTS == set()
@@ -87,7 +112,9 @@ def test_charts_use_cdk8s_and_layer_one_only(module):
 
 
 @pytest.mark.parametrize(
-    "module", [m for m in modules() if m not in LAYER_1 and m not in NO_CDK and m != "__init__"]
+    "module",
+    [m for m in modules() if m not in LAYER_1 and m not in NO_CDK and m != "__init__"]
+    + LAYER_2_SUBPACKAGE_MODULES,
 )
 def test_aws_resources_never_import_patterns(module):
     assert not any(n.startswith("eks_ai_data.patterns") for n in imports(module))

@@ -18,6 +18,10 @@ from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import fsx_s3_role_arn_pattern
 
 _S3_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+#: Id of the whole-bucket metrics configuration ``request_metrics=True`` creates; CloudWatch's ``AWS/S3`` request
+#: metrics carry it as their ``FilterId`` dimension (S3 user guide, "Creating a CloudWatch metrics configuration
+#: for all the objects in your bucket": the configuration's id is the filter id, ``EntireBucket`` in its example).
+REQUEST_METRICS_ID = "EntireBucket"
 
 _READ_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes"]
 _WRITE_OBJECT_ACTIONS = [
@@ -79,6 +83,10 @@ class DataBucket(Construct):
         models usually arrive from outside the VPC, from people and pipelines the bucket cannot know, and a
         bucket outlives the cluster whose endpoint it would name (a deleted endpoint leaves only the exempt
         principals able to reach the objects).
+    :param request_metrics: publish S3 request metrics (``AllRequests``, ``4xxErrors``, ``5xxErrors``, latencies,
+        ...) for the whole bucket to CloudWatch, with ``FilterId`` :data:`REQUEST_METRICS_ID`; they are billed as
+        CloudWatch custom metrics, so they are opt-in. ``StorageMonitoring`` alarms on their error rates.
+        Default: ``False``.
     :param removal_policy: Default: ``RemovalPolicy.RETAIN``.
     """
 
@@ -97,6 +105,7 @@ class DataBucket(Construct):
         intelligent_tiering_after: Duration | None = None,
         replication: ReplicationTarget | None = None,
         deny_outside_vpc_endpoints: Sequence[ec2.IVpcEndpoint | str] | None = None,
+        request_metrics: bool = False,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
@@ -214,8 +223,11 @@ class DataBucket(Construct):
             lifecycle_rules=rules,
             replication_role=self.replication_role,
             replication_rules=replication_rules,
+            metrics=[s3.BucketMetrics(id=REQUEST_METRICS_ID)] if request_metrics else None,
             removal_policy=removal_policy,
         )
+        #: The ``FilterId`` of the bucket's request metrics, ``None`` without ``request_metrics``.
+        self.request_metrics_filter_id: str | None = REQUEST_METRICS_ID if request_metrics else None
         if replication is not None and self.replication_role is not None:
             self.bucket.grant_replication_permission(
                 self.replication_role,

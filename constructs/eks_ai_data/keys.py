@@ -50,6 +50,30 @@ def grant_backup_key_use(grantee: iam.IGrantable, key: kms.IKey) -> iam.Grant:
     )
 
 
+#: Service principal of CloudWatch alarms, which publish to an alarm topic. The re:Post knowledge center article
+#: "How do I configure a CloudWatch alarm with an encrypted Amazon SNS topic?" names the two actions it needs in
+#: the topic key's policy (an AWS managed key, such as alias/aws/sns, cannot carry them).
+CLOUDWATCH_ALARMS_PRINCIPAL = "cloudwatch.amazonaws.com"
+ALARM_TOPIC_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def allow_alarm_notifications(key: kms.IKey) -> bool:
+    """Let CloudWatch alarms publish to SNS topics encrypted with ``key``: ``kms:Decrypt`` and
+    ``kms:GenerateDataKey*`` for ``cloudwatch.amazonaws.com`` in the key policy.
+
+    The statement has no condition: CloudWatch's requests through SNS carry none that the article documents, and
+    the topic policy (``aws:SourceArn`` of this account's alarms) decides who publishes. Returns whether the
+    statement was added: ``False`` for a key this app does not manage (add the statement to its policy yourself).
+    """
+    statement = iam.PolicyStatement(
+        sid="AllowCloudWatchAlarmsToEncryptedTopic",
+        principals=[iam.ServicePrincipal(CLOUDWATCH_ALARMS_PRINCIPAL)],
+        actions=list(ALARM_TOPIC_KEY_ACTIONS),
+        resources=["*"],  # in a key policy, "*" means this key
+    )
+    return key.add_to_resource_policy(statement).statement_added
+
+
 class DataKeys(Construct):
     """The platform's customer-managed KMS keys: cluster secrets, data at rest and backups.
 

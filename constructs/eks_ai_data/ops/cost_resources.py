@@ -316,6 +316,10 @@ FREE: dict[str, str] = {
     "AWS::KMS::Alias": "no charge",
     "AWS::S3::BucketPolicy": "no charge",
     "AWS::SNS::TopicPolicy": "no charge",
+    "AWS::SNS::Subscription": "no charge (deliveries are priced with the topic)",
+    "AWS::Glue::Database": "no charge: the Data Catalog's first million objects a month are free",
+    "AWS::Glue::SecurityConfiguration": "no charge",
+    "AWS::LakeFormation::Resource": "no charge (registering a location is free; Lake Formation bills no storage)",
     "AWS::Backup::BackupVault": "no charge (the storage of recovery points is priced with the plan)",
     "AWS::Backup::BackupSelection": "no charge (priced with the plan)",
     "AWS::Backup::RestoreTestingSelection": "no charge of its own (restore tests are usage-based, with the plan)",
@@ -329,13 +333,15 @@ FREE: dict[str, str] = {
 
 USAGE_BASED: dict[str, str] = {
     "AWS::Lambda::Function": "per request and GB-second; the CDK's provider functions run per deployment: negligible",
-    "AWS::SNS::Topic": "per publish and delivery; failure notifications only: negligible",
+    "AWS::SNS::Topic": "per publish and delivery; failure and alarm notifications only: negligible",
     "AWS::SQS::Queue": "per request (first million a month free)",
     "AWS::EC2::FlowLog": "billed as log ingestion, priced with its destination log group",
     "AWS::Backup::RestoreTestingPlan": (
         "per restore test job, plus each restore (per GB restored for EFS and S3) and the restored copy until AWS "
         "Backup deletes it; monthly by default"
     ),
+    "AWS::Glue::Crawler": "per DPU-hour of each run (billed per second, 10-minute minimum): scheduled runs over "
+    "the dataset prefix",
 }
 
 

@@ -1,0 +1,196 @@
+"""Container Insights with GPU metrics: the ``amazon-cloudwatch-observability`` EKS add-on (:class:`ContainerInsights`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .._nag import acknowledge, managed_policy_finding
+from .._validate import fail, require, unresolved
+from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
+from ..identity import IdentityMode, WorkloadIdentity
+
+ADDON = "amazon-cloudwatch-observability"
+#: The agent's service account (CloudWatch user guide, "Quick start with the Amazon CloudWatch Observability EKS
+#: add-on": the Pod Identity association names ``cloudwatch-agent`` in ``amazon-cloudwatch``).
+NAMESPACE = "amazon-cloudwatch"
+SERVICE_ACCOUNT = "cloudwatch-agent"
+#: What the agent needs to put metrics and logs (same quick start). The AWS X-Ray policy it also names serves
+#: Application Signals traces, which the configuration below does not turn on.
+AGENT_POLICY = "CloudWatchAgentServerPolicy"
+#: The agent configuration: Container Insights with enhanced observability and accelerated-compute (NVIDIA GPU
+#: through the DCGM exporter the add-on runs, and Neuron) metrics (CloudWatch user guide, "Install the CloudWatch
+#: agent with the Amazon CloudWatch Observability EKS add-on": ``accelerated_compute_metrics`` opts in or out).
+#: Giving ``agent.config`` replaces the chart's default configuration, so Application Signals is off.
+AGENT_CONFIG = {
+    "logs": {
+        "metrics_collected": {
+            "kubernetes": {"enhanced_container_insights": True, "accelerated_compute_metrics": True}
+        }
+    }
+}
+#: Log groups the agent (``performance``) and Fluent Bit (the others) write to, under
+#: ``/aws/containerinsights/<cluster name>/``. Both use a group that exists and create only a missing one, so the
+#: stack creates them first, encrypted and with a retention, and the add-on waits for them.
+#: The chart's default tolerations, which the add-on's DaemonSets (agent, DCGM exporter, Fluent Bit) inherit when
+#: the configuration sets none (aws-observability/helm-charts, charts/amazon-cloudwatch-observability/values.yaml,
+#: root ``tolerations``): ``Exists`` without a key tolerates every taint.
+CHART_DEFAULT_TOLERATIONS = ({"operator": "Exists"},)
+PERFORMANCE_LOG_GROUP = "performance"
+CONTAINER_LOG_GROUPS = ("application", "host", "dataplane")
+ADDON_VERSION_PATTERN = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
+
+
+class ContainerInsights(Construct):
+    """The ``amazon-cloudwatch-observability`` add-on with its own identity, GPU metrics on, and its log groups.
+
+    - Identity: a role with ``CloudWatchAgentServerPolicy`` for the ``amazon-cloudwatch/cloudwatch-agent``
+      service account only, through EKS Pod Identity (an association the add-on waits for: the Pod Identity
+      webhook gives credentials only to pods created after it exists) or IRSA (the add-on's
+      ``ServiceAccountRoleArn``).
+    - Configuration: Container Insights with enhanced observability and ``accelerated_compute_metrics``; container
+      logs through Fluent Bit unless ``container_logs=False``. No tolerations are given: the chart's default
+      (``tolerations: [{operator: Exists}]``, aws-observability/helm-charts amazon-cloudwatch-observability
+      values.yaml) already runs the agent, the DCGM exporter and Fluent Bit on tainted nodes, the platform's GPU,
+      Neuron and NVMe nodes included.
+    - Log groups: ``/aws/containerinsights/<cluster>/performance`` (and ``application``, ``host``, ``dataplane``
+      with container logs) are created by the stack, encrypted with ``logs_key`` (the data key by default, whose
+      policy admits CloudWatch Logs for this account's log groups), kept ``log_retention``, and retained.
+
+    :param cluster: the cluster. Required.
+    :param identity: ``"pod-identity"`` (recommended by AWS for add-on 3.1.0 and later) or ``"irsa"``.
+        Default: ``"pod-identity"``.
+    :param addon_version: e.g. ``"v4.7.0-eksbuild.1"``. Default: EKS's default for the cluster version (GPU metrics
+        need 1.3.0 or later, EBS NVMe metrics 4.1.0 or later).
+    :param container_logs: ship container, host and data-plane logs with Fluent Bit. Default: ``True``.
+    :param log_retention: retention of the log groups. Default: one month.
+    :param logs_key: key of the log groups. Default: ``cluster.keys.data_key``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: IAiCluster,
+        identity: Literal["pod-identity", "irsa"] = "pod-identity",
+        addon_version: str | None = None,
+        container_logs: bool = True,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        logs_key: kms.IKey | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        cluster = require_ai_cluster(self, "cluster", cluster)
+        require(
+            self,
+            identity in ("pod-identity", "irsa"),
+            "identity",
+            identity,
+            "must be 'pod-identity' or 'irsa'",
+        )
+        if addon_version is not None:
+            require(
+                self,
+                bool(re.match(ADDON_VERSION_PATTERN, str(addon_version))),
+                "addon_version",
+                addon_version,
+                "must be an EKS add-on version like 'v4.7.0-eksbuild.1'",
+            )
+        self.cluster = cluster
+        cluster_name = cluster.cluster.cluster_name
+        key = logs_key if logs_key is not None else cluster.keys.data_key
+
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        for name in (PERFORMANCE_LOG_GROUP, *(CONTAINER_LOG_GROUPS if container_logs else ())):
+            self.log_groups[name] = logs.LogGroup(
+                self,
+                f"LogGroup-{name}",
+                log_group_name=f"/aws/containerinsights/{cluster_name}/{name}",
+                encryption_key=key,
+                retention=log_retention,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+
+        mode = IdentityMode.POD_IDENTITY if identity == "pod-identity" else IdentityMode.IRSA
+        self.identity = WorkloadIdentity(
+            self,
+            "AgentIdentity",
+            cluster=cluster.cluster,
+            namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
+            mode=mode,
+            description=f"{ADDON} add-on: CloudWatch agent ({NAMESPACE}/{SERVICE_ACCOUNT}) through {identity}",
+        )
+        self.role: iam.Role = self.identity.role
+        self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(AGENT_POLICY))
+        acknowledge(
+            self.role,
+            "IAM4",
+            f"{AGENT_POLICY} is the AWS-maintained policy the {ADDON} add-on documents for the CloudWatch agent",
+            finding=managed_policy_finding(AGENT_POLICY),
+        )
+
+        values: dict[str, Any] = {
+            "agent": {"config": AGENT_CONFIG},
+            "containerLogs": {"enabled": container_logs},
+        }
+        self.configuration_values = values
+        self.addon = eks.Addon(
+            self,
+            "Addon",
+            cluster=cluster.cluster,
+            addon_name=ADDON,
+            addon_version=addon_version,
+            configuration_values=values,
+            preserve_on_delete=False,
+        )
+        cfn = self.addon.node.default_child
+        if mode is IdentityMode.IRSA:
+            cfn.add_property_override("ServiceAccountRoleArn", self.role.role_arn)
+        else:
+            self.addon.node.add_dependency(self.identity.pod_identity_association)
+        for dependency in dependencies(cluster.node_dependency, cluster.pod_identity_agent):
+            self.addon.node.add_dependency(dependency)
+        for group in self.log_groups.values():
+            self.addon.node.add_dependency(group)
+        self._ebs_enabled: set[str] = set()
+
+    def enable_ebs_metrics(self, drivers: Any) -> bool:
+        """Turn on the EBS CSI driver's NVMe metrics (``node.enableMetrics``), which Container Insights' EBS volume
+        metrics need (CloudWatch user guide, enhanced observability metrics, "Amazon EBS NVMe driver metrics").
+
+        ``drivers`` is a :class:`~eks_ai_data.csi.StorageDrivers`; its EBS add-on's configuration values are merged
+        with ``{"node": {"enableMetrics": true}}``. Returns whether the drivers have an EBS add-on.
+        """
+        addon = getattr(drivers, "addons", {}).get("aws-ebs-csi-driver")
+        if addon is None:
+            return False
+        cfn = addon.node.default_child
+        key = cfn.node.path
+        if key in self._ebs_enabled:
+            return True
+        current = Stack.of(cfn).resolve(cfn.configuration_values)
+        if unresolved(current) or not isinstance(current, (str, type(None))):
+            raise fail(
+                self,
+                "drivers",
+                drivers.node.path,
+                "the EBS add-on's configuration values must be concrete to add node.enableMetrics",
+            )
+        values: dict[str, Any] = json.loads(current) if current else {}
+        node = values.setdefault("node", {})
+        if not isinstance(node, Mapping):
+            raise fail(self, "drivers", drivers.node.path, "the EBS add-on's 'node' values must be an object")
+        node["enableMetrics"] = True
+        cfn.add_property_override("ConfigurationValues", json.dumps(values, sort_keys=True))
+        self._ebs_enabled.add(key)
+        return True
