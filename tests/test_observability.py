@@ -274,14 +274,24 @@ def test_container_insights_add_on_with_gpu_metrics_and_its_own_identity(referen
     assert res[association]["Properties"]["Namespace"] == "amazon-cloudwatch"
     assert association in res[addon]["DependsOn"]  # pods get credentials only if the association came first
     role = res[association]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    assert res[role]["Properties"]["ManagedPolicyArns"] == [
-        {
-            "Fn::Join": [
-                "",
-                ["arn:", {"Ref": "AWS::Partition"}, ":iam::aws:policy/CloudWatchAgentServerPolicy"],
-            ]
-        }
+    # least privilege, not CloudWatchAgentServerPolicy (which may change any log group's retention)
+    assert "ManagedPolicyArns" not in res[role]["Properties"]
+    statements = [
+        st
+        for v in res.values()
+        if v["Type"] == "AWS::IAM::Policy" and {"Ref": role} in v["Properties"]["Roles"]
+        for st in v["Properties"]["PolicyDocument"]["Statement"]
     ]
+    actions = {
+        a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert "logs:PutRetentionPolicy" not in actions and not any(a.endswith("*") for a in actions)
+    (writes,) = [st for st in statements if "logs:PutLogEvents" in st["Action"]]
+    assert all("/aws/containerinsights/" in json.dumps(r) for r in writes["Resource"])
+    (metrics,) = [st for st in statements if st["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": ["ContainerInsights", "CWAgent"]}
+    }
     trust = res[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert (
         trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == "cloudwatch-agent"

@@ -7,26 +7,37 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._nag import acknowledge, managed_policy_finding
+from .._nag import acknowledge
 from .._validate import fail, require, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
-from ..identity import IdentityMode, WorkloadIdentity
+from ..identity import IdentityMode, WorkloadIdentity, flatten_cfn
 
 ADDON = "amazon-cloudwatch-observability"
 #: The agent's service account (CloudWatch user guide, "Quick start with the Amazon CloudWatch Observability EKS
 #: add-on": the Pod Identity association names ``cloudwatch-agent`` in ``amazon-cloudwatch``).
 NAMESPACE = "amazon-cloudwatch"
 SERVICE_ACCOUNT = "cloudwatch-agent"
-#: What the agent needs to put metrics and logs (same quick start). The AWS X-Ray policy it also names serves
-#: Application Signals traces, which the configuration below does not turn on.
-AGENT_POLICY = "CloudWatchAgentServerPolicy"
+#: What the agent and Fluent Bit need, written as a least-privilege inline policy rather than the AWS-managed
+#: ``CloudWatchAgentServerPolicy`` the quick start names: that policy also allows ``logs:PutRetentionPolicy`` (and
+#: ``logs:CreateLogGroup``) on every log group of the account, which would let the agent shorten the retention of
+#: the platform's audit and flow logs; and X-Ray (Application Signals, not turned on here) and
+#: ``ssm:GetParameter`` on ``AmazonCloudWatch-*`` (the configuration comes from the add-on, not SSM). Kept: metric
+#: data, the EC2 describe calls its host metadata uses, and log events to this cluster's Container Insights groups
+#: (which the stack creates with their retention).
+AGENT_LOG_ACTIONS = (
+    "logs:PutLogEvents",
+    "logs:CreateLogStream",
+    "logs:DescribeLogStreams",
+    "logs:CreateLogGroup",
+)
+AGENT_DESCRIBE_ACTIONS = ("ec2:DescribeVolumes", "ec2:DescribeTags", "logs:DescribeLogGroups")
 #: The agent configuration: Container Insights with enhanced observability and accelerated-compute (NVIDIA GPU
 #: through the DCGM exporter the add-on runs, and Neuron) metrics (CloudWatch user guide, "Install the CloudWatch
 #: agent with the Amazon CloudWatch Observability EKS add-on": ``accelerated_compute_metrics`` opts in or out).
@@ -53,8 +64,9 @@ ADDON_VERSION_PATTERN = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
 class ContainerInsights(Construct):
     """The ``amazon-cloudwatch-observability`` add-on with its own identity, GPU metrics on, and its log groups.
 
-    - Identity: a role with ``CloudWatchAgentServerPolicy`` for the ``amazon-cloudwatch/cloudwatch-agent``
-      service account only, through EKS Pod Identity (an association the add-on waits for: the Pod Identity
+    - Identity: a role for the ``amazon-cloudwatch/cloudwatch-agent`` service account only, with a least-privilege
+      inline policy (see :data:`AGENT_LOG_ACTIONS`; not ``CloudWatchAgentServerPolicy``, which may change the
+      retention of every log group), through EKS Pod Identity (an association the add-on waits for: the Pod Identity
       webhook gives credentials only to pods created after it exists) or IRSA (the add-on's
       ``ServiceAccountRoleArn``).
     - Configuration: Container Insights with enhanced observability and ``accelerated_compute_metrics``; container
@@ -131,13 +143,32 @@ class ContainerInsights(Construct):
             description=f"{ADDON} add-on: CloudWatch agent ({NAMESPACE}/{SERVICE_ACCOUNT}) through {identity}",
         )
         self.role: iam.Role = self.identity.role
-        self.role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(AGENT_POLICY))
-        acknowledge(
-            self.role,
-            "IAM4",
-            f"{AGENT_POLICY} is the AWS-maintained policy the {ADDON} add-on documents for the CloudWatch agent",
-            finding=managed_policy_finding(AGENT_POLICY),
+        groups = Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/aws/containerinsights/{cluster_name}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=list(AGENT_LOG_ACTIONS), resources=[groups, f"{groups}:*"])
+        )
+        self.role.add_to_policy(iam.PolicyStatement(actions=list(AGENT_DESCRIBE_ACTIONS), resources=["*"]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": ["ContainerInsights", "CWAgent"]}},
+            )
+        )
+        reason = (
+            "the agent writes log events only to this cluster's Container Insights log groups "
+            "(/aws/containerinsights/<cluster>/*, created by the stack); ec2:DescribeVolumes/DescribeTags, "
+            "logs:DescribeLogGroups and cloudwatch:PutMetricData have no resource-level permissions (PutMetricData "
+            "is limited to the ContainerInsights and CWAgent namespaces)"
+        )
+        for resource in (groups, f"{groups}:*", "*"):
+            finding = "Resource::" + flatten_cfn(Stack.of(self).resolve(resource))
+            acknowledge(self.role, "IAM5", reason, finding=finding)
 
         values: dict[str, Any] = {
             "agent": {"config": AGENT_CONFIG},
