@@ -254,6 +254,11 @@ TRAINING = {
     "EksAiDataTraining/CheckpointsBucketAccessLogs": "access-log-bucket",
     "EksAiDataTraining/CheckpointsBucketC": "aws-backup",
     "EksAiDataTraining/BackupsVault": "backup-vault",
+    "EksAiDataTraining/MonitoringContainerInsightsLogGroupapplication": "log-group",
+    "EksAiDataTraining/MonitoringContainerInsightsLogGroupdataplane": "log-group",
+    "EksAiDataTraining/MonitoringContainerInsightsLogGrouphost": "log-group",
+    "EksAiDataTraining/MonitoringContainerInsightsLogGroupperformance": "log-group",
+    "EksAiDataTraining/CatalogDatasetsCrawlerLogs": "log-group",
 }
 INFERENCE = {
     "EksAiDataInference/KeysSecretsKey": "kms-key",
@@ -264,6 +269,11 @@ INFERENCE = {
     "EksAiDataInference/ModelsBucket7": "aws-backup",
     "EksAiDataInference/ModelsCacheFileSystem": "aws-backup",
     "EksAiDataInference/BackupsVault": "backup-vault",
+    "EksAiDataInference/MonitoringContainerInsightsLogGroupapplication": "log-group",
+    "EksAiDataInference/MonitoringContainerInsightsLogGroupdataplane": "log-group",
+    "EksAiDataInference/MonitoringContainerInsightsLogGrouphost": "log-group",
+    "EksAiDataInference/MonitoringContainerInsightsLogGroupperformance": "log-group",
+    "EksAiDataInference/CatalogModelsCrawlerLogs": "log-group",
 }
 
 
