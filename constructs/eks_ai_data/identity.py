@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import re
 from typing import Any
 
@@ -16,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._nag import acknowledge
+from ._nag import acknowledge_resolved, nag_flatten
 from ._validate import fail, require, require_dns1123_label, unresolved
 
 #: IAM role names: 1-64 characters of letters, digits and ``+=,.@_-``.
@@ -345,31 +344,15 @@ class WorkloadIdentity(Construct):
 
     def _acknowledge_objects(self, bucket: s3.IBucket, path: str) -> None:
         """The object ARN ends in ``/*`` by necessity: it names one prefix of one bucket (cdk-nag IAM5)."""
-        finding = "Resource::" + flatten_cfn(self._stack.resolve(bucket.arn_for_objects(f"{path}/*")))
-        acknowledge(
+        acknowledge_resolved(
             self.role,
             "IAM5",
             f"objects under the prefix '{path}/' of one bucket: the wildcard covers that prefix's objects "
             "only",
-            finding=finding,
+            kind="Resource",
+            value=bucket.arn_for_objects(f"{path}/*"),
         )
 
 
-def flatten_cfn(node: Any) -> str:
-    """A resolved CloudFormation value as cdk-nag writes it in finding ids (``<Id.Arn>``, joins inlined)."""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return delimiter.join(flatten_cfn(item) for item in items)
-        if "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{flatten_cfn(resource)}.{flatten_cfn(attribute)}>"
-        if "Ref" in node:
-            return f"<{flatten_cfn(node['Ref'])}>"
-        if "Fn::Sub" in node:
-            return flatten_cfn(node["Fn::Sub"])
-        if "Fn::ImportValue" in node:
-            return flatten_cfn(node["Fn::ImportValue"])
-    return json.dumps(node, separators=(",", ":"))
+#: A resolved CloudFormation value as cdk-nag writes it in finding ids (kept under its old name).
+flatten_cfn = nag_flatten

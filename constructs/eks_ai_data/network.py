@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._validate import fail, require, require_range
+from .function_logs import own_function_logs
 
 
 class ZonalStack(Stack):
@@ -164,6 +165,8 @@ class ClusterNetwork(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+        # The VPC's restrict-default-security-group custom resource logs into a group under the logs key.
+        own_function_logs(self, key=logs_key, retention=flow_log_retention)
 
     def allow_bucket(self, bucket: s3.IBucket) -> None:
         """Let requests from the VPC reach ``bucket`` through the S3 endpoint (any S3 action: IAM and the
