@@ -1,15 +1,25 @@
-"""The inference platform: cluster with a GPU inference node group, a model repository, and a backup plan."""
+"""The inference platform, in two kinds of stacks (see :mod:`stacks.training` for the split).
+
+- :class:`InferenceDataStack`: keys, the VPC, the model bucket, the model cache (an EFS access point
+  ``/inference/models``, or an FSx for Lustre file system linked to ``s3://<bucket>/models/``), backups.
+- :class:`InferenceClusterStack`: one cluster serving from that cache through a static volume and claim, with a
+  read-only identity on the models and its nodes admitted to the cache (rules created here).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import CrossStackReferences, Duration, ReferenceStrength
 from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
-from eks_ai_data.network import ZonalStack
+from eks_ai_data.bucket import DataBucket
+from eks_ai_data.efs import SharedEfs
+from eks_ai_data.keys import DataKeys
+from eks_ai_data.lustre import DataRepositoryLink, LustreStore
+from eks_ai_data.network import ClusterNetwork, ZonalStack
 from eks_ai_data.nodegroups import GpuNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.model_repository import ModelRepository
@@ -17,16 +27,99 @@ from eks_ai_data.patterns.model_repository import ModelRepository
 from .config import PlatformConfig
 
 INFERENCE_NAMESPACE = "inference"
+MODELS_PREFIX = "models"
+#: POSIX owner of the model files on the EFS access point (ModelRepository's default).
+MODEL_UID = 1000
 
 
-class InferencePlatformStack(ZonalStack):
-    """Model serving: models in S3, cached on EFS (or Lustre), mounted read-write-many by inference pods."""
+class InferenceDataStack(ZonalStack):
+    """Keys, VPC, model bucket, model cache and backups of the inference platform."""
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
         super().__init__(
-            scope, id, env=config.env, availability_zones=config.availability_zones or None, **kwargs
+            scope,
+            id,
+            env=config.env,
+            availability_zones=config.availability_zones or None,
+            termination_protection=True,
+            description="eks-ai-data inference platform: data that outlives its clusters",
+            **kwargs,
         )
-        self.keys, self.platform = config.cluster(self)
+        self.keys = DataKeys(self, "Keys")
+        self.network = ClusterNetwork(
+            self, "Network", logs_key=self.keys.data_key, availability_zones=config.availability_zones or None
+        )
+        vpc = self.network.vpc
+        models = Construct(self, "Models")
+        self.model_bucket = DataBucket(models, "Bucket", encryption_key=self.keys.data_key)
+        self.network.allow_bucket(self.model_bucket.bucket)
+        self.efs: SharedEfs | None = None
+        self.lustre: LustreStore | None = None
+        if config.model_cache == "efs":
+            self.efs = SharedEfs(
+                models, "Cache", vpc=vpc, node_security_groups=[], kms_key=self.keys.data_key
+            )
+            self.access_point = self.efs.add_access_point(
+                f"{INFERENCE_NAMESPACE}-models",
+                path=f"/{INFERENCE_NAMESPACE}/models",
+                uid=MODEL_UID,
+                gid=MODEL_UID,
+                permissions="755",
+            )
+        else:
+            self.lustre = LustreStore(
+                models,
+                "Cache",
+                vpc=vpc,
+                subnet=vpc.private_subnets[0],
+                node_security_groups=[],
+                kms_key=self.keys.data_key,
+                data_repositories=[
+                    DataRepositoryLink(
+                        file_system_path="/models",
+                        bucket=self.model_bucket.bucket,
+                        prefix=f"{MODELS_PREFIX}/",
+                    )
+                ],
+            )
+        self.backups = DataBackupPlan(
+            self,
+            "Backups",
+            backup_key=self.keys.backup_key,
+            rules=[BackupRuleSpec.daily(retention=Duration.days(config.backup_retention_days))],
+        )
+        if self.efs is not None:
+            self.backups.add_efs(self.efs.file_system)
+        # A Lustre cache is linked to the model bucket, which FSx does not back up: the bucket is the durable copy.
+        self.backups.add_bucket(self.model_bucket.bucket)
+        self.backups.add_ebs_by_tag()
+
+
+class InferenceClusterStack(ZonalStack):
+    """One inference cluster serving an :class:`InferenceDataStack`'s models."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: PlatformConfig,
+        data: InferenceDataStack,
+        kubernetes_version: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            env=config.env,
+            availability_zones=config.availability_zones or None,
+            description=f"eks-ai-data inference cluster (Kubernetes {kubernetes_version}) on {data.stack_name}",
+            **kwargs,
+        )
+        # The data stack's values arrive as CloudFormation exports (strong references), whatever the app's
+        # default: CloudFormation then refuses to change or delete a value this cluster uses (see the README).
+        CrossStackReferences.of(self).consume(ReferenceStrength.STRONG)
+        self.platform = config.cluster(self, data.network.vpc, data.keys, kubernetes_version)
         self.storage = ClusterStorage(
             self, "InCluster", cluster=self.platform, namespaces=[INFERENCE_NAMESPACE]
         )
@@ -37,6 +130,12 @@ class InferencePlatformStack(ZonalStack):
             storage=self.storage,
             namespace=INFERENCE_NAMESPACE,
             cache=config.model_cache,
+            model_bucket=data.model_bucket.bucket,
+            models_prefix=MODELS_PREFIX,
+            uid=MODEL_UID,
+            efs=data.efs,
+            access_point=data.access_point if data.efs is not None else None,
+            lustre=data.lustre,
         )
         # With a Lustre cache, serve from the cache's AZ; an EFS cache is reachable from every AZ.
         self.gpu_nodes = GpuNodeGroup(
@@ -45,16 +144,8 @@ class InferencePlatformStack(ZonalStack):
             cluster=self.platform,
             instance_types=config.inference_gpu_instance_types,
             max_size=config.inference_gpu_max_nodes,
-            subnet=self.models.lustre.subnet if self.models.lustre is not None else None,
+            subnet=data.lustre.subnet if data.lustre is not None else None,
         )
-        self.backups = DataBackupPlan(
-            self,
-            "Backups",
-            backup_key=self.keys.backup_key,
-            rules=[BackupRuleSpec.daily(retention=Duration.days(config.backup_retention_days))],
-        )
-        if self.models.efs is not None:
-            self.backups.add_efs(self.models.efs.file_system)
-        # A Lustre cache is linked to the model bucket, which FSx does not back up: the bucket is the durable copy.
-        self.backups.add_bucket(self.models.bucket)
-        self.backups.add_ebs_by_tag()
+
+
+__all__ = ["InferenceClusterStack", "InferenceDataStack"]

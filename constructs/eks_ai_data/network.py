@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Fn, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -143,6 +143,13 @@ class ClusterNetwork(Construct):
             restrict_default_security_group=True,
         )
         self.s3_endpoint: ec2.GatewayVpcEndpoint = self.vpc.node.find_child("S3")  # type: ignore[assignment]
+        # The subnet tags EKS and the AWS Load Balancer Controller look for (EKS user guide, "View Amazon EKS
+        # networking requirements for VPC and subnets"), set here rather than by the cluster (aws_eks_v2 tags the
+        # subnets of the VPC it is given), so that a VPC in a data stack does not change with its clusters.
+        for subnet in self.vpc.private_subnets:
+            Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
+        for subnet in self.vpc.public_subnets:
+            Tags.of(subnet).add("kubernetes.io/role/elb", "1")
         self.restrict_s3_endpoint = restrict_s3_endpoint
         self._allowed_buckets: iam.PolicyStatement | None = None
         self._allowed_arns: set[str] = set()
