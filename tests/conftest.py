@@ -89,6 +89,40 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(build, tmp_path_factory.mktemp("reference"))
 
 
+CDK_INIT_CDK_JSON = Path(__file__).with_name("fixtures") / "cdk_init" / "cdk.json"
+
+
+def cdk_init_context() -> dict[str, Any]:
+    """The context (feature flags) ``cdk init app --language python`` writes for the pinned CLI."""
+    return json.loads(CDK_INIT_CDK_JSON.read_text())["context"]
+
+
+@pytest.fixture(scope="session")
+def reference_cdk_init(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The reference app under the feature flags a new project gets from ``cdk init``, synthesized once."""
+    from stacks import build
+
+    return synthesize(build, tmp_path_factory.mktemp("reference-cdk-init"), context=cdk_init_context())
+
+
+@pytest.fixture(scope="session")
+def blue_green(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The reference app during a blue/green cluster replacement (``clusters=blue,green``), synthesized once."""
+    from stacks import build
+
+    context = {"eks-ai-data": {"clusters": ["blue", "green"]}}
+    return synthesize(build, tmp_path_factory.mktemp("blue-green"), context=context)
+
+
+@pytest.fixture(scope="session")
+def green_only(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The reference app after the cut-over (``clusters=green``), synthesized once."""
+    from stacks import build
+
+    context = {"eks-ai-data": {"clusters": ["green"]}}
+    return synthesize(build, tmp_path_factory.mktemp("green-only"), context=context)
+
+
 @pytest.fixture
 def snapshot_json(snapshot):
     """syrupy's snapshot, stored as JSON."""

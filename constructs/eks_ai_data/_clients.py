@@ -28,9 +28,16 @@ def client_key(group: ec2.ISecurityGroup) -> str:
     return json.dumps([stack.node.path, value], sort_keys=True)
 
 
-def client_suffix(key: str) -> str:
-    """Eight hexadecimal characters from :func:`client_key`, for rule construct ids."""
-    return hashlib.sha256(key.encode()).hexdigest()[:8]
+def client_suffix(group: ec2.ISecurityGroup, home: Construct) -> str:
+    """Eight hexadecimal characters naming the client in rule construct ids under ``home``.
+
+    From the group's id as its stack resolves it when the rules live in that stack (the same code gives the same
+    rule ids in every cluster stack), else from :func:`client_key` (clients of several stacks, one home).
+    """
+    stack = Stack.of(group)
+    same = Stack.of(home).node.path == stack.node.path
+    text = json.dumps(stack.resolve(group.security_group_id), sort_keys=True) if same else client_key(group)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def client_home(owner: Construct, group: ec2.ISecurityGroup, scope: Construct | None) -> Construct:

@@ -265,9 +265,10 @@ class SharedEfs(Construct):
             if key in self._clients:  # admitted once already: the same rule serves every caller
                 rules.append(self._clients[key])
                 continue
+            home = client_home(self, group, scope)
             rule = ec2.CfnSecurityGroupIngress(
-                client_home(self, group, scope),
-                f"Efs{self.node.addr[-8:]}NfsClient{client_suffix(key)}",
+                home,
+                f"Efs{self.node.addr[-8:]}NfsClient{client_suffix(group, home)}",
                 group_id=self.security_group.security_group_id,
                 source_security_group_id=group.security_group_id,
                 ip_protocol="tcp",

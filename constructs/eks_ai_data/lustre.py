@@ -321,7 +321,8 @@ class LustreStore(Construct):
             if key in self._clients:  # admitted once already: the same rules serve every caller
                 created += self._clients[key]
                 continue
-            rules = self._client_rules(client_home(self, group, scope), group, client_suffix(key))
+            home = client_home(self, group, scope)
+            rules = self._client_rules(home, group, client_suffix(group, home))
             self._clients[key] = rules
             created += rules
         return created
