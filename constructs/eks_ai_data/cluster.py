@@ -15,7 +15,7 @@ from constructs import Construct, IDependable
 
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_flags
 from ._nag import acknowledge, managed_policy_finding
-from ._validate import fail, require, unresolved
+from ._validate import require, unresolved
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .imported_cluster import CLUSTER_NAME, ImportedAiCluster
 from .keys import DataKeys
@@ -344,14 +344,7 @@ def default_cluster_name(scope: Construct) -> str:
     and Region (stack names are, and construct paths are within a stack). Characters EKS names cannot hold are
     dropped; a name that loses any, or is longer than 100 characters, ends in a hash of the full path instead.
     """
-    stack = Stack.of(scope)
-    if unresolved(stack.stack_name):
-        raise fail(
-            scope,
-            "cluster_name",
-            None,
-            "the stack's name is a token, so no cluster name can be derived from it: pass cluster_name",
-        )
+    stack = Stack.of(scope)  # a stack's name is never a token (aws-cdk-lib refuses one)
     below = scope.node.path[len(stack.node.path) :].strip("/").split("/")
     wanted = "-".join([stack.stack_name, *below])
     name = re.sub(r"[^A-Za-z0-9_-]", "", wanted).lstrip("-_")

@@ -193,8 +193,9 @@ def test_trainer_reads_datasets_and_writes_checkpoints_only(template):
         if render(s["Resource"]).endswith("/*")
     }
     assert object_grants == {
-        f"arn:<Ref:AWS::Partition>:s3:::{bucket}/datasets/*": ["s3:GetObject"],
-        f"arn:<Ref:AWS::Partition>:s3:::{bucket}/checkpoints/*": sorted(
+        # cdk.json's @aws-cdk/core:enablePartitionLiterals writes the partition of the stack's Region
+        f"arn:aws:s3:::{bucket}/datasets/*": ["s3:GetObject"],
+        f"arn:aws:s3:::{bucket}/checkpoints/*": sorted(
             ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject"]
         ),
     }
@@ -202,3 +203,23 @@ def test_trainer_reads_datasets_and_writes_checkpoints_only(template):
         s["Resource"] for s in statements if s["Action"] == "kms:Decrypt" or "kms:Decrypt" in s["Action"]
     }
     assert key_resources == {PRODUCTION.data_key_arn}
+
+
+# -- feature flags -----------------------------------------------------------------------------------------
+
+
+def test_cdk_json_is_what_cdk_init_writes():
+    from pathlib import Path
+
+    from tests.conftest import CDK_INIT_CDK_JSON
+
+    app_dir = Path(__file__).resolve().parents[1]
+    assert json.loads((app_dir / "cdk.json").read_text()) == json.loads(CDK_INIT_CDK_JSON.read_text())
+
+
+def test_same_identity_and_encrypted_logs_under_both_flag_sets(company_app, company_app_no_flags):
+    from tests._identity import identity_differences, log_group_problems
+
+    assert identity_differences(company_app_no_flags, company_app) == []
+    for synthesized in (company_app, company_app_no_flags):
+        assert log_group_problems(synthesized.templates) == []
