@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CrossStackReferences, Duration, ReferenceStrength
+from aws_cdk import Duration
 from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.bucket import DataBucket
 from eks_ai_data.efs import SharedEfs
-from eks_ai_data.keys import DataKeys
 from eks_ai_data.lustre import DataRepositoryLink, LustreStore
-from eks_ai_data.network import ClusterNetwork, ZonalStack
 from eks_ai_data.nodegroups import GpuNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.model_repository import ModelRepository
 
+from .base import ClusterStack, DataStack
 from .config import PlatformConfig
 
 INFERENCE_NAMESPACE = "inference"
@@ -32,23 +31,11 @@ MODELS_PREFIX = "models"
 MODEL_UID = 1000
 
 
-class InferenceDataStack(ZonalStack):
+class InferenceDataStack(DataStack):
     """Keys, VPC, model bucket, model cache and backups of the inference platform."""
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
-        super().__init__(
-            scope,
-            id,
-            env=config.env,
-            availability_zones=config.availability_zones or None,
-            termination_protection=True,
-            description="eks-ai-data inference platform: data that outlives its clusters",
-            **kwargs,
-        )
-        self.keys = DataKeys(self, "Keys")
-        self.network = ClusterNetwork(
-            self, "Network", logs_key=self.keys.data_key, availability_zones=config.availability_zones or None
-        )
+        super().__init__(scope, id, config=config, platform="inference", **kwargs)
         vpc = self.network.vpc
         models = Construct(self, "Models")
         self.model_bucket = DataBucket(models, "Bucket", encryption_key=self.keys.data_key)
@@ -95,7 +82,7 @@ class InferenceDataStack(ZonalStack):
         self.backups.add_ebs_by_tag()
 
 
-class InferenceClusterStack(ZonalStack):
+class InferenceClusterStack(ClusterStack):
     """One inference cluster serving an :class:`InferenceDataStack`'s models."""
 
     def __init__(
@@ -111,15 +98,12 @@ class InferenceClusterStack(ZonalStack):
         super().__init__(
             scope,
             id,
-            env=config.env,
-            availability_zones=config.availability_zones or None,
-            description=f"eks-ai-data inference cluster (Kubernetes {kubernetes_version}) on {data.stack_name}",
+            config=config,
+            data=data,
+            kubernetes_version=kubernetes_version,
+            platform="inference",
             **kwargs,
         )
-        # The data stack's values arrive as CloudFormation exports (strong references), whatever the app's
-        # default: CloudFormation then refuses to change or delete a value this cluster uses (see the README).
-        CrossStackReferences.of(self).consume(ReferenceStrength.STRONG)
-        self.platform = config.cluster(self, data.network.vpc, data.keys, kubernetes_version)
         self.storage = ClusterStorage(
             self, "InCluster", cluster=self.platform, namespaces=[INFERENCE_NAMESPACE]
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CrossStackReferences, Duration, ReferenceStrength
+from aws_cdk import Duration
 from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
@@ -23,14 +23,13 @@ from eks_ai_data.bucket import DataBucket
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.identity import WorkloadIdentity
 from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
-from eks_ai_data.keys import DataKeys
 from eks_ai_data.lustre import DataRepositoryLink, LustreStore
-from eks_ai_data.network import ClusterNetwork, ZonalStack
 from eks_ai_data.nodegroups import NvmeNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.distributed_dataset import DistributedDataset
 from eks_ai_data.patterns.training_checkpoints import TrainingCheckpoints
 
+from .base import ClusterStack, DataStack
 from .config import PlatformConfig
 
 TRAINING_NAMESPACE = "training"
@@ -41,23 +40,11 @@ CHECKPOINTS_PREFIX = "checkpoints"
 CHECKPOINT_NONCURRENT_DAYS = 7
 
 
-class TrainingDataStack(ZonalStack):
+class TrainingDataStack(DataStack):
     """Keys, VPC, buckets, file systems, access points and backups of the training platform."""
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
-        super().__init__(
-            scope,
-            id,
-            env=config.env,
-            availability_zones=config.availability_zones or None,
-            termination_protection=True,
-            description="eks-ai-data training platform: data that outlives its clusters",
-            **kwargs,
-        )
-        self.keys = DataKeys(self, "Keys")
-        self.network = ClusterNetwork(
-            self, "Network", logs_key=self.keys.data_key, availability_zones=config.availability_zones or None
-        )
+        super().__init__(scope, id, config=config, platform="training", **kwargs)
         vpc = self.network.vpc
 
         dataset = Construct(self, "Dataset")
@@ -128,7 +115,7 @@ class TrainingDataStack(ZonalStack):
         self.backups.add_ebs_by_tag()
 
 
-class TrainingClusterStack(ZonalStack):
+class TrainingClusterStack(ClusterStack):
     """One training cluster on a :class:`TrainingDataStack`'s data (its nodes admitted to the file systems here)."""
 
     def __init__(
@@ -144,15 +131,12 @@ class TrainingClusterStack(ZonalStack):
         super().__init__(
             scope,
             id,
-            env=config.env,
-            availability_zones=config.availability_zones or None,
-            description=f"eks-ai-data training cluster (Kubernetes {kubernetes_version}) on {data.stack_name}",
+            config=config,
+            data=data,
+            kubernetes_version=kubernetes_version,
+            platform="training",
             **kwargs,
         )
-        # The data stack's values arrive as CloudFormation exports (strong references), whatever the app's
-        # default: CloudFormation then refuses to change or delete a value this cluster uses (see the README).
-        CrossStackReferences.of(self).consume(ReferenceStrength.STRONG)
-        self.platform = config.cluster(self, data.network.vpc, data.keys, kubernetes_version)
         nodes = self.platform.node_security_group
         data.shared_efs.allow_clients(nodes)  # NFS rule in this stack (the client group's)
         team_namespaces = [f"team-{team}" for team in config.teams]

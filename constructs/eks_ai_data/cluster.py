@@ -17,7 +17,7 @@ from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_
 from ._nag import acknowledge, managed_policy_finding
 from ._validate import require, unresolved
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
-from .imported_cluster import CLUSTER_NAME, ImportedAiCluster
+from .imported_cluster import ImportedAiCluster, require_cluster_name
 from .keys import DataKeys
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
 from .labels import AMI_FAMILY_AL2023, AMI_FAMILY_LABEL, NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
@@ -100,14 +100,7 @@ class AiCluster(Construct):
         pin_feature_flags(self, {NATIVE_OIDC_PROVIDER: True, LAMBDA_MANAGED_LOG_GROUP: False})
         if cluster_name is None:
             cluster_name = default_cluster_name(self)
-        elif not unresolved(cluster_name):
-            require(
-                self,
-                isinstance(cluster_name, str) and bool(CLUSTER_NAME.match(cluster_name)),
-                "cluster_name",
-                cluster_name,
-                "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
-            )
+        require_cluster_name(self, cluster_name)
 
         layer_class = kubectl_layer_class(self, version)
         require(

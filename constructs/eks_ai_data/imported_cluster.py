@@ -23,6 +23,19 @@ CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$")
 
 
+def require_cluster_name(scope: Construct, value: object) -> None:
+    """Refuse what EKS would refuse as a cluster name (a token is left to CloudFormation)."""
+    if unresolved(value):
+        return
+    require(
+        scope,
+        isinstance(value, str) and bool(CLUSTER_NAME.match(value)),
+        "cluster_name",
+        value,
+        "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
+    )
+
+
 class ImportedAiCluster(Construct):
     """An existing EKS cluster, for node groups, storage drivers, in-cluster charts, identities and patterns.
 
@@ -84,13 +97,7 @@ class ImportedAiCluster(Construct):
         super().__init__(scope, id)
         # No CDK-managed function log groups (ours replace them), whatever the app's flags.
         pin_feature_flags(self, {LAMBDA_MANAGED_LOG_GROUP: False})
-        require(
-            self,
-            isinstance(cluster_name, str) and bool(CLUSTER_NAME.match(cluster_name)),
-            "cluster_name",
-            cluster_name,
-            "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
-        )
+        require_cluster_name(self, cluster_name)
         layer_class = kubectl_layer_class(self, kubernetes_version, "kubernetes_version")
         require(
             self,

@@ -10,7 +10,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from company_app import PRODUCTION
 from company_app.ml_platform import DATASET_CLAIM, TRAINER_SERVICE_ACCOUNT, TRAINING_NAMESPACE
-from tests._gates import cfn_lint_errors, normalize_template
+from tests._gates import cfn_lint_errors, normalize_template, unacknowledged_warnings
 
 STACK = "ExampleCorpMlPlatform"
 
@@ -68,14 +68,7 @@ def test_cdk_nag_finds_nothing_unacknowledged(company_app):
 
 
 def test_no_unacknowledged_warning(company_app):
-    metadata = json.loads((company_app.outdir / f"{STACK}.metadata.json").read_text())
-    warnings = [
-        f"{path}: {entry['data']}"
-        for path, entries in metadata.items()
-        for entry in entries
-        if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
-    ]
-    assert warnings == []
+    assert unacknowledged_warnings(company_app.outdir, STACK) == []
 
 
 def test_environment_is_the_company_account_and_region(company_app):

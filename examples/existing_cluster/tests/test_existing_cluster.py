@@ -11,7 +11,7 @@ from existing_cluster import RESEARCH
 from existing_cluster.stack import TRAINER_SERVICE_ACCOUNT, TRAINING_NAMESPACE
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests._gates import cfn_lint_errors, normalize_template
+from tests._gates import cfn_lint_errors, normalize_template, unacknowledged_warnings
 from tests._identity import identity_differences, log_group_problems
 from tests.conftest import cdk_init_context
 from tests.k8s.k8s_support import validate
@@ -45,14 +45,7 @@ def test_cdk_nag_finds_nothing_unacknowledged(existing_cluster_app):
 
 
 def test_no_unacknowledged_warning(existing_cluster_app):
-    metadata = json.loads((existing_cluster_app.outdir / f"{STACK}.metadata.json").read_text())
-    warnings = [
-        f"{path}: {entry['data']}"
-        for path, entries in metadata.items()
-        for entry in entries
-        if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
-    ]
-    assert warnings == []
+    assert unacknowledged_warnings(existing_cluster_app.outdir, STACK) == []
 
 
 def test_applied_objects_are_valid_kubernetes(existing_cluster_app):

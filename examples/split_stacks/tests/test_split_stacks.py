@@ -11,7 +11,7 @@ from split_stacks import DATA_STACK, cluster_stack_name
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from eks_ai_data.guard import compare
-from tests._gates import cfn_lint_errors, normalize_template
+from tests._gates import cfn_lint_errors, normalize_template, unacknowledged_warnings
 from tests._identity import identity_differences, log_group_problems
 from tests.k8s.k8s_support import validate
 from tests.patterns.test_reference_platforms import manifests, objects
@@ -46,9 +46,7 @@ def test_applied_objects_are_valid_kubernetes(split_blue_green):
 
 def test_no_unacknowledged_warning(split_blue_green):
     for stack in split_blue_green.templates:
-        metadata = json.loads((split_blue_green.outdir / f"{stack}.metadata.json").read_text())
-        warnings = [e for entries in metadata.values() for e in entries if e["type"] == "aws:cdk:warning"]
-        assert warnings == [], stack
+        assert unacknowledged_warnings(split_blue_green.outdir, stack) == [], stack
 
 
 def test_cdk_json_is_what_cdk_init_writes():
