@@ -13,11 +13,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from eks_ai_data.cluster import AiCluster
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
+from eks_ai_data.naming import is_dns1123_label
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 
 CONTEXT_KEY = "eks-ai-data"
@@ -43,6 +45,8 @@ class PlatformConfig:
     :param backup_retention_days: daily backups kept. Default: 35.
     :param checkpoint_retention_days: checkpoints kept in S3. Default: 30.
     :param alarm_email: an address subscribed to each platform's alarm topic (it must confirm). Default: none.
+    :param clusters: the cluster stacks of each platform, ``NAME`` or ``NAME:VERSION`` (a DNS-1123 label, and a
+        Kubernetes version other than ``kubernetes_version``); two during a blue/green replacement. Default: ``blue``.
     """
 
     account: str | None = None
@@ -65,6 +69,7 @@ class PlatformConfig:
     backup_retention_days: int = 35
     checkpoint_retention_days: int = 30
     alarm_email: str | None = None
+    clusters: tuple[str, ...] = ("blue",)
 
     @property
     def env(self) -> cdk.Environment | None:
@@ -91,18 +96,36 @@ class PlatformConfig:
     def replace(self, **changes: Any) -> PlatformConfig:
         return dataclasses.replace(self, **changes)
 
-    def cluster(self, scope: Construct) -> tuple[DataKeys, AiCluster]:
-        """The platform keys (``Keys``) and cluster (``Platform``) every reference stack starts from."""
-        keys = DataKeys(scope, "Keys")
-        platform = AiCluster(
+    def cluster_versions(self) -> list[tuple[str, str]]:
+        """``(name, Kubernetes version)`` of each cluster stack, from :attr:`clusters`; refuses bad entries."""
+        where = f"context '{CONTEXT_KEY}'"
+        found: list[tuple[str, str]] = []
+        for entry in self.clusters:
+            name, _, version = str(entry).partition(":")
+            if not is_dns1123_label(name):
+                raise EksAiDataValidationError(
+                    where, "clusters", entry, "names must be DNS-1123 labels such as 'blue' or 'green'"
+                )
+            if name in (n for n, _ in found):
+                raise EksAiDataValidationError(
+                    where, "clusters", list(self.clusters), f"names {name!r} twice"
+                )
+            found.append((name, version or self.kubernetes_version))
+        if not found:
+            raise EksAiDataValidationError(where, "clusters", [], "must name at least one cluster")
+        return found
+
+    def cluster(self, scope: Construct, vpc: ec2.IVpc, keys: DataKeys, version: str) -> AiCluster:
+        """The cluster (``Platform``) every reference cluster stack starts from, on a data stack's VPC and keys."""
+        return AiCluster(
             scope,
             "Platform",
-            version=self.kubernetes_version,
+            version=version,
+            vpc=vpc,
             keys=keys,
             admin_principal_arn=self.admin_principal_arn,
             public_access_cidrs=self.public_access_cidrs or None,
         )
-        return keys, platform
 
 
 def _coerce(cls: type, name: str, value: Any) -> Any:

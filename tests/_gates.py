@@ -137,3 +137,14 @@ def read_validation_report(path: Path) -> list[NagFinding]:
 def gate_problems(result: NagResult, template: dict[str, Any]) -> list[str]:
     """Unacknowledged cdk-nag findings and cfn-lint errors of one synthesized stack (empty: it passes both)."""
     return [str(f) for f in result.findings] + cfn_lint_errors(template)
+
+
+def unacknowledged_warnings(outdir: Path, stack_artifact_id: str) -> list[str]:
+    """Warnings and errors left in a stack's synthesized metadata (acknowledged ones are not written)."""
+    metadata = json.loads((outdir / f"{stack_artifact_id}.metadata.json").read_text())
+    return [
+        f"{path}: {entry['data']}"
+        for path, entries in metadata.items()
+        for entry in entries
+        if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
+    ]

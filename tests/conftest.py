@@ -33,6 +33,31 @@ class Synthesized:
     def resources(self, stack_name: str, type_: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.templates[stack_name]["Resources"].items() if v["Type"] == type_}
 
+    def exports(self) -> dict[str, tuple[str, Any]]:
+        """Export name -> (exporting stack, exported value), over every stack of the assembly."""
+        found = {}
+        for name, template in self.templates.items():
+            for output in template.get("Outputs", {}).values():
+                if "Export" in output:
+                    found[output["Export"]["Name"]] = (name, output["Value"])
+        return found
+
+    def unimport(self, value: Any) -> Any:
+        """``value`` with each ``Fn::ImportValue`` of an export of this assembly replaced by the exported value
+        (an expression in the exporting stack's logical ids): what a cross-stack reference points at."""
+        exports = self.exports()
+
+        def walk(node: Any) -> Any:
+            if isinstance(node, list):
+                return [walk(v) for v in node]
+            if isinstance(node, dict):
+                if set(node) == {"Fn::ImportValue"} and node["Fn::ImportValue"] in exports:
+                    return walk(exports[node["Fn::ImportValue"]][1])
+                return {k: walk(v) for k, v in node.items()}
+            return node
+
+        return walk(value)
+
 
 def synthesize(
     build: Callable[[Any], Any], outdir: Path, *, context: dict[str, Any] | None = None
@@ -62,6 +87,40 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from stacks import build
 
     return synthesize(build, tmp_path_factory.mktemp("reference"))
+
+
+CDK_INIT_CDK_JSON = Path(__file__).with_name("fixtures") / "cdk_init" / "cdk.json"
+
+
+def cdk_init_context() -> dict[str, Any]:
+    """The context (feature flags) ``cdk init app --language python`` writes for the pinned CLI."""
+    return json.loads(CDK_INIT_CDK_JSON.read_text())["context"]
+
+
+@pytest.fixture(scope="session")
+def reference_cdk_init(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The reference app under the feature flags a new project gets from ``cdk init``, synthesized once."""
+    from stacks import build
+
+    return synthesize(build, tmp_path_factory.mktemp("reference-cdk-init"), context=cdk_init_context())
+
+
+@pytest.fixture(scope="session")
+def blue_green(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The reference app during a blue/green cluster replacement (``clusters=blue,green``), synthesized once."""
+    from stacks import build
+
+    context = {"eks-ai-data": {"clusters": ["blue", "green"]}}
+    return synthesize(build, tmp_path_factory.mktemp("blue-green"), context=context)
+
+
+@pytest.fixture(scope="session")
+def green_only(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The reference app after the cut-over (``clusters=green``), synthesized once."""
+    from stacks import build
+
+    context = {"eks-ai-data": {"clusters": ["green"]}}
+    return synthesize(build, tmp_path_factory.mktemp("green-only"), context=context)
 
 
 @pytest.fixture

@@ -13,12 +13,14 @@ from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
 from eks_ai_data.network import ClusterNetwork
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
+from stacks import TRAINING_DATA_STACK, TRAINING_STACK
 
-STACK = "EksAiDataTraining"
+STACK = TRAINING_STACK  # the cluster; its VPC and keys are in the data stack
+DATA = TRAINING_DATA_STACK
 
 
-def _one(reference, type_: str) -> tuple[str, dict]:
-    items = reference.resources(STACK, type_)
+def _one(reference, type_: str, stack: str = STACK) -> tuple[str, dict]:
+    items = reference.resources(stack, type_)
     assert len(items) == 1, f"expected one {type_}, got {sorted(items)}"
     ((logical_id, resource),) = items.items()
     return logical_id, resource
@@ -41,8 +43,9 @@ def test_secrets_are_encrypted_with_the_secrets_key(reference):
     _, cluster = _one(reference, "AWS::EKS::Cluster")
     (config,) = cluster["Properties"]["EncryptionConfig"]
     assert config["Resources"] == ["secrets"]
-    key_ref = config["Provider"]["KeyArn"]["Fn::GetAtt"][0]
+    key_ref = reference.unimport(config["Provider"]["KeyArn"])["Fn::GetAtt"][0]
     assert key_ref.startswith("KeysSecretsKey")
+    assert key_ref in reference.template(DATA)["Resources"]
 
 
 def test_core_addons_and_vpc_cni_irsa(reference):
@@ -75,17 +78,17 @@ def test_system_nodegroup_is_small_on_demand_and_labelled(reference):
 
 
 def test_vpc_has_private_subnets_in_two_azs_s3_endpoint_and_flow_logs(reference):
-    subnets = reference.resources(STACK, "AWS::EC2::Subnet").values()
+    subnets = reference.resources(DATA, "AWS::EC2::Subnet").values()
     private = [s for s in subnets if s["Properties"]["MapPublicIpOnLaunch"] is False]
     assert len({json.dumps(s["Properties"]["AvailabilityZone"]) for s in private}) >= 2
-    _, endpoint = _one(reference, "AWS::EC2::VPCEndpoint")
+    _, endpoint = _one(reference, "AWS::EC2::VPCEndpoint", DATA)
     assert "s3" in json.dumps(endpoint["Properties"]["ServiceName"])
     assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
-    _, flow = _one(reference, "AWS::EC2::FlowLog")
+    _, flow = _one(reference, "AWS::EC2::FlowLog", DATA)
     assert flow["Properties"]["TrafficType"] == "ALL"
-    # the flow log's own group (the stack has others: Container Insights, crawlers)
-    group = reference.template(STACK)["Resources"][flow["Properties"]["LogGroupName"]["Ref"]]
+    group = reference.template(DATA)["Resources"][flow["Properties"]["LogGroupName"]["Ref"]]
     assert group["Type"] == "AWS::Logs::LogGroup" and "KmsKeyId" in group["Properties"]
+    assert not reference.resources(STACK, "AWS::EC2::Subnet"), "the cluster stack creates no network"
 
 
 # -- options and bad input ------------------------------------------------------------------------------

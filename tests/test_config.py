@@ -79,8 +79,10 @@ def test_environment_specific_platforms_synthesize_offline(tmp_path):
         availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"),
     )
     app = cdk.App(outdir=str(tmp_path))
-    training, inference = build(app, config)
+    training, inference, *clusters = build(app, config)  # the data stacks first
     assembly = app.synth()
+    assert [c.stack_name for c in clusters] == ["EksAiDataTrainingBlue", "EksAiDataInferenceBlue"]
+    assert all(c.region == "eu-west-1" and c.account == "111122223333" for c in clusters)
     template = assembly.get_stack_by_name(training.stack_name).template
     zones = {
         r["Properties"]["AvailabilityZone"]

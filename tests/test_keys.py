@@ -15,8 +15,9 @@ from eks_ai_data.cluster import AiCluster
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.key_aliases import MAX_ALIAS_LENGTH
 from eks_ai_data.keys import DataKeys
+from stacks import INFERENCE_DATA_STACK, TRAINING_DATA_STACK
 
-STACK = "EksAiDataTraining"
+STACK = TRAINING_DATA_STACK  # the keys live in the data stacks
 
 
 def _aliases(template: dict) -> list[str]:
@@ -31,7 +32,7 @@ def _key_statements(reference, stack: str, prefix: str) -> dict[str, dict]:
 
 
 def test_keys_rotate_have_path_derived_aliases_and_are_retained(reference):
-    for stack in (STACK, "EksAiDataInference"):
+    for stack in (STACK, INFERENCE_DATA_STACK):
         keys = reference.resources(stack, "AWS::KMS::Key")
         assert len(keys) == 3
         for key in keys.values():

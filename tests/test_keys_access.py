@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from stacks import INFERENCE_DATA_STACK, INFERENCE_STACK, TRAINING_DATA_STACK, TRAINING_STACK
 from tests.platform.iam_model import PolicyModel
 
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+# the cluster stacks (cluster, driver and workload roles); keys, buckets and the backup role are in the data stacks
+TRAINING, INFERENCE = TRAINING_STACK, INFERENCE_STACK
+DATA_OF = {TRAINING: TRAINING_DATA_STACK, INFERENCE: INFERENCE_DATA_STACK}
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"
 VIA_S3 = {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
@@ -49,9 +52,9 @@ def _bucket_reader(model: PolicyModel, stack: str, bucket: str):
 
 def test_the_reference_has_the_encrypted_buckets_the_proof_covers(model, reference):
     assert {(s, lid[:-8]) for s, lid in _encrypted_buckets(model, reference)} == {
-        (TRAINING, "DatasetBucket"),
-        (TRAINING, "CheckpointsBucket"),
-        (INFERENCE, "ModelsBucket"),
+        (TRAINING_DATA_STACK, "DatasetBucket"),
+        (TRAINING_DATA_STACK, "CheckpointsBucket"),
+        (INFERENCE_DATA_STACK, "ModelsBucket"),
     }
 
 
@@ -86,8 +89,8 @@ def test_granted_workload_roles_reach_the_plaintext_of_their_prefix_only(
     model, stack, role, bucket, readable, unreadable
 ):
     principal = model.role(stack, role)
-    assert model.can_read_object(principal, stack, bucket, readable)
-    assert not model.can_read_object(principal, stack, bucket, unreadable)
+    assert model.can_read_object(principal, _data(stack), bucket, readable)
+    assert not model.can_read_object(principal, _data(stack), bucket, unreadable)
     # Their KMS grant is S3-only: the same role cannot decrypt with the key directly.
     key = _key_of(model, stack, "KeysDataKey")
     assert not model.can(
@@ -102,7 +105,7 @@ def test_secrets_key_is_for_the_cluster_role_only(model, stack):
     for action in ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"):
         assert model.can(cluster_role, action, key), action
     assert not model.can(cluster_role, "kms:Decrypt", _key_of(model, stack, "KeysDataKey"))
-    everyone_else = [r for r in model.roles(stack) if r.arn != cluster_role.arn]
+    everyone_else = [r for r in _roles(model, stack) if r.arn != cluster_role.arn]
     assert everyone_else
     for role in everyone_else:
         for context in ({}, {"kms:ViaService": f"eks.{REGION}.amazonaws.com"}):
@@ -112,7 +115,7 @@ def test_secrets_key_is_for_the_cluster_role_only(model, stack):
 @pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
 def test_backup_key_is_for_the_backup_role_and_the_notification_publisher(model, stack):
     key = _key_of(model, stack, "KeysBackupKey")
-    backup_role = model.role(stack, "BackupsRole")
+    backup_role = model.role(_data(stack), "BackupsRole")
     assert model.can(backup_role, "kms:GenerateDataKey", key)
     assert model.can(backup_role, "kms:CreateGrant", key, context={"kms:GrantIsForAWSResource": True})
     assert not model.can(backup_role, "kms:CreateGrant", key)  # only grants for AWS resources
@@ -120,7 +123,7 @@ def test_backup_key_is_for_the_backup_role_and_the_notification_publisher(model,
     assert model.can(publisher, "kms:GenerateDataKey", key, context={"aws:SourceAccount": ACCOUNT})
     assert not model.can(publisher, "kms:GenerateDataKey", key, context={"aws:SourceAccount": "444455556666"})
     assert not model.can(publisher, "kms:Encrypt", key, context={"aws:SourceAccount": ACCOUNT})
-    for role in model.roles(stack):
+    for role in _roles(model, stack):
         if role.arn != backup_role.arn:
             assert not model.can(role, "kms:Decrypt", key), role.arn
     reader = model.principal("VaultReader", [{"Effect": "Allow", "Action": "backup:*", "Resource": "*"}])
@@ -186,9 +189,19 @@ def test_account_iam_administrators_keep_key_use_through_delegation(model):
             assert model.can(admin, "kms:Decrypt", key)
 
 
+def _data(stack: str) -> str:
+    """The data stack of a cluster stack (a data stack is its own)."""
+    return DATA_OF.get(stack, stack)
+
+
+def _roles(model: PolicyModel, stack: str) -> list:
+    """Every role of a platform: its cluster stack's and its data stack's."""
+    return [*model.roles(stack), *model.roles(_data(stack))]
+
+
 def _keys(model: PolicyModel, stack: str) -> list[str]:
-    return [model.arn(stack, lid) for _, lid in model.resources("AWS::KMS::Key", stack)]
+    return [model.arn(_data(stack), lid) for _, lid in model.resources("AWS::KMS::Key", _data(stack))]
 
 
 def _key_of(model: PolicyModel, stack: str, name: str) -> str:
-    return model.arn(stack, model.logical_id(stack, name, "AWS::KMS::Key"))
+    return model.arn(_data(stack), model.logical_id(_data(stack), name, "AWS::KMS::Key"))

@@ -8,10 +8,13 @@ from aws_cdk import aws_s3 as s3
 
 from eks_ai_data.keys import DataKeys
 from eks_ai_data.network import ClusterNetwork, ZonalStack
+from stacks import INFERENCE_DATA_STACK, INFERENCE_STACK, TRAINING_DATA_STACK, TRAINING_STACK
 from tests._gates import cfn_lint_errors
 from tests.platform.iam_model import PolicyModel
 
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+# the networks (and buckets) are in the data stacks, the roles granted the buckets in the cluster stacks
+TRAINING, INFERENCE = TRAINING_DATA_STACK, INFERENCE_DATA_STACK
+CLUSTER_OF = {TRAINING: TRAINING_STACK, INFERENCE: INFERENCE_STACK}
 REGION = "eu-west-1"
 
 
@@ -62,7 +65,7 @@ def test_every_bucket_a_role_is_granted_goes_through_the_endpoint_and_no_other(m
     platform = {model.arn(s, lid) for s, lid in model.resources("AWS::S3::Bucket", stack)}
     granted = {
         arn.split("/", 1)[0]
-        for role in model.roles(stack)
+        for role in [*model.roles(stack), *model.roles(CLUSTER_OF[stack])]
         for statement in role.statements
         if any(a.startswith("s3:") for a in statement.actions or ())
         for arn in statement.resources or ()

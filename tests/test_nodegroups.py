@@ -14,8 +14,9 @@ from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.labels import GPU_TAINT_KEY, LOCAL_NVME_LABEL
 from eks_ai_data.launch_template import al2023_user_data, bottlerocket_user_data, nodeadm_config
 from eks_ai_data.nodegroups import GpuNodeGroup, NvmeNodeGroup
+from stacks import TRAINING_DATA_STACK, TRAINING_STACK
 
-STACK = "EksAiDataTraining"
+STACK = TRAINING_STACK  # the node groups; their key is in the data stack
 _ids = itertools.count()
 
 
@@ -64,7 +65,9 @@ def test_gpu_group_taint_labels_and_scale_from_zero(reference):
 
 
 def test_every_launch_template_requires_imdsv2_with_hop_limit_one_and_encrypts_root(reference):
-    data_key = next(k for k in reference.resources(STACK, "AWS::KMS::Key") if k.startswith("KeysDataKey"))
+    data_key = next(
+        k for k in reference.resources(TRAINING_DATA_STACK, "AWS::KMS::Key") if k.startswith("KeysDataKey")
+    )
     for name, props in _nodegroups(reference).items():
         lt = _launch_template(reference, props)
         assert lt["MetadataOptions"]["HttpTokens"] == "required", name
@@ -73,7 +76,7 @@ def test_every_launch_template_requires_imdsv2_with_hop_limit_one_and_encrypts_r
         assert root["DeviceName"] == "/dev/xvda"
         assert root["Ebs"]["Encrypted"] is True
         assert root["Ebs"]["VolumeType"] == "gp3"
-        assert root["Ebs"]["KmsKeyId"] == {"Fn::GetAtt": [data_key, "Arn"]}
+        assert reference.unimport(root["Ebs"]["KmsKeyId"]) == {"Fn::GetAtt": [data_key, "Arn"]}
 
 
 def test_gpu_group_with_efa_uses_all_interfaces_a_placement_group_and_one_subnet(reference):

@@ -6,7 +6,12 @@ import pytest
 
 from tests._gates import cfn_lint_errors, normalize_template
 
-REFERENCE_STACKS = ["EksAiDataInference", "EksAiDataTraining"]
+REFERENCE_STACKS = [
+    "EksAiDataInferenceBlue",
+    "EksAiDataInferenceData",
+    "EksAiDataTrainingBlue",
+    "EksAiDataTrainingData",
+]
 
 
 def test_reference_app_has_the_expected_stacks(reference):

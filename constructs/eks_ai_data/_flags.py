@@ -18,6 +18,10 @@ from constructs import Construct
 MOUNT_TARGET_ORDER_INSENSITIVE_IDS = "@aws-cdk/aws-efs:mountTargetOrderInsensitiveLogicalId"
 #: The native ``AWS::IAM::OIDCProvider`` instead of a custom resource (aws-cdk-lib ``aws-eks-v2``).
 NATIVE_OIDC_PROVIDER = "@aws-cdk/aws-eks:useNativeOidcProvider"
+#: A ``logs.LogGroup`` (unencrypted, no retention) created with each ``lambda.Function`` that names none
+#: (aws-cdk-lib ``aws-lambda``). Pinned off where the library gives functions their own encrypted groups
+#: (:mod:`eks_ai_data.function_logs`): on, it would add a second, unused group per function.
+LAMBDA_MANAGED_LOG_GROUP = "@aws-cdk/aws-lambda:useCdkManagedLogGroup"
 
 
 def pin_feature_flags(scope: Construct, flags: Mapping[str, Any]) -> None:

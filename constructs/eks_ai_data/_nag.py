@@ -4,12 +4,24 @@ cdk-nag 3 runs as a CDK validation plugin; a finding is acknowledged on the cons
 with the reason it is acceptable. The library acknowledges only what it cannot avoid, so that a user's own
 cdk-nag run over our constructs is clean; each acknowledgment names its resource and its reason.
 aws-cdk-lib's ``Validations`` is all this needs: cdk-nag itself is only a test dependency.
+
+A finding id that names a resource's ARN is only known once references are resolved: a bucket in another stack
+appears in the consuming stack's policy as ``Fn::ImportValue`` (CloudFormation exports) or ``Fn::GetStackOutput``
+(weak references), not as the ``Fn::GetAtt`` the same expression resolves to at construction time.
+:func:`acknowledge_resolved` therefore records such acknowledgments during validation, which aws-cdk-lib runs
+after it has resolved cross-stack references and before the validation plugins (aws-cdk-lib
+``core/lib/private/synthesis.ts``: prepare, validate, synthesize, then plugins), and renders the value as cdk-nag
+does (cdk-nag ``src/utils/flatten-cfn-reference.ts``).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Validations
-from constructs import IConstruct
+import json
+from typing import Any
+
+import jsii
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct, IValidation
 
 PACK = "AwsSolutions"
 
@@ -20,6 +32,60 @@ def acknowledge(construct: IConstruct, rule: str, reason: str, *, finding: str |
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
+def acknowledge_resolved(
+    construct: IConstruct, rule: str, reason: str, *, kind: str, value: str, suffix: str = ""
+) -> None:
+    """Acknowledge the finding ``<kind>::<value as cdk-nag renders it in construct's stack><suffix>``, once resolved.
+
+    ``value`` is a string that may hold tokens (an ARN); it is resolved in ``construct``'s stack after
+    aws-cdk-lib has turned cross-stack references into imports, so the acknowledgment holds when the resource it
+    names lives in another stack.
+    """
+    construct.node.add_validation(_ResolvedAcknowledgment(construct, rule, reason, kind, value, suffix))
+
+
+def nag_flatten(node: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in finding ids (``<Id.Attr>``, ``<Id>``, joins inlined,
+    imports by export name, anything else as compact JSON)."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(nag_flatten(item) for item in items)
+        if "Fn::Sub" in node:
+            return nag_flatten(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{nag_flatten(resource)}.{nag_flatten(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return nag_flatten(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{nag_flatten(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))
+
+
 def managed_policy_finding(name: str) -> str:
     """The finding id cdk-nag gives an AWS-managed policy attached to a role (``IAM4``)."""
     return f"Policy::arn:<AWS::Partition>:iam::aws:policy/{name}"
+
+
+@jsii.implements(IValidation)
+class _ResolvedAcknowledgment:
+    def __init__(
+        self, construct: IConstruct, rule: str, reason: str, kind: str, value: str, suffix: str
+    ) -> None:
+        self._construct = construct
+        self._rule = rule
+        self._reason = reason
+        self._kind = kind
+        self._value = value
+        self._suffix = suffix
+
+    def validate(self) -> list[str]:
+        resolved = Stack.of(self._construct).resolve(self._value)
+        finding = f"{self._kind}::{nag_flatten(resolved)}{self._suffix}"
+        acknowledge(self._construct, self._rule, self._reason, finding=finding)
+        return []

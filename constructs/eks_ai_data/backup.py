@@ -141,6 +141,7 @@ class DataBackupPlan(Construct):
         self._arns: list[str] = []
         self._clusters: list[str] = []
         self._cluster_targets: list[tuple[str, object]] = []
+        self._remote_clusters: list[str] = []  # clusters of other stacks, selected there
         self._ebs_tags: list[tuple[str, str]] = []
         self._lustre: list[LustreEntry] = []
         self._s3_policies = False
@@ -301,18 +302,35 @@ class DataBackupPlan(Construct):
         access entry (an AiCluster uses ``API``; a cluster that this app sets to ``CONFIG_MAP`` is refused, an
         imported one cannot be inspected). The service role keeps AWSBackupServiceRolePolicyForBackup (cluster
         state, EBS and EFS volumes) and gets the S3 backup and restore policies (Mountpoint S3 volumes). Restore
-        tests do not cover clusters: restore testing does not take EKS.
+        tests do not cover clusters: restore testing does not take EKS. A cluster in another stack than the plan
+        (a cluster stack on a data stack) gets its selection created in its own stack.
         """
         arn, label = eks_cluster_of(self, cluster)
-        if arn in self._clusters:
+        if arn in self._clusters or any(arn == a for a in self._remote_clusters):
             raise fail(self, "cluster", label, "is already selected")
-        self._clusters.append(arn)
         self._cluster_targets.append((label, getattr(cluster, "cluster", cluster)))
         self._types.add("EKS")
         self._attach_s3_policies()
         for event in EKS_BACKUP_EVENTS:
             if event not in self._events:
                 self._events.append(event)
+        home = cluster if hasattr(cluster, "node") else None
+        if home is not None and Stack.of(home) is not Stack.of(self):
+            # A cluster stack that uses this (data) stack's plan: its selection lives in the cluster stack, the
+            # consuming side, so the plan's stack never references a cluster stack (and outlives it).
+            self._remote_clusters.append(arn)
+            backup.CfnBackupSelection(
+                home,
+                f"Backup{self.node.addr[-8:]}ClusterSelection",
+                backup_plan_id=self.plan.backup_plan_id,
+                backup_selection=backup.CfnBackupSelection.BackupSelectionResourceTypeProperty(
+                    selection_name=f"eks-cluster-{Names.unique_id(home)[-40:]}",
+                    iam_role_arn=self.role.role_arn,
+                    resources=[arn],
+                ),
+            )
+            return
+        self._clusters.append(arn)
         if self.cluster_selection is None:
             self.cluster_selection = self._arn_selection("ClusterSelection", "eks-clusters", self._clusters)
 

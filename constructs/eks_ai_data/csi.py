@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._nag import acknowledge, managed_policy_finding
+from ._nag import acknowledge, acknowledge_resolved, managed_policy_finding
 from ._validate import fail, require
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .labels import (
@@ -486,12 +486,13 @@ class StorageDrivers(Construct):
                         },
                     )
                 )
-            acknowledge(
+            acknowledge_resolved(
                 role,
                 "IAM5",
                 "Mountpoint reads (and with mountpoint_s3_write writes) any object of the buckets it mounts: "
                 "the object actions name <bucket ARN>/* of exactly those buckets",
-                finding=self._finding(bucket.arn_for_objects("*")),
+                kind="Resource",
+                value=bucket.arn_for_objects("*"),
             )
 
     def _finding(self, resource: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 
@@ -14,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._clients import client_home, client_key, client_suffix
 from ._flags import MOUNT_TARGET_ORDER_INSENSITIVE_IDS, pin_feature_flags
 from ._validate import fail, require, require_dns1123_label, unresolved
 
@@ -282,14 +282,14 @@ class SharedEfs(Construct):
             raise fail(self, "peer", getattr(peer, "node", peer), "has no security group to admit")
         rules = []
         for group in groups:
-            key = json.dumps(Stack.of(self).resolve(group.security_group_id), sort_keys=True)
+            key = client_key(group)
             if key in self._clients:  # admitted once already: the same rule serves every caller
                 rules.append(self._clients[key])
                 continue
-            home = scope if scope is not None else (group if Stack.of(group) is not Stack.of(self) else self)
+            home = client_home(self, group, scope)
             rule = ec2.CfnSecurityGroupIngress(
                 home,
-                f"Efs{self.node.addr[-8:]}NfsClient{len(self._clients)}",
+                f"Efs{self.node.addr[-8:]}NfsClient{client_suffix(group, home)}",
                 group_id=self.security_group.security_group_id,
                 source_security_group_id=group.security_group_id,
                 ip_protocol="tcp",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import re
 from typing import Any
 
@@ -16,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._nag import acknowledge
+from ._nag import acknowledge_resolved, nag_flatten
 from ._trust import irsa_principal, pod_identity_principal
 from ._validate import fail, require, require_dns1123_label, require_dns1123_subdomain, unresolved
 
@@ -27,7 +26,7 @@ ROLE_DESCRIPTION = re.compile("^[\u0009\u000a\u000d\u0020-\u007e\u00a1-\u00ff]*"
 #: An S3 key prefix we grant on: no leading '/', no IAM wildcards ('*', '?'), no '..' or empty path segments.
 _PREFIX_SEGMENT = re.compile(r"^[^*?/]+\Z")
 EFS_FILE_SYSTEM_ARN = re.compile(
-    r"^arn:aws[a-z-]*:elasticfilesystem:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}$"
+    r"^arn:aws[a-z-]*:elasticfilesystem:[a-z0-9-]+:[0-9]{12}:file-system/fs-[0-9a-f]{8,40}\Z"
 )
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -342,31 +341,15 @@ class WorkloadIdentity(Construct):
 
     def _acknowledge_objects(self, bucket: s3.IBucket, path: str) -> None:
         """The object ARN ends in ``/*`` by necessity: it names one prefix of one bucket (cdk-nag IAM5)."""
-        finding = "Resource::" + flatten_cfn(self._stack.resolve(bucket.arn_for_objects(f"{path}/*")))
-        acknowledge(
+        acknowledge_resolved(
             self.role,
             "IAM5",
             f"objects under the prefix '{path}/' of one bucket: the wildcard covers that prefix's objects "
             "only",
-            finding=finding,
+            kind="Resource",
+            value=bucket.arn_for_objects(f"{path}/*"),
         )
 
 
-def flatten_cfn(node: Any) -> str:
-    """A resolved CloudFormation value as cdk-nag writes it in finding ids (``<Id.Arn>``, joins inlined)."""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return delimiter.join(flatten_cfn(item) for item in items)
-        if "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{flatten_cfn(resource)}.{flatten_cfn(attribute)}>"
-        if "Ref" in node:
-            return f"<{flatten_cfn(node['Ref'])}>"
-        if "Fn::Sub" in node:
-            return flatten_cfn(node["Fn::Sub"])
-        if "Fn::ImportValue" in node:
-            return flatten_cfn(node["Fn::ImportValue"])
-    return json.dumps(node, separators=(",", ":"))
+#: A resolved CloudFormation value as cdk-nag writes it in finding ids (kept under its old name).
+flatten_cfn = nag_flatten

@@ -9,15 +9,31 @@ from aws_cdk import CfnJson
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from constructs import Construct, IDependable
 
+from ._flags import LAMBDA_MANAGED_LOG_GROUP, pin_feature_flags
 from ._validate import fail, require, unresolved, validate_node_labels
 from .cluster_interface import IPlatformKeys
+from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
 
 #: EKS cluster names (CreateCluster API): 1-100 characters, a letter or digit first, then letters, digits, '-', '_'.
 CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}\Z")
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?\Z")
+
+
+def require_cluster_name(scope: Construct, value: object) -> None:
+    """Refuse what EKS would refuse as a cluster name (a token is left to CloudFormation)."""
+    if unresolved(value):
+        return
+    require(
+        scope,
+        isinstance(value, str) and bool(CLUSTER_NAME.match(value)),
+        "cluster_name",
+        value,
+        "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
+    )
 
 
 class ImportedAiCluster(Construct):
@@ -33,7 +49,10 @@ class ImportedAiCluster(Construct):
     with the cluster security group (it reaches a private endpoint), whose role gets cluster-admin through an
     access entry (the cluster's authentication mode must be ``API`` or ``API_AND_CONFIG_MAP``; with
     ``grant_kubectl_access=False`` map ``kubectl_role`` yourself). aws-cdk-lib ignores
-    ``kubectl_provider_options`` on imported clusters, which is why the provider is created here.
+    ``kubectl_provider_options`` on imported clusters, which is why the provider is created here. Its functions
+    (and the stack's CfnJson provider, for IRSA conditions) log into their own log groups, encrypted with
+    ``keys.data_key``, kept ``log_retention`` and retained (:mod:`eks_ai_data.function_logs`). The cluster's
+    control-plane log group is not this construct's: it belongs to whoever created the cluster.
 
     :param cluster_name: the cluster's name. Required.
     :param kubernetes_version: the cluster's Kubernetes minor version ("1.33" to "1.36"): picks the kubectl layer
@@ -53,6 +72,7 @@ class ImportedAiCluster(Construct):
         Default: none (controllers go wherever the scheduler puts them).
     :param install_pod_identity_agent: install the ``eks-pod-identity-agent`` add-on (Pod Identity needs it).
         Default: ``False`` (installed already, or Pod Identity not used).
+    :param log_retention: retention of the log groups of the new kubectl provider's functions. Default: one year.
     """
 
     def __init__(
@@ -72,15 +92,12 @@ class ImportedAiCluster(Construct):
         grant_kubectl_access: bool = True,
         system_node_labels: Mapping[str, str] | None = None,
         install_pod_identity_agent: bool = False,
+        log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
     ) -> None:
         super().__init__(scope, id)
-        require(
-            self,
-            isinstance(cluster_name, str) and bool(CLUSTER_NAME.match(cluster_name)),
-            "cluster_name",
-            cluster_name,
-            "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
-        )
+        # No CDK-managed function log groups (ours replace them), whatever the app's flags.
+        pin_feature_flags(self, {LAMBDA_MANAGED_LOG_GROUP: False})
+        require_cluster_name(self, cluster_name)
         layer_class = kubectl_layer_class(self, kubernetes_version, "kubernetes_version")
         require(
             self,
@@ -149,6 +166,7 @@ class ImportedAiCluster(Construct):
                 role=kubectl_role,
             )
             acknowledge_kubectl_provider(provider)
+            own_function_logs(provider, key=keys.data_key, retention=log_retention)
             kubectl_provider = provider
         self.kubectl_provider = kubectl_provider
         self._cluster = eks.Cluster.from_cluster_attributes(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import lustre_sizing as sizing
+from ._clients import client_home, client_key, client_suffix
 from ._retention import retain_network_of
 from ._validate import fail, require, unresolved, whole_days
 from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
@@ -323,22 +323,22 @@ class LustreStore(Construct):
             raise fail(self, "peer", getattr(peer, "node", peer), "has no security group to admit")
         created: list[Construct] = []
         for group in groups:
-            key = Stack.of(self).resolve(group.security_group_id)
-            key = json.dumps(key, sort_keys=True)
+            key = client_key(group)
             if key in self._clients:  # admitted once already: the same rules serve every caller
                 created += self._clients[key]
                 continue
-            home = scope if scope is not None else (group if Stack.of(group) is not Stack.of(self) else self)
-            rules = self._client_rules(home, group)
+            home = client_home(self, group, scope)
+            rules = self._client_rules(home, group, client_suffix(group, home))
             self._clients[key] = rules
             created += rules
         return created
 
-    def _client_rules(self, home: Construct, client: ec2.ISecurityGroup) -> list[Construct]:
+    def _client_rules(self, home: Construct, client: ec2.ISecurityGroup, suffix: str) -> list[Construct]:
         fs_group = self.security_group.security_group_id
         client_group = client.security_group_id
-        # unique per (file system, client) under any home: the store's address tells stores apart
-        base = f"Lustre{self.node.addr[-8:]}Client{len(self._clients)}"
+        # unique per (file system, client) under any home: the store's address tells stores apart, the client's
+        # identity (not the order of admission) tells clients apart (see eks_ai_data._clients)
+        base = f"Lustre{self.node.addr[-8:]}Client{suffix}"
         rules: list[Construct] = []
         for index, (low, high) in enumerate(LUSTRE_PORT_RANGES):
             ports = {"ip_protocol": "tcp", "from_port": low, "to_port": high}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Acknowledgment, Fn, RemovalPolicy, Stack, Tags, Token, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._validate import fail, require, require_range
+from .function_logs import own_function_logs
 
 
 class ZonalStack(Stack):
@@ -142,6 +143,13 @@ class ClusterNetwork(Construct):
             restrict_default_security_group=True,
         )
         self.s3_endpoint: ec2.GatewayVpcEndpoint = self.vpc.node.find_child("S3")  # type: ignore[assignment]
+        # The subnet tags EKS and the AWS Load Balancer Controller look for (EKS user guide, "View Amazon EKS
+        # networking requirements for VPC and subnets"), set here rather than by the cluster (aws_eks_v2 tags the
+        # subnets of the VPC it is given), so that a VPC in a data stack does not change with its clusters.
+        for subnet in self.vpc.private_subnets:
+            Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
+        for subnet in self.vpc.public_subnets:
+            Tags.of(subnet).add("kubernetes.io/role/elb", "1")
         self.restrict_s3_endpoint = restrict_s3_endpoint
         self._allowed_buckets: iam.PolicyStatement | None = None
         self._allowed_arns: set[str] = set()
@@ -164,6 +172,19 @@ class ClusterNetwork(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+        if not Token.is_unresolved(stack.region):
+            # aws-cdk-lib's CloudFormation validation (cdk init's @aws-cdk/core:validateAgainstDefaultRules) warns
+            # about zone names written in templates (cfn-lint W3010); a subnet must name its zone, and these come
+            # from the stack's availability_zones, named so that nothing is looked up at synth time.
+            Validations.of(self.vpc).acknowledge(
+                Acknowledgment(
+                    id="CloudFormation-Validate::W3010",
+                    reason="the subnets' zones are the stack's availability_zones, named to avoid a synth-time "
+                    "lookup; a subnet cannot be created without its zone",
+                )
+            )
+        # The VPC's restrict-default-security-group custom resource logs into a group under the logs key.
+        own_function_logs(self, key=logs_key, retention=flow_log_retention)
 
     def allow_bucket(self, bucket: s3.IBucket) -> None:
         """Let requests from the VPC reach ``bucket`` through the S3 endpoint (any S3 action: IAM and the

@@ -30,7 +30,7 @@ def test_reference_assembly_against_itself_passes(reference):
 def test_reference_assembly_mutations_fail(reference, tmp_path):
     mutated = tmp_path / "mutated"
     shutil.copytree(reference.outdir, mutated)
-    path = _stack_file(mutated, "EksAiDataTraining")
+    path = _stack_file(mutated, "EksAiDataTrainingData")
     template = json.loads(path.read_text())
     resources = template["Resources"]
     lustre = "DatasetLustreFileSystemEE8585FD"  # pinned in tests/pinned_stateful_ids.json
@@ -38,7 +38,10 @@ def test_reference_assembly_mutations_fail(reference, tmp_path):
     # a renamed construct: the checkpoints bucket under a new logical id
     resources["CheckpointsBucketRenamed"] = resources.pop("CheckpointsBucketC95E0A6D")
     path.write_text(json.dumps(template))
-    assert read_assembly(mutated)["EksAiDataTraining"] != read_assembly(reference.outdir)["EksAiDataTraining"]
+    assert (
+        read_assembly(mutated)["EksAiDataTrainingData"]
+        != read_assembly(reference.outdir)["EksAiDataTrainingData"]
+    )
 
     report = compare(reference.outdir, mutated)
     assert {(f.kind, f.logical_id, f.property) for f in report.failures} == {

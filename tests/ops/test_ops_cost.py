@@ -106,14 +106,14 @@ def test_every_resource_type_of_the_templates_is_classified(reports, name):
 def test_a_new_resource_type_is_reported_unpriced(reference, tmp_path):
     """The same check, seen from the other side: an unknown type becomes a counted unpriced item."""
     outdir = _copy_assembly(reference.outdir, tmp_path)
-    template_path = outdir / "EksAiDataTraining.template.json"
+    template_path = outdir / "EksAiDataTrainingBlue.template.json"
     template = json.loads(template_path.read_text())
     template["Resources"]["NewThing"] = {"Type": "AWS::Bedrock::Agent", "Properties": {}}
     template_path.write_text(json.dumps(template))
     report = cost.estimate(outdir, today=DAY)
     (item,) = [i for i in report.unpriced if i.logical_id == "NewThing"]
     assert "not in the cost model" in item.unpriced
-    assert "unpriced: EksAiDataTraining/NewThing" in cost.render_table(report)
+    assert "unpriced: EksAiDataTrainingBlue/NewThing" in cost.render_table(report)
     assert cost.cost_main(str(outdir), stream=_Null(), errors=_Null(), fail_on_unpriced=True, today=DAY) == 1
 
 
@@ -176,10 +176,14 @@ def test_eks_extended_support_after_the_end_of_standard_support(reference):
     before = cost.estimate(reference.outdir, today=dt.date(2027, 6, 30))
     after = cost.estimate(reference.outdir, today=dt.date(2027, 7, 1))  # 1.36's (approximate) end of standard
     (b,) = [
-        i for i in before.items if i.resource_type == "AWS::EKS::Cluster" and i.stack == "EksAiDataTraining"
+        i
+        for i in before.items
+        if i.resource_type == "AWS::EKS::Cluster" and i.stack == "EksAiDataTrainingBlue"
     ]
     (a,) = [
-        i for i in after.items if i.resource_type == "AWS::EKS::Cluster" and i.stack == "EksAiDataTraining"
+        i
+        for i in after.items
+        if i.resource_type == "AWS::EKS::Cluster" and i.stack == "EksAiDataTrainingBlue"
     ]
     assert b.desired == Amount.fixed(73.0) and "standard support" in b.what
     assert a.desired == Amount.fixed(438.0) and "extended support" in a.what
@@ -188,7 +192,7 @@ def test_eks_extended_support_after_the_end_of_standard_support(reference):
 def test_spot_is_a_range_below_on_demand(reference, tmp_path):
     outdir = _copy_assembly(reference.outdir, tmp_path)
     _edit(
-        outdir / "EksAiDataTraining.template.json",
+        outdir / "EksAiDataTrainingBlue.template.json",
         "DatasetGpuNodesNodegroup",
         lambda p: p.update(CapacityType="SPOT"),
     )
@@ -203,7 +207,7 @@ def test_spot_is_a_range_below_on_demand(reference, tmp_path):
 def test_capacity_blocks_and_overrides(reference, tmp_path):
     outdir = _copy_assembly(reference.outdir, tmp_path)
     _edit(
-        outdir / "EksAiDataTraining.template.json",
+        outdir / "EksAiDataTrainingBlue.template.json",
         "DatasetGpuNodesNodegroup",
         lambda p: p.update(CapacityType="CAPACITY_BLOCK"),
     )
@@ -219,7 +223,7 @@ def test_capacity_blocks_and_overrides(reference, tmp_path):
 def test_unpriced_instance_types_are_counted_not_zero(reference, tmp_path):
     outdir = _copy_assembly(reference.outdir, tmp_path)
     _edit(
-        outdir / "EksAiDataTraining.template.json",
+        outdir / "EksAiDataTrainingBlue.template.json",
         "NvmeNodesNodegroup",
         lambda p: p.update(InstanceTypes=["i4i.8xlarge", "x9z.huge"]),
     )
@@ -271,7 +275,7 @@ NODEPOOL = {
 def test_nodepool_limits_price_the_maximum(reference, tmp_path):
     """20 GPUs: floor(20/8) = 2 p5.48xlarge or floor(20/4) = 5 g6e.12xlarge; cpu 1000 bounds neither."""
     outdir = _copy_assembly(reference.outdir, tmp_path)
-    path = outdir / "EksAiDataTraining.template.json"
+    path = outdir / "EksAiDataTrainingBlue.template.json"
     template = json.loads(path.read_text())
     pool = copy.deepcopy(NODEPOOL)
     pool["metadata"]["labels"] = {
@@ -411,8 +415,8 @@ def _copy_assembly(source: Path, tmp_path: Path) -> Path:
 
     target = tmp_path / "cdk.out"
     target.mkdir()
-    for name in ("manifest.json", "EksAiDataTraining.template.json", "EksAiDataInference.template.json"):
-        shutil.copy(source / name, target / name)
+    for path in [source / "manifest.json", *source.glob("*.template.json")]:
+        shutil.copy(path, target / path.name)
     return target
 
 

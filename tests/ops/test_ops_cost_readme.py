@@ -21,7 +21,13 @@ def test_readme_cost_block_matches_the_command(reference):
     expected = generator.block(reference.outdir)
     start, end = readme.index(generator.BEGIN), readme.index(generator.END) + len(generator.END)
     assert readme[start:end] == expected, "README cost table is stale: run `make cost-readme`"
-    assert "EksAiDataTraining (us-east-1)" in expected and "EksAiDataInference (us-east-1)" in expected
+    for stack in (
+        "EksAiDataTrainingData",
+        "EksAiDataTrainingBlue",
+        "EksAiDataInferenceData",
+        "EksAiDataInferenceBlue",
+    ):
+        assert f"{stack} (us-east-1)" in expected
     assert "0 unpriced" in expected
 
 

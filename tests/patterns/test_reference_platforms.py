@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
+from stacks import INFERENCE_DATA_STACK, INFERENCE_STACK, TRAINING_DATA_STACK, TRAINING_STACK
 from tests.k8s.k8s_support import validate
 
-TRAINING = "EksAiDataTraining"
-INFERENCE = "EksAiDataInference"
+# the cluster stacks (objects applied in-cluster, identities, node groups) and the data stacks (file systems,
+# buckets, keys, backups); cross-stack references are read through reference.unimport
+TRAINING, INFERENCE = TRAINING_STACK, INFERENCE_STACK
+TRAINING_DATA, INFERENCE_DATA = TRAINING_DATA_STACK, INFERENCE_DATA_STACK
 MANIFEST_TYPE = "Custom::AWSCDK-EKS-KubernetesResource"
 
 
@@ -37,7 +40,7 @@ def _render(value: Any) -> str:
 def manifests(reference, stack: str) -> dict[str, list[dict[str, Any]]]:
     """Each applied chart's Kubernetes objects by logical id, with CloudFormation references as placeholders."""
     return {
-        logical_id: json.loads(_render(resource["Properties"]["Manifest"]))
+        logical_id: json.loads(_render(reference.unimport(resource["Properties"]["Manifest"])))
         for logical_id, resource in reference.resources(stack, MANIFEST_TYPE).items()
     }
 
@@ -82,29 +85,30 @@ def test_training_cluster_gets_drivers_classes_volumes_nvme_and_gpu_software(ref
 
 def test_gp3_class_encrypts_with_the_data_key(reference):
     gp3 = objects(reference, TRAINING, "StorageClass")["/gp3"]
-    data_key = _logical_prefix(reference, TRAINING, "AWS::KMS::Key", "KeysDataKey")
+    data_key = _logical_prefix(reference, TRAINING_DATA, "AWS::KMS::Key", "KeysDataKey")
     assert gp3["parameters"]["kmsKeyId"] == f"<GetAtt:{data_key}.Arn>"
     assert gp3["parameters"]["encrypted"] == "true"
     assert gp3["volumeBindingMode"] == "WaitForFirstConsumer"
     efs_ap = objects(reference, TRAINING, "StorageClass")["/efs-ap"]
-    efs = _logical_prefix(reference, TRAINING, "AWS::EFS::FileSystem", "SharedEfs")
+    efs = _logical_prefix(reference, TRAINING_DATA, "AWS::EFS::FileSystem", "SharedEfs")
     assert efs_ap["parameters"]["fileSystemId"] == f"<Ref:{efs}>"
 
 
 def test_data_locality_file_system_and_gpu_nodes_share_one_subnet(reference):
-    resources = reference.template(TRAINING)["Resources"]
-    lustre = resources[_logical_prefix(reference, TRAINING, "AWS::FSx::FileSystem", "DatasetLustre")][
+    data = reference.template(TRAINING_DATA)["Resources"]
+    lustre = data[_logical_prefix(reference, TRAINING_DATA, "AWS::FSx::FileSystem", "DatasetLustre")][
         "Properties"
     ]
-    gpu = resources[_logical_prefix(reference, TRAINING, "AWS::EKS::Nodegroup", "DatasetGpuNodes")][
+    cluster = reference.template(TRAINING)["Resources"]
+    gpu = cluster[_logical_prefix(reference, TRAINING, "AWS::EKS::Nodegroup", "DatasetGpuNodes")][
         "Properties"
     ]
     assert len(lustre["SubnetIds"]) == 1
-    assert gpu["Subnets"] == lustre["SubnetIds"]
+    assert reference.unimport(gpu["Subnets"]) == lustre["SubnetIds"]
 
 
 def test_dataset_claim_is_bound_to_the_lustre_file_system(reference):
-    lustre = _logical_prefix(reference, TRAINING, "AWS::FSx::FileSystem", "DatasetLustre")
+    lustre = _logical_prefix(reference, TRAINING_DATA, "AWS::FSx::FileSystem", "DatasetLustre")
     pv = objects(reference, TRAINING, "PersistentVolume")["/training-datasets"]
     csi = pv["spec"]["csi"]
     assert csi["driver"] == "fsx.csi.aws.com"
@@ -121,7 +125,7 @@ def test_dataset_claim_is_bound_to_the_lustre_file_system(reference):
 def test_lustre_links_dataset_with_auto_import_and_checkpoints_with_auto_export(reference):
     links = {
         r["Properties"]["FileSystemPath"]: r["Properties"]
-        for r in reference.resources(TRAINING, "AWS::FSx::DataRepositoryAssociation").values()
+        for r in reference.resources(TRAINING_DATA, "AWS::FSx::DataRepositoryAssociation").values()
     }
     assert set(links) == {"/datasets", "/checkpoints"}
     imports = links["/datasets"]["S3"]["AutoImportPolicy"]["Events"]
@@ -129,7 +133,7 @@ def test_lustre_links_dataset_with_auto_import_and_checkpoints_with_auto_export(
     assert "AutoExportPolicy" not in links["/datasets"]["S3"]
     # a checkpoint removed on Lustre stays in S3 (expired by the lifecycle rule instead)
     assert sorted(links["/checkpoints"]["S3"]["AutoExportPolicy"]["Events"]) == ["CHANGED", "NEW"]
-    checkpoints = _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "CheckpointsBucketC")
+    checkpoints = _logical_prefix(reference, TRAINING_DATA, "AWS::S3::Bucket", "CheckpointsBucketC")
     assert checkpoints in json.dumps(links["/checkpoints"]["DataRepositoryPath"])
 
 
@@ -151,7 +155,7 @@ def _role(reference, stack: str, prefix: str) -> tuple[str, dict, list[dict]]:
         s
         for r in resources.values()
         if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"]["Roles"]
-        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        for s in reference.unimport(r["Properties"]["PolicyDocument"])["Statement"]
     ]
     return role_id, resources[role_id]["Properties"]["AssumeRolePolicyDocument"], statements
 
@@ -174,8 +178,8 @@ def test_trainer_identity_reads_datasets_and_writes_checkpoints_only(reference):
     }
     assert "s3:GetObject" in actions and "s3:PutObject" in actions
     assert "s3:DeleteObject" not in actions
-    dataset = _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "DatasetBucket1")
-    checkpoints = _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "CheckpointsBucketC")
+    dataset = _logical_prefix(reference, TRAINING_DATA, "AWS::S3::Bucket", "DatasetBucket1")
+    checkpoints = _logical_prefix(reference, TRAINING_DATA, "AWS::S3::Bucket", "CheckpointsBucketC")
     for statement in statements:
         assert statement["Resource"] != "*", statement
         text = json.dumps(statement["Resource"])
@@ -198,19 +202,19 @@ def test_model_repository_reader_is_read_only_on_the_bucket_and_claim_is_rwx(ref
     claim = objects(reference, INFERENCE, "PersistentVolumeClaim")["inference/models"]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     pv = objects(reference, INFERENCE, "PersistentVolume")["/inference-models"]
-    efs = _logical_prefix(reference, INFERENCE, "AWS::EFS::FileSystem", "ModelsCache")
+    efs = _logical_prefix(reference, INFERENCE_DATA, "AWS::EFS::FileSystem", "ModelsCache")
     assert pv["spec"]["csi"]["volumeHandle"].startswith(f"<Ref:{efs}>::")
 
 
 def test_backup_plans_cover_efs_ebs_and_the_buckets_lustre_is_linked_to(reference):
-    selections = reference.resources(TRAINING, "AWS::Backup::BackupSelection")
+    selections = reference.resources(TRAINING_DATA, "AWS::Backup::BackupSelection")
     text = json.dumps(selections)
-    assert _logical_prefix(reference, TRAINING, "AWS::EFS::FileSystem", "SharedEfs") in text
+    assert _logical_prefix(reference, TRAINING_DATA, "AWS::EFS::FileSystem", "SharedEfs") in text
     # the linked Lustre file system is not backed up (FSx cannot): the buckets it imports from and exports to are
-    lustre = _logical_prefix(reference, TRAINING, "AWS::FSx::FileSystem", "DatasetLustre")
+    lustre = _logical_prefix(reference, TRAINING_DATA, "AWS::FSx::FileSystem", "DatasetLustre")
     assert lustre not in text
     assert "eks-ai-data:backup" in text  # CSI-created EBS volumes, by tag
-    assert _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "CheckpointsBucketC") in text
-    assert _logical_prefix(reference, TRAINING, "AWS::S3::Bucket", "DatasetBucket1") in text
-    inference = json.dumps(reference.resources(INFERENCE, "AWS::Backup::BackupSelection"))
-    assert _logical_prefix(reference, INFERENCE, "AWS::EFS::FileSystem", "ModelsCache") in inference
+    assert _logical_prefix(reference, TRAINING_DATA, "AWS::S3::Bucket", "CheckpointsBucketC") in text
+    assert _logical_prefix(reference, TRAINING_DATA, "AWS::S3::Bucket", "DatasetBucket1") in text
+    inference = json.dumps(reference.resources(INFERENCE_DATA, "AWS::Backup::BackupSelection"))
+    assert _logical_prefix(reference, INFERENCE_DATA, "AWS::EFS::FileSystem", "ModelsCache") in inference

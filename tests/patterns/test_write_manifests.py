@@ -19,9 +19,9 @@ def test_concrete_charts_are_written_and_valid(tmp_path, capsys):
     assert module.main(["write_manifests.py", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.k8s.yaml"))
-    assert "EksAiDataTraining/gpu-software.k8s.yaml" in written
-    assert "EksAiDataTraining/local-nvme.k8s.yaml" in written
-    assert "skipped EksAiDataTraining/storage-classes: holds CDK tokens" in out
+    assert "EksAiDataTrainingBlue/gpu-software.k8s.yaml" in written
+    assert "EksAiDataTrainingBlue/local-nvme.k8s.yaml" in written
+    assert "skipped EksAiDataTrainingBlue/storage-classes: holds CDK tokens" in out
     for path in tmp_path.rglob("*.k8s.yaml"):
         for obj in yaml.safe_load_all(path.read_text()):
             assert "${Token[" not in yaml.safe_dump(obj)

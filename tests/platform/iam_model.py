@@ -6,10 +6,10 @@ policies, S3 bucket policies, EFS file-system policies and VPC endpoint policies
 PolicyModel``::
 
     model = PolicyModel(reference.templates)            # account 111122223333, Region eu-west-1
-    trainer = model.role("EksAiDataTraining", "TrainerRole")
-    key = model.arn("EksAiDataTraining", "KeysDataKey")
+    trainer = model.role("EksAiDataTrainingBlue", "TrainerRole")       # cluster stack
+    key = model.arn("EksAiDataTrainingData", "KeysDataKey")             # data stack (Fn::ImportValue resolved)
     assert model.can(trainer, "kms:Decrypt", key, context={...})
-    assert not model.can(trainer, "fsx:DeleteFileSystem", model.arn("EksAiDataTraining", "DatasetLustreFileSystem"))
+    assert not model.can(trainer, "fsx:DeleteFileSystem", model.arn("EksAiDataTrainingData", "DatasetLustreFileSystem"))
 
 Evaluation (one account; the policy evaluation logic of the IAM user guide, reduced to what this project
 emits):

@@ -271,12 +271,12 @@ def test_condition_operators():
 def test_the_module_docstring_example_holds_on_the_reference(reference):
     """The usage the module docstring shows, on the reference app (and a first blast-radius question)."""
     model = PolicyModel(reference.templates)
-    trainer = model.role("EksAiDataTraining", "TrainerRole")
-    key = model.arn("EksAiDataTraining", "KeysDataKey")
-    bucket = model.arn("EksAiDataTraining", "DatasetBucket")
+    trainer = model.role("EksAiDataTrainingBlue", "TrainerRole")
+    key = model.arn("EksAiDataTrainingData", "KeysDataKey")
+    bucket = model.arn("EksAiDataTrainingData", "DatasetBucket")
     context = {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucket}
     assert model.can(trainer, "kms:Decrypt", key, context=context)
-    file_system = model.arn("EksAiDataTraining", "DatasetLustreFileSystem")
+    file_system = model.arn("EksAiDataTrainingData", "DatasetLustreFileSystem")
     assert file_system.startswith("arn:aws:fsx:eu-west-1:111122223333:file-system/fs-")
-    for role in model.roles("EksAiDataTraining"):
+    for role in [*model.roles("EksAiDataTrainingBlue"), *model.roles("EksAiDataTrainingData")]:
         assert not model.can(role, "fsx:DeleteFileSystem", file_system), role.arn

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as aws_efs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -34,8 +35,17 @@ class ModelRepository(Construct):
     - A read-only workload identity (``service_account`` in ``namespace``) on ``s3://bucket/models_prefix/``. It
       gets no EFS permission: pods reach the cache through the claim, which the driver mounts with its own role.
 
+    Data that outlives the cluster (a data stack, several clusters one after the other): pass the stores and
+    the bucket from there, ``efs`` with ``access_point`` (created where the file system is; this construct then
+    creates nothing on it) or ``lustre`` (linked to the model bucket at ``/models``), and ``model_bucket``. The
+    node security-group rules are created here, on the consuming side.
+
     :param cluster: the cluster. :param storage: the cluster's ClusterStorage. :param namespace: of the claim.
     :param cache: ``efs`` or ``lustre``. Default: ``efs``. :param efs: the SharedEfs to use. Default: a new one.
+    :param access_point: an existing access point on ``efs`` holding the models. Default: a new one,
+        ``/<namespace>/models``, owned by ``uid``.
+    :param lustre: an existing LustreStore linking ``/models`` to ``model_bucket`` (``cache="lustre"``).
+        Default: a new one.
     :param model_bucket: Default: a new DataBucket. :param models_prefix: Default: ``models``.
     :param service_account: Default: ``model-reader``. :param claim_name: Default: ``models``.
     :param uid: POSIX uid/gid of the access point's files. Default: 1000.
@@ -60,6 +70,8 @@ class ModelRepository(Construct):
         uid: int = 1000,
         subnet: ec2.ISubnet | None = None,
         lustre_capacity_gib: int = 1200,
+        access_point: aws_efs.IAccessPoint | None = None,
+        lustre: LustreStore | None = None,
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
@@ -71,6 +83,19 @@ class ModelRepository(Construct):
         )
         if cache == "lustre" and efs is not None:
             raise fail(self, "efs", efs.node.path, "is only used with cache='efs'")
+        if cache == "efs" and lustre is not None:
+            raise fail(self, "lustre", lustre.node.path, "is only used with cache='lustre'")
+        if access_point is not None and efs is None:
+            raise fail(
+                self,
+                "access_point",
+                access_point.node.path,
+                "names an access point of an existing file system: pass that SharedEfs as efs too",
+            )
+        if lustre is not None and model_bucket is None:
+            raise fail(
+                self, "model_bucket", None, "is required with lustre= (the bucket the store links at /models)"
+            )
         prefix = models_prefix.strip("/")
 
         model_bucket, self.data_bucket = bucket_or_new(self, cluster, model_bucket)
@@ -99,7 +124,7 @@ class ModelRepository(Construct):
             self.efs = efs
             self.client_rules: list = efs.allow_clients(cluster.node_security_group, scope=self)
             storage.grant_efs_mounts(efs)
-            self.access_point = efs.add_access_point(
+            self.access_point = access_point or efs.add_access_point(
                 f"{namespace}-models", path=f"/{namespace}/models", uid=uid, gid=uid, permissions="755"
             )
             self.volumes = storage.add_static_volumes(
@@ -116,7 +141,7 @@ class ModelRepository(Construct):
                 ],
             )
         else:
-            self.lustre = LustreStore(
+            self.lustre = lustre or LustreStore(
                 self,
                 "Cache",
                 vpc=cluster.vpc,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -41,14 +41,16 @@ class TrainingCheckpoints(Construct):
 
     :param scratch_node_groups: node groups training runs on; at least one must carry a local NVMe RAID0.
     :param sync: ``lustre-export`` or ``writer-identity``. Default: ``lustre-export`` when ``lustre`` is given.
-    :param lustre: the file system that exports (``lustre-export``). :param export_path: Default: ``/checkpoints``.
+    :param lustre: the file system that exports (``lustre-export``); when it links ``export_path`` already (a store
+        in a data stack, linked there), that link must export to the checkpoint bucket's prefix and is used as it
+        is. :param export_path: Default: ``/checkpoints``.
     :param checkpoint_bucket: an existing bucket. Default: a new DataBucket.
     :param prefix: key prefix of checkpoints. Default: ``checkpoints``.
     :param expire_after: how long a checkpoint is kept. Default: 30 days.
     :param noncurrent_expire_after: how long an overwritten checkpoint version is kept. Default: 7 days.
     :param lifecycle: add the expiry rule to the checkpoint bucket. An imported bucket's rules cannot be changed
-        from here, so with ``checkpoint_bucket`` given this must be ``False`` (manage expiry on that bucket).
-        Default: ``True``.
+        from here, nor those of a bucket in another stack (a data stack that outlives this one), so with such a
+        ``checkpoint_bucket`` this must be ``False`` (manage expiry where the bucket is). Default: ``True``.
     :param export_deletes: with ``lustre-export``, also export deletions (see above). Default: ``False``.
     """
 
@@ -107,6 +109,17 @@ class TrainingCheckpoints(Construct):
         self.prefix = prefix
         self.sync = sync
         if lifecycle:
+            if isinstance(checkpoint_bucket, s3.Bucket) and (
+                Stack.of(checkpoint_bucket).node.path != Stack.of(self).node.path
+            ):
+                raise fail(
+                    self,
+                    "lifecycle",
+                    True,
+                    f"cannot add the expiry rule to {checkpoint_bucket.node.path}: it belongs to another stack, "
+                    "which must not change with this one; set lifecycle=False and expire "
+                    f"'{prefix}/' where the bucket is defined",
+                )
             if not isinstance(checkpoint_bucket, s3.Bucket):
                 raise fail(
                     self,
@@ -133,16 +146,32 @@ class TrainingCheckpoints(Construct):
             raise fail(self, "export_deletes", True, "applies only to sync='lustre-export'")
 
         if sync == "lustre-export":
-            lustre.add_data_repository(
-                DataRepositoryLink(
-                    file_system_path=export_path,
-                    bucket=checkpoint_bucket,
-                    prefix=f"{prefix}/",
-                    auto_import=True,
-                    auto_export=True,
-                    auto_export_deletes=export_deletes,
-                )
+            wanted = DataRepositoryLink(
+                file_system_path=export_path,
+                bucket=checkpoint_bucket,
+                prefix=f"{prefix}/",
+                auto_import=True,
+                auto_export=True,
+                auto_export_deletes=export_deletes,
             )
+            existing = next(
+                (
+                    link
+                    for link in lustre.links
+                    if link.file_system_path.rstrip("/") == export_path.rstrip("/")
+                ),
+                None,
+            )
+            if existing is None:
+                lustre.add_data_repository(wanted)
+            elif not _same_link(self, existing, wanted):
+                raise fail(
+                    self,
+                    "lustre",
+                    lustre.node.path,
+                    f"links {export_path} already, but not as an export to s3://<checkpoint bucket>/{prefix}/ "
+                    f"with auto_export=True and auto_export_deletes={export_deletes}",
+                )
         self.identity = WorkloadIdentity(
             self, "Writer", cluster=cluster.cluster, namespace=namespace, service_account=service_account
         )
@@ -156,6 +185,15 @@ class TrainingCheckpoints(Construct):
                 )
             ],
         )
+
+
+def _same_link(scope: Construct, a: DataRepositoryLink, b: DataRepositoryLink) -> bool:
+    stack = Stack.of(scope)
+    return (
+        stack.resolve(a.bucket.bucket_name) == stack.resolve(b.bucket.bucket_name)
+        and a.prefix == b.prefix
+        and (a.auto_export, a.auto_export_deletes) == (b.auto_export, b.auto_export_deletes)
+    )
 
 
 def _has_local_nvme(group: GpuNodeGroup | NvmeNodeGroup) -> bool:

@@ -10,13 +10,17 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from eks_ai_data.cluster import AiCluster
-from eks_ai_data.identity import WorkloadIdentity
-from eks_ai_data.k8s import LustreVolumeSpec, ServiceAccountSpec
-from eks_ai_data.keys import DataKeys
-from eks_ai_data.lustre import DataRepositoryLink, LustreStore
-from eks_ai_data.nodegroups import GpuNodeGroup
-from eks_ai_data.patterns.cluster_storage import ClusterStorage
+from eks_ai_data import (
+    AiCluster,
+    ClusterStorage,
+    DataKeys,
+    DataRepositoryLink,
+    GpuNodeGroup,
+    LustreStore,
+    LustreVolumeSpec,
+    ServiceAccountSpec,
+    WorkloadIdentity,
+)
 
 from .existing import ExistingResources
 

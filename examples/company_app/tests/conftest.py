@@ -23,3 +23,12 @@ def company_app(tmp_path_factory: pytest.TempPathFactory):
 
     context = json.loads((APP_DIR / "cdk.json").read_text()).get("context", {})
     return synthesize(build, tmp_path_factory.mktemp("company-app"), context=context)
+
+
+@pytest.fixture(scope="session")
+def company_app_no_flags(tmp_path_factory: pytest.TempPathFactory):
+    """The same app under no feature flags (an older project's cdk.json), synthesized once."""
+    from company_app import build
+    from tests.conftest import synthesize
+
+    return synthesize(build, tmp_path_factory.mktemp("company-app-no-flags"))

@@ -10,7 +10,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from company_app import PRODUCTION
 from company_app.ml_platform import DATASET_CLAIM, TRAINER_SERVICE_ACCOUNT, TRAINING_NAMESPACE
-from tests._gates import cfn_lint_errors, normalize_template
+from tests._gates import cfn_lint_errors, normalize_template, unacknowledged_warnings
 
 STACK = "ExampleCorpMlPlatform"
 
@@ -68,14 +68,7 @@ def test_cdk_nag_finds_nothing_unacknowledged(company_app):
 
 
 def test_no_unacknowledged_warning(company_app):
-    metadata = json.loads((company_app.outdir / f"{STACK}.metadata.json").read_text())
-    warnings = [
-        f"{path}: {entry['data']}"
-        for path, entries in metadata.items()
-        for entry in entries
-        if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
-    ]
-    assert warnings == []
+    assert unacknowledged_warnings(company_app.outdir, STACK) == []
 
 
 def test_environment_is_the_company_account_and_region(company_app):
@@ -193,8 +186,9 @@ def test_trainer_reads_datasets_and_writes_checkpoints_only(template):
         if render(s["Resource"]).endswith("/*")
     }
     assert object_grants == {
-        f"arn:<Ref:AWS::Partition>:s3:::{bucket}/datasets/*": ["s3:GetObject"],
-        f"arn:<Ref:AWS::Partition>:s3:::{bucket}/checkpoints/*": sorted(
+        # cdk.json's @aws-cdk/core:enablePartitionLiterals writes the partition of the stack's Region
+        f"arn:aws:s3:::{bucket}/datasets/*": ["s3:GetObject"],
+        f"arn:aws:s3:::{bucket}/checkpoints/*": sorted(
             ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject"]
         ),
     }
@@ -202,3 +196,23 @@ def test_trainer_reads_datasets_and_writes_checkpoints_only(template):
         s["Resource"] for s in statements if s["Action"] == "kms:Decrypt" or "kms:Decrypt" in s["Action"]
     }
     assert key_resources == {PRODUCTION.data_key_arn}
+
+
+# -- feature flags -----------------------------------------------------------------------------------------
+
+
+def test_cdk_json_is_what_cdk_init_writes():
+    from pathlib import Path
+
+    from tests.conftest import CDK_INIT_CDK_JSON
+
+    app_dir = Path(__file__).resolve().parents[1]
+    assert json.loads((app_dir / "cdk.json").read_text()) == json.loads(CDK_INIT_CDK_JSON.read_text())
+
+
+def test_same_identity_and_encrypted_logs_under_both_flag_sets(company_app, company_app_no_flags):
+    from tests._identity import identity_differences, log_group_problems
+
+    assert identity_differences(company_app_no_flags, company_app) == []
+    for synthesized in (company_app, company_app_no_flags):
+        assert log_group_problems(synthesized.templates) == []
