@@ -15,12 +15,17 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from eks_ai_data import catalog
 from eks_ai_data.cluster import AiCluster
+from eks_ai_data.compute.autoscaler import ClusterAutoscaler
+from eks_ai_data.compute.karpenter import Karpenter
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 
 CONTEXT_KEY = "eks-ai-data"
+#: What scales the GPU and NVMe nodes: the Cluster Autoscaler (managed node groups) or Karpenter (NodePools).
+CAPACITY_ENGINES = ("cluster-autoscaler", "karpenter")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class PlatformConfig:
     :param model_cache: ``efs`` or ``lustre``. Default: ``efs``.
     :param backup_retention_days: daily backups kept. Default: 35.
     :param checkpoint_retention_days: checkpoints kept in S3. Default: 30.
+    :param capacity_engine: what brings GPU and NVMe nodes up from zero: ``cluster-autoscaler`` (managed node
+        groups) or ``karpenter`` (NodePools). Default: ``cluster-autoscaler``.
     """
 
     account: str | None = None
@@ -63,6 +70,16 @@ class PlatformConfig:
     model_cache: str = "efs"
     backup_retention_days: int = 35
     checkpoint_retention_days: int = 30
+    capacity_engine: str = "cluster-autoscaler"
+
+    def __post_init__(self) -> None:
+        if self.capacity_engine not in CAPACITY_ENGINES:
+            raise EksAiDataValidationError(
+                f"context '{CONTEXT_KEY}'",
+                "capacity_engine",
+                self.capacity_engine,
+                f"must be one of {list(CAPACITY_ENGINES)}",
+            )
 
     @property
     def env(self) -> cdk.Environment | None:
@@ -101,6 +118,17 @@ class PlatformConfig:
             public_access_cidrs=self.public_access_cidrs or None,
         )
         return keys, platform
+
+    def engine(self, scope: Construct, platform: AiCluster) -> ClusterAutoscaler | Karpenter:
+        """The capacity engine ``capacity_engine`` names, on ``platform``."""
+        if self.capacity_engine == "karpenter":
+            return Karpenter(scope, "Karpenter", cluster=platform)
+        return ClusterAutoscaler(scope, "Autoscaler", cluster=platform)
+
+    @staticmethod
+    def gpu_limit(instance_types: tuple[str, ...], max_nodes: int) -> int:
+        """A Karpenter pool's GPU limit for ``max_nodes`` nodes of the largest of ``instance_types``."""
+        return max_nodes * max(catalog.get(name).accelerator_count for name in instance_types)
 
 
 def _coerce(cls: type, name: str, value: Any) -> Any:

@@ -9,6 +9,8 @@ from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
+from eks_ai_data.compute.karpenter import Karpenter
+from eks_ai_data.compute.node_pools import GpuNodePool
 from eks_ai_data.network import ZonalStack
 from eks_ai_data.nodegroups import GpuNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
@@ -27,6 +29,7 @@ class InferencePlatformStack(ZonalStack):
             scope, id, env=config.env, availability_zones=config.availability_zones or None, **kwargs
         )
         self.keys, self.platform = config.cluster(self)
+        self.engine = config.engine(self, self.platform)  # what brings GPU nodes up from zero
         self.storage = ClusterStorage(
             self, "InCluster", cluster=self.platform, namespaces=[INFERENCE_NAMESPACE]
         )
@@ -39,14 +42,28 @@ class InferencePlatformStack(ZonalStack):
             cache=config.model_cache,
         )
         # With a Lustre cache, serve from the cache's AZ; an EFS cache is reachable from every AZ.
-        self.gpu_nodes = GpuNodeGroup(
-            self,
-            "InferenceGpuNodes",
-            cluster=self.platform,
-            instance_types=config.inference_gpu_instance_types,
-            max_size=config.inference_gpu_max_nodes,
-            subnet=self.models.lustre.subnet if self.models.lustre is not None else None,
-        )
+        subnet = self.models.lustre.subnet if self.models.lustre is not None else None
+        self.gpu_nodes: GpuNodeGroup | GpuNodePool
+        if isinstance(self.engine, Karpenter):
+            self.gpu_nodes = GpuNodePool(
+                self,
+                "InferenceGpuNodePool",
+                karpenter=self.engine,
+                instance_types=config.inference_gpu_instance_types,
+                gpu_limit=config.gpu_limit(
+                    config.inference_gpu_instance_types, config.inference_gpu_max_nodes
+                ),
+                subnet=subnet,
+            )
+        else:
+            self.gpu_nodes = GpuNodeGroup(
+                self,
+                "InferenceGpuNodes",
+                cluster=self.platform,
+                instance_types=config.inference_gpu_instance_types,
+                max_size=config.inference_gpu_max_nodes,
+                subnet=subnet,
+            )
         self.backups = DataBackupPlan(
             self,
             "Backups",

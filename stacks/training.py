@@ -10,6 +10,8 @@ from constructs import Construct
 
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
+from eks_ai_data.compute.karpenter import Karpenter
+from eks_ai_data.compute.node_pools import NvmeNodePool
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.identity import WorkloadIdentity
 from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
@@ -32,6 +34,9 @@ class TrainingPlatformStack(ZonalStack):
             scope, id, env=config.env, availability_zones=config.availability_zones or None, **kwargs
         )
         self.keys, self.platform = config.cluster(self)
+        # Capacity: what brings the GPU and NVMe nodes up from zero (config.capacity_engine).
+        self.engine = config.engine(self, self.platform)
+        karpenter = self.engine if isinstance(self.engine, Karpenter) else None
         self.shared_efs = SharedEfs(
             self,
             "SharedEfs",
@@ -57,18 +62,40 @@ class TrainingPlatformStack(ZonalStack):
             storage=self.storage,
             namespace=TRAINING_NAMESPACE,
             gpu_instance_types=config.training_gpu_instance_types,
-            gpu_node_group_props={"efa": config.training_gpu_efa, "max_size": config.training_gpu_max_nodes},
+            gpu_node_group_props=None
+            if karpenter
+            else {"efa": config.training_gpu_efa, "max_size": config.training_gpu_max_nodes},
+            karpenter=karpenter,
+            gpu_node_pool_props={
+                "efa": config.training_gpu_efa,
+                "gpu_limit": config.gpu_limit(
+                    config.training_gpu_instance_types, config.training_gpu_max_nodes
+                ),
+            }
+            if karpenter
+            else None,
             storage_capacity_gib=config.lustre_storage_gib,
             per_unit_storage_throughput=config.lustre_throughput,
         )
-        self.nvme_nodes = NvmeNodeGroup(
-            self,
-            "NvmeNodes",
-            cluster=self.platform,
-            instance_types=config.nvme_instance_types,
-            mode=config.nvme_mode,
-            taint=True,
-        )
+        self.nvme_nodes: NvmeNodeGroup | NvmeNodePool
+        if karpenter is None:
+            self.nvme_nodes = NvmeNodeGroup(
+                self,
+                "NvmeNodes",
+                cluster=self.platform,
+                instance_types=config.nvme_instance_types,
+                mode=config.nvme_mode,
+                taint=True,
+            )
+        else:
+            self.nvme_nodes = NvmeNodePool(
+                self,
+                "NvmeNodePool",
+                karpenter=karpenter,
+                instance_types=config.nvme_instance_types,
+                mode=config.nvme_mode,
+                taint=True,
+            )
         self.checkpoints = TrainingCheckpoints(
             self,
             "Checkpoints",
