@@ -83,7 +83,9 @@ def test_vpc_has_private_subnets_in_two_azs_s3_endpoint_and_flow_logs(reference)
     assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
     _, flow = _one(reference, "AWS::EC2::FlowLog")
     assert flow["Properties"]["TrafficType"] == "ALL"
-    _, group = _one(reference, "AWS::Logs::LogGroup")
+    # the flow log's destination (the stack's other log groups, e.g. the ASG-tagging function's, are not the VPC's)
+    destination = flow["Properties"]["LogGroupName"]["Ref"]
+    group = reference.resources(STACK, "AWS::Logs::LogGroup")[destination]
     assert "KmsKeyId" in group["Properties"]
 
 

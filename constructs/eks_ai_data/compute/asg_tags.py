@@ -27,8 +27,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._nag import acknowledge
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG, EKS_ASG_NODEGROUP_TAG, TAG_PREFIX
+from ._nag_findings import acknowledge_wildcards
 
 RESOURCE_TYPE = "Custom::EksAiDataAsgTags"
 _HANDLER_ID = "EksAiDataAsgTagsHandler"
@@ -172,34 +172,28 @@ class NodegroupAsgTags(Construct):
             resource_name="*:autoScalingGroupName/eks-*",  # EKS names every node-group ASG eks-<...>
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.policy = iam.Policy(
-            self,
-            "Permissions",
-            roles=[handler.role],
-            statements=[
-                iam.PolicyStatement(actions=["eks:DescribeNodegroup"], resources=[nodegroup_arn]),
-                iam.PolicyStatement(
-                    actions=["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
-                    resources=[asg_arn],
-                    conditions={
-                        # EC2 Auto Scaling user guide, "Tags for security": autoscaling:ResourceTag/<key> limits
-                        # actions on groups by their tags, aws:TagKeys the keys a request may write.
-                        "StringEquals": {
-                            f"autoscaling:ResourceTag/{EKS_ASG_CLUSTER_TAG}": cluster_name,
-                            f"autoscaling:ResourceTag/{EKS_ASG_NODEGROUP_TAG}": nodegroup_name,
-                        },
-                        "ForAllValues:StringLike": {"aws:TagKeys": [f"{TAG_PREFIX}*"]},
+        statements = [
+            iam.PolicyStatement(actions=["eks:DescribeNodegroup"], resources=[nodegroup_arn]),
+            iam.PolicyStatement(
+                actions=["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+                resources=[asg_arn],
+                conditions={
+                    # EC2 Auto Scaling user guide, "Tags for security": autoscaling:ResourceTag/<key> limits
+                    # actions on groups by their tags, aws:TagKeys the keys a request may write.
+                    "StringEquals": {
+                        f"autoscaling:ResourceTag/{EKS_ASG_CLUSTER_TAG}": cluster_name,
+                        f"autoscaling:ResourceTag/{EKS_ASG_NODEGROUP_TAG}": nodegroup_name,
                     },
-                ),
-            ],
-        )
-        acknowledge(
+                    "ForAllValues:StringLike": {"aws:TagKeys": [f"{TAG_PREFIX}*"]},
+                },
+            ),
+        ]
+        self.policy = iam.Policy(self, "Permissions", roles=[handler.role], statements=statements)
+        acknowledge_wildcards(
             self.policy,
-            "IAM5",
+            statements,
             "the Auto Scaling group's name is known only once EKS has created it; the statement is limited to groups "
             "EKS tagged with this cluster and node group, and to keys under k8s.io/cluster-autoscaler/",
-            finding="Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:"
-            "autoScalingGroupName/eks-*",
         )
         self.resource = CustomResource(
             self,

@@ -10,7 +10,6 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .._nag import acknowledge
 from .._validate import fail, require
 from ..capacity_versions import (
     CLUSTER_AUTOSCALER_CHART,
@@ -20,6 +19,7 @@ from ..capacity_versions import (
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..identity import IdentityMode, WorkloadIdentity
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG
+from ._nag_findings import acknowledge_wildcards
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -187,18 +187,15 @@ class ClusterAutoscaler(Construct):
     def _grant(self, cluster: IAiCluster) -> None:
         stack = Stack.of(self)
         cluster_name = cluster.cluster.cluster_name
-        role = self.identity.role
-        role.add_to_policy(iam.PolicyStatement(sid="Read", actions=list(READ_ACTIONS), resources=["*"]))
-        role.add_to_policy(
+        statements = [
+            iam.PolicyStatement(sid="Read", actions=list(READ_ACTIONS), resources=["*"]),
             iam.PolicyStatement(
                 sid="DescribeNodegroups",
                 actions=["eks:DescribeNodegroup"],
                 resources=[
                     stack.format_arn(service="eks", resource="nodegroup", resource_name=f"{cluster_name}/*/*")
                 ],
-            )
-        )
-        role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 sid="ScaleThisClustersNodeGroups",
                 actions=list(SCALE_ACTIONS),
@@ -213,36 +210,14 @@ class ClusterAutoscaler(Construct):
                 # EC2 Auto Scaling user guide, "Tags for security": EKS tags each node group's Auto Scaling group
                 # eks:cluster-name=<cluster> (the tag CA itself reads to call DescribeNodegroup).
                 conditions={"StringEquals": {f"autoscaling:ResourceTag/{EKS_ASG_CLUSTER_TAG}": cluster_name}},
-            )
+            ),
+        ]
+        for statement in statements:
+            self.identity.role.add_to_policy(statement)
+        acknowledge_wildcards(
+            self.identity.role,
+            statements,
+            "describe actions support no resource-level permissions (Cluster Autoscaler AWS README, recommended "
+            "policy); eks:DescribeNodegroup is limited to this cluster's node groups, and scaling to Auto Scaling "
+            "groups that EKS tagged with this cluster's name (their names are chosen by EKS)",
         )
-        acknowledge(
-            role,
-            "IAM5",
-            "Auto Scaling and EC2 describe actions support no resource-level permissions (Cluster Autoscaler AWS "
-            "README, recommended policy)",
-            finding="Resource::*",
-        )
-        acknowledge(
-            role,
-            "IAM5",
-            "the node groups of this cluster are created after this role: eks:DescribeNodegroup on this cluster's "
-            "node groups only",
-            finding=f"Resource::arn:<AWS::Partition>:eks:<AWS::Region>:<AWS::AccountId>:nodegroup/<{_ref(cluster)}>/*/*",
-        )
-        acknowledge(
-            role,
-            "IAM5",
-            "Auto Scaling group names are chosen by EKS: scaling is limited to groups EKS tagged with this cluster's "
-            "name",
-            finding="Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:"
-            "autoScalingGroupName/eks-*",
-        )
-
-
-def _ref(cluster: IAiCluster) -> str:
-    """How cdk-nag prints the cluster name token in a finding (``<LogicalId>``), best effort."""
-    stack = Stack.of(cluster.cluster)
-    resolved = stack.resolve(cluster.cluster.cluster_name)
-    if isinstance(resolved, dict) and "Ref" in resolved:
-        return resolved["Ref"]
-    return str(resolved)

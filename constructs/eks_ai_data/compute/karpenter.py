@@ -23,7 +23,8 @@ from ..capacity_versions import KARPENTER_CHART, KARPENTER_CRD_CHART, KARPENTER_
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..identity import IdentityMode, WorkloadIdentity
 from ..node_role import node_role
-from .karpenter_iam import controller_statements, nag_findings
+from ._nag_findings import acknowledge_wildcards
+from .karpenter_iam import controller_statements
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
@@ -143,7 +144,14 @@ class Karpenter(Construct):
         self.controller_policy = iam.Policy(
             self, "ControllerPolicy", roles=[self.identity.role], statements=statements
         )
-        _acknowledge_controller_policy(self.controller_policy, nag_findings(self, statements))
+        acknowledge_wildcards(
+            self.controller_policy,
+            statements,
+            "Karpenter launches, tags and terminates instances whose ids it cannot know in advance: each wildcard "
+            "resource is limited by this cluster's ownership tags (kubernetes.io/cluster/<cluster>, "
+            "karpenter.sh/nodepool, karpenter.k8s.aws/ec2nodeclass) or the Region, or serves a read action "
+            "without resource-level permissions (Karpenter's own policy, getting-started cloudformation.yaml)",
+        )
         self._volume_keys: list[str] = []
 
         after = dependencies(cluster.node_dependency, cluster.pod_identity_agent)
@@ -229,17 +237,4 @@ class Karpenter(Construct):
                 resources=[arn],
                 conditions={"StringEquals": via_ec2, "Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
-        )
-
-
-def _acknowledge_controller_policy(policy: iam.Policy, findings: list[str]) -> None:
-    for finding in findings:
-        acknowledge(
-            policy,
-            "IAM5",
-            "Karpenter launches, tags and terminates instances whose ids it cannot know in advance: each wildcard "
-            "resource is limited by this cluster's ownership tags (kubernetes.io/cluster/<cluster>, "
-            "karpenter.sh/nodepool, karpenter.k8s.aws/ec2nodeclass) or the Region, or serves a read action "
-            "without resource-level permissions (Karpenter's own policy, getting-started cloudformation.yaml)",
-            finding=finding,
         )

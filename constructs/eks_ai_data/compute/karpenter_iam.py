@@ -32,36 +32,6 @@ def _conditions(scope: Construct, sid: str, conditions: dict[str, dict[str, Any]
     return out
 
 
-def nag_findings(scope: Construct, statements: list[iam.PolicyStatement]) -> list[str]:
-    """The cdk-nag ``IAM5`` finding ids of ``statements`` (``Resource::arn:<AWS::Partition>:...*``,
-    ``Action::kms:ReEncrypt*``): the wildcard resources and actions, named as cdk-nag prints them."""
-    stack = Stack.of(scope)
-
-    def text(value: Any) -> str:
-        resolved = stack.resolve(value)
-        if isinstance(resolved, str):
-            return resolved
-        if isinstance(resolved, dict) and "Ref" in resolved:
-            return f"<{resolved['Ref']}>"
-        if isinstance(resolved, dict) and "Fn::GetAtt" in resolved:
-            return "<" + ".".join(resolved["Fn::GetAtt"]) + ">"
-        if isinstance(resolved, dict) and "Fn::Join" in resolved:
-            separator, parts = resolved["Fn::Join"]
-            return separator.join(text(part) for part in parts)
-        return str(resolved)
-
-    found: list[str] = []
-    for statement in statements:
-        for resource in statement.resources:
-            name = text(resource)
-            if "*" in name:
-                found.append(f"Resource::{name}")
-        for action in statement.actions:
-            if "*" in action:
-                found.append(f"Action::{action}")
-    return list(dict.fromkeys(found))
-
-
 def controller_statements(
     scope: Construct, *, cluster_name: str, node_role: iam.IRole, queue: sqs.IQueue | None
 ) -> list[iam.PolicyStatement]:
