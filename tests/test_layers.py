@@ -20,6 +20,9 @@ LAYER_1 = {
     "schedule",
     "lustre_sizing",
     "stateful",
+    "capacity_versions",
+    "scale_from_zero",
+    "node_repair",
 }
 NO_CDK = [
     *sorted(LAYER_1),
@@ -85,8 +88,28 @@ def test_charts_use_cdk8s_and_layer_one_only(module):
     assert ours <= LAYER_1 | {"k8s"}
 
 
+#: layer-2 domain subpackages (aws-cdk-lib, layer 1 and k8s charts; never patterns)
+LAYER_2_PACKAGES = ("compute",)
+
+
 @pytest.mark.parametrize(
-    "module", [m for m in modules() if m not in LAYER_1 and m not in NO_CDK and m != "__init__"]
+    "module",
+    [m for m in modules() if m not in LAYER_1 and m not in NO_CDK and m != "__init__"]
+    + [m for package in LAYER_2_PACKAGES for m in modules(package)],
 )
 def test_aws_resources_never_import_patterns(module):
     assert not any(n.startswith("eks_ai_data.patterns") for n in imports(module))
+
+
+@pytest.mark.parametrize("module", [m for package in LAYER_2_PACKAGES for m in modules(package)])
+def test_layer_two_subpackages_import_only_downwards(module):
+    """A domain subpackage of layer 2 uses aws-cdk-lib, layer 1, the k8s charts and other layer-2 modules; the
+    stacks and examples (layer 5) never."""
+    names = imports(module)
+    assert not any(n.split(".")[0] in ("stacks", "examples") for n in names)
+    assert "cdk8s" not in {n.split(".")[0] for n in names} or module.endswith("node_pools")
+
+
+def test_every_layer_two_subpackage_is_checked():
+    packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert packages - {"k8s", "patterns", "ops", "catalog_data"} == set(LAYER_2_PACKAGES)

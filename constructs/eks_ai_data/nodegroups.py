@@ -288,6 +288,7 @@ class GpuNodeGroup(ManagedGroup):
         self.ami_family = family
         self.local_storage = local_storage
         self.capacity_reservation_id = capacity_reservation_id
+        self.node_repair = repair
         disks = [
             spec.nvme_total_gb * 1e9 if local_storage == "raid0" else root_volume_gib * 2**30
             for spec in specs
@@ -431,6 +432,7 @@ class NvmeNodeGroup(ManagedGroup):
             node_repair=repair,
         )
         self.ami_family = "al2023"
+        self.node_repair = repair
         disks = [
             spec.nvme_total_gb * 1e9 if mode == "ephemeral" else root_volume_gib * 2**30 for spec in specs
         ]

@@ -92,6 +92,10 @@ class Templates:
             return f"fs-{digest[:17]}"
         if res.type == "AWS::SNS::Topic":
             return self.arn(stack, name)
+        if res.type == "AWS::EC2::Subnet":
+            return f"subnet-{digest[:17]}"
+        if res.type == "AWS::EC2::SecurityGroup":
+            return f"sg-{digest[:17]}"
         return f"{res.stack}-{res.logical_id}"
 
     def arn(self, stack: str, name: str) -> str:

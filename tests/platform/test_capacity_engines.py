@@ -9,6 +9,7 @@ import copy
 
 import pytest
 
+from tests.platform.capacity_model import helm_values
 from tests.platform.k8s_model import EFA, GPU, NEURON, ZONE, ClusterModel, Pod
 from tests.platform.test_scheduling import GPU_TOLERATION, _training_job_pods
 
@@ -282,6 +283,13 @@ def test_capacity_block_group_launches_its_reservation_type_in_one_zone(accelera
     assert reserved.zones == block.zones  # availability_zone pins the pool to the reservation's zone
     assert reserved.node_class["capacityReservationSelectorTerms"] == [{"id": "cr-0123456789abcdef1"}]
     assert model.engine_problems(pod, reserved, reserved.zones[0], "p5.48xlarge") == []
+
+
+def test_the_neuron_release_lists_the_types_of_the_clusters_neuron_groups(accelerators):
+    values = helm_values(accelerators.release("neuron-helm-chart"))
+    assert {"trn1.32xlarge", "trn2.48xlarge"} <= set(values["neuronInstances"])
+    assert values["devicePlugin"]["nodeSelector"] == {"eks-ai-data/accelerator": "neuron"}
+    assert values["scheduler"] == {"enabled": False} and values["npd"] == {"enabled": False}
 
 
 def catalog_count(instance_type: str) -> int:

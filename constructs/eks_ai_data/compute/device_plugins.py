@@ -73,7 +73,8 @@ def eks_registry(scope: Any) -> str:
                 "has no Amazon EKS image registry the library knows of (EKS user guide, add-ons-images); "
                 f"known Regions: {sorted(EKS_REGISTRY_ACCOUNTS)}",
             )
-        return f"{account}.dkr.ecr.{region}.{stack.url_suffix}"
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        return f"{account}.dkr.ecr.{region}.{suffix}"
     mapping = stack.node.try_find_child(_REGISTRY_MAPPING_ID)
     if not isinstance(mapping, CfnMapping):
         mapping = CfnMapping(
