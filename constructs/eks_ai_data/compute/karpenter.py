@@ -6,6 +6,7 @@ NodePools and EC2NodeClasses are separate constructs (:class:`~eks_ai_data.compu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -51,14 +52,18 @@ class Karpenter(Construct):
     - the interruption queue (SQS, messages kept 5 minutes, TLS only, SQS-managed encryption) fed by the five
       EventBridge rules, so Karpenter drains nodes before Spot reclaims them, on scheduled maintenance, and
       before a capacity block ends;
-    - the controller on the system nodes (two replicas, ``system-cluster-critical``, 1 CPU / 1 GiB each), with
-      ``AWS_REGION`` set so it never asks the instance metadata service.
+    - the controller on the system nodes (two replicas, ``system-cluster-critical``, requesting 0.5 CPU and 1 GiB
+      each: Karpenter's getting-started guide gives 1 CPU, but the default system nodes have 2 vCPUs and also run
+      CoreDNS, the CSI controllers and the add-on DaemonSets), with ``AWS_REGION`` set so it never asks the
+      instance metadata service.
 
     :param cluster: the cluster (Kubernetes 1.33-1.36). Required.
     :param identity: ``pod-identity`` or ``irsa``. Default: ``pod-identity``.
     :param replicas: controller replicas (each on its own node). Default: 2.
     :param node_repair: Karpenter's node repair (feature gate ``nodeRepair``, alpha in 1.14: replaces nodes whose
         conditions the node monitoring agent reports unhealthy). Default: ``False``.
+    :param extra_values: chart values merged over the computed ones (top-level keys replace), e.g.
+        ``{"controller": {...}}`` for other resources. Default: none.
 
     Attributes: ``node_role``, ``identity``, ``queue``, ``crd_chart``, ``chart``, ``access_entry``.
     """
@@ -72,6 +77,7 @@ class Karpenter(Construct):
         identity: Literal["pod-identity", "irsa"] = "pod-identity",
         replicas: int = 2,
         node_repair: bool = False,
+        extra_values: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
@@ -183,11 +189,12 @@ class Karpenter(Construct):
             "controller": {
                 "env": [{"name": "AWS_REGION", "value": Stack.of(self).region}],
                 "resources": {
-                    "requests": {"cpu": "1", "memory": "1Gi"},
-                    "limits": {"cpu": "1", "memory": "1Gi"},
+                    "requests": {"cpu": "500m", "memory": "1Gi"},
+                    "limits": {"memory": "1Gi"},
                 },
             },
         }
+        self.values.update(extra_values or {})
         chart = KARPENTER_CHART
         self.chart = eks.HelmChart(
             self,
