@@ -14,7 +14,7 @@ from ._validate import fail, require
 from .cluster_interface import IAiCluster, require_ai_cluster
 from .compute.capacity_block import capacity_block_problems, reserve
 from .compute.device_plugins import efa_device_plugin, neuron_device_plugin
-from .compute.managed_group import ManagedGroup
+from .compute.managed_group import ManagedGroup, template_resources
 from .labels import (
     ACCELERATOR_LABEL,
     AMI_FAMILY_LABEL,
@@ -34,7 +34,6 @@ from .labels import (
 )
 from .launch_template import NodeLaunchTemplate
 from .node_repair import NodeRepair
-from .scale_from_zero import ephemeral_storage, min_quantities
 
 NvmeMode = Literal["ephemeral", "local-volumes"]
 
@@ -55,32 +54,6 @@ STANDARD_AMI_TYPES = {
 
 def _ami_name(ami_type: eks.NodegroupAmiType) -> str:
     return getattr(ami_type, "name", str(ami_type))
-
-
-def accelerator_resources(spec: catalog.InstanceSpec, *, efa: bool) -> dict[str, int]:
-    """The extended resources a node of ``spec`` offers once its device plugins run (Kubernetes resource names)."""
-    found: dict[str, int] = {}
-    if spec.accelerator_kind == "nvidia":
-        found["nvidia.com/gpu"] = spec.accelerator_count
-    elif spec.accelerator_kind == "neuron":
-        found["aws.amazon.com/neuron"] = spec.accelerator_count
-        if spec.neuron_cores_per_device:
-            found["aws.amazon.com/neuroncore"] = spec.accelerator_count * spec.neuron_cores_per_device
-    if efa and spec.max_efa_interfaces:
-        found["vpc.amazonaws.com/efa"] = spec.max_efa_interfaces
-    return found
-
-
-def template_resources(
-    specs: Sequence[catalog.InstanceSpec], *, efa: bool, kubelet_disk_bytes: Sequence[float]
-) -> dict[str, str]:
-    """The resources the Cluster Autoscaler's template node must carry for these types (the smallest amount any
-    type offers): accelerators and EFA, which CA never derives (except ``nvidia.com/gpu``, set anyway), and
-    ``ephemeral-storage`` from the disk kubelet runs on."""
-    counts = min_quantities(accelerator_resources(spec, efa=efa) for spec in specs)
-    resources = {name: str(amount) for name, amount in counts.items()}
-    resources["ephemeral-storage"] = ephemeral_storage(min(kubelet_disk_bytes))
-    return resources
 
 
 class GpuNodeGroup(ManagedGroup):

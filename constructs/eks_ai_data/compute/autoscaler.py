@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from aws_cdk import ArnFormat, Duration, Stack
-from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -16,9 +15,10 @@ from ..capacity_versions import (
     CLUSTER_AUTOSCALER_IMAGE,
     cluster_autoscaler_image_tag,
 )
-from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
+from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..identity import IdentityMode, WorkloadIdentity
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG
+from ._helm import helm_release, identity_dependencies, service_account_values
 from ._nag_findings import acknowledge_wildcards
 
 NAMESPACE = "kube-system"
@@ -151,38 +151,26 @@ class ClusterAutoscaler(Construct):
         )
         self._grant(cluster)
 
-        cluster_name = cluster.cluster.cluster_name
-        service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
-        if self.identity.service_account_annotations:
-            service_account["annotations"] = self.identity.service_account_annotations
         self.values: dict[str, Any] = {
             "cloudProvider": "aws",
             "awsRegion": Stack.of(self).region,
-            "autoDiscovery": {"clusterName": cluster_name},
+            "autoDiscovery": {"clusterName": cluster.cluster.cluster_name},
             "image": {"repository": CLUSTER_AUTOSCALER_IMAGE, "tag": image_tag},
-            "rbac": {"serviceAccount": service_account},
+            "rbac": {"serviceAccount": service_account_values(self.identity)},
             "nodeSelector": dict(cluster.system_node_labels),
             "priorityClassName": "system-cluster-critical",
             "resources": {"requests": {"cpu": "100m", "memory": "600Mi"}, "limits": {"memory": "600Mi"}},
             "extraArgs": args,
         }
-        chart = CLUSTER_AUTOSCALER_CHART
-        self.chart = eks.HelmChart(
+        self.chart = helm_release(
             self,
             "Chart",
-            cluster=cluster.cluster,
-            chart=chart.chart,
-            repository=chart.repository,
-            version=chart.version,
+            cluster=cluster,
+            chart=CLUSTER_AUTOSCALER_CHART,
             release=RELEASE,
-            namespace=NAMESPACE,
-            create_namespace=False,
             values=self.values,
+            after=identity_dependencies(cluster, self.identity),
         )
-        for dependency in dependencies(cluster.node_dependency, cluster.pod_identity_agent):
-            self.chart.node.add_dependency(dependency)
-        if self.identity.pod_identity_association is not None:
-            self.chart.node.add_dependency(self.identity.pod_identity_association)
 
     def _grant(self, cluster: IAiCluster) -> None:
         stack = Stack.of(self)

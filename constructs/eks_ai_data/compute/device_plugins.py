@@ -28,7 +28,6 @@ from typing import Any
 
 import jsii
 from aws_cdk import Aws, CfnMapping, IStableListProducer, Lazy, Stack, Token
-from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .._validate import fail
@@ -41,8 +40,9 @@ from ..capacity_versions import (
     NEURON_CHART_INSTANCES,
     ChartPin,
 )
-from ..cluster_interface import IAiCluster, dependencies
+from ..cluster_interface import IAiCluster
 from ..labels import ACCELERATOR_LABEL, ACCELERATOR_NEURON, ALL_NODE_TAINTS, EFA_LABEL, EFA_LABEL_VALUE
+from ._helm import helm_release
 
 EFA_RELEASE = "aws-efa-k8s-device-plugin"
 NEURON_RELEASE = "neuron-helm-chart"
@@ -111,20 +111,9 @@ class DevicePlugin(Construct):
         values: dict[str, Any],
     ) -> None:
         super().__init__(scope, id)
-        self.release = eks.HelmChart(
-            self,
-            "Release",
-            cluster=cluster.cluster,
-            chart=chart.chart,
-            repository=chart.repository,
-            version=chart.version,
-            release=release,
-            namespace="kube-system",
-            create_namespace=False,
-            values=values,
+        self.release = helm_release(
+            self, "Release", cluster=cluster, chart=chart, release=release, values=values
         )
-        for dependency in dependencies(cluster.node_dependency):
-            self.release.node.add_dependency(dependency)
         self.instance_types = _Types()
 
 

@@ -21,9 +21,10 @@ from constructs import Construct
 from .._nag import acknowledge
 from .._validate import fail, require, require_range
 from ..capacity_versions import KARPENTER_CHART, KARPENTER_CRD_CHART, KARPENTER_VERSION, karpenter_supports
-from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
+from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..identity import IdentityMode, WorkloadIdentity
 from ..node_role import node_role
+from ._helm import helm_release, identity_dependencies, service_account_values
 from ._nag_findings import acknowledge_wildcards
 from .karpenter_iam import controller_statements
 
@@ -160,24 +161,11 @@ class Karpenter(Construct):
         )
         self._volume_keys: list[str] = []
 
-        after = dependencies(cluster.node_dependency, cluster.pod_identity_agent)
-        crd = KARPENTER_CRD_CHART
-        self.crd_chart = eks.HelmChart(
-            self,
-            "CrdChart",
-            cluster=cluster.cluster,
-            chart=crd.chart,
-            repository=crd.repository,
-            version=crd.version,
-            release="karpenter-crd",
-            namespace=NAMESPACE,
-            create_namespace=False,
+        self.crd_chart = helm_release(
+            self, "CrdChart", cluster=cluster, chart=KARPENTER_CRD_CHART, release="karpenter-crd"
         )
-        service_account: dict[str, Any] = {"create": True, "name": SERVICE_ACCOUNT}
-        if self.identity.service_account_annotations:
-            service_account["annotations"] = self.identity.service_account_annotations
         self.values: dict[str, Any] = {
-            "serviceAccount": service_account,
+            "serviceAccount": service_account_values(self.identity),
             "replicas": replicas,
             "nodeSelector": {"kubernetes.io/os": "linux", **cluster.system_node_labels},
             "priorityClassName": "system-cluster-critical",
@@ -188,35 +176,25 @@ class Karpenter(Construct):
             },
             "controller": {
                 "env": [{"name": "AWS_REGION", "value": Stack.of(self).region}],
-                "resources": {
-                    "requests": {"cpu": "500m", "memory": "1Gi"},
-                    "limits": {"memory": "1Gi"},
-                },
+                "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
             },
         }
         self.values.update(extra_values or {})
-        chart = KARPENTER_CHART
-        self.chart = eks.HelmChart(
+        self.chart = helm_release(
             self,
             "Chart",
-            cluster=cluster.cluster,
-            chart=chart.chart,
-            repository=chart.repository,
-            version=chart.version,
+            cluster=cluster,
+            chart=KARPENTER_CHART,
             release=RELEASE,
-            namespace=NAMESPACE,
-            create_namespace=False,
-            skip_crds=True,  # the karpenter-crd release manages them (upgrade guide: Helm never upgrades crds/)
             values=self.values,
+            skip_crds=True,  # the karpenter-crd release manages them (upgrade guide: Helm never upgrades crds/)
+            after=[
+                self.crd_chart,
+                self.controller_policy,
+                self.access_entry,
+                *identity_dependencies(cluster, self.identity),
+            ],
         )
-        for dependency in after:
-            self.crd_chart.node.add_dependency(dependency)
-            self.chart.node.add_dependency(dependency)
-        self.chart.node.add_dependency(self.crd_chart)
-        self.chart.node.add_dependency(self.controller_policy)
-        self.chart.node.add_dependency(self.access_entry)
-        if self.identity.pod_identity_association is not None:
-            self.chart.node.add_dependency(self.identity.pod_identity_association)
 
     def grant_volume_key(self, key: kms.IKey) -> None:
         """Let the controller launch instances whose EBS volumes ``key`` encrypts (once per key): EC2 uses the

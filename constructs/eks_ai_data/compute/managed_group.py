@@ -22,6 +22,8 @@ from ..scale_from_zero import (
     NodeTemplate,
     TemplateTaint,
     discovery_tag,
+    ephemeral_storage,
+    min_quantities,
     tag_problems,
     template_tags,
 )
@@ -32,6 +34,59 @@ _EFFECTS = {
     eks.TaintEffect.NO_EXECUTE: "NoExecute",
     eks.TaintEffect.PREFER_NO_SCHEDULE: "PreferNoSchedule",
 }
+
+
+def accelerator_resources(spec: catalog.InstanceSpec, *, efa: bool) -> dict[str, int]:
+    """The extended resources a node of ``spec`` offers once its device plugins run (Kubernetes resource names)."""
+    found: dict[str, int] = {}
+    if spec.accelerator_kind == "nvidia":
+        found["nvidia.com/gpu"] = spec.accelerator_count
+    elif spec.accelerator_kind == "neuron":
+        found["aws.amazon.com/neuron"] = spec.accelerator_count
+        if spec.neuron_cores_per_device:
+            found["aws.amazon.com/neuroncore"] = spec.accelerator_count * spec.neuron_cores_per_device
+    if efa and spec.max_efa_interfaces:
+        found["vpc.amazonaws.com/efa"] = spec.max_efa_interfaces
+    return found
+
+
+def template_resources(
+    specs: Sequence[catalog.InstanceSpec], *, efa: bool, kubelet_disk_bytes: Sequence[float]
+) -> dict[str, str]:
+    """The resources the Cluster Autoscaler's template node must carry for these types (the smallest amount any
+    type offers): accelerators and EFA, which CA never derives (except ``nvidia.com/gpu``, set anyway), and
+    ``ephemeral-storage`` from the disk kubelet runs on."""
+    counts = min_quantities(accelerator_resources(spec, efa=efa) for spec in specs)
+    resources = {name: str(amount) for name, amount in counts.items()}
+    resources["ephemeral-storage"] = ephemeral_storage(min(kubelet_disk_bytes))
+    return resources
+
+
+def catalog_specs(scope: Construct, instance_types: Sequence[str]) -> list[catalog.InstanceSpec]:
+    """The catalog's specs of ``instance_types``: at least one, none repeated, every one known to the catalog."""
+    require(
+        scope, len(instance_types) > 0, "instance_types", list(instance_types), "must name at least one type"
+    )
+    require(
+        scope,
+        len(set(instance_types)) == len(instance_types),
+        "instance_types",
+        list(instance_types),
+        "must not repeat a type",
+    )
+    specs = []
+    for name in instance_types:
+        spec = catalog.lookup(name)
+        if spec is None:
+            raise fail(
+                scope,
+                "instance_types",
+                name,
+                "is not in the instance catalog (eks_ai_data.catalog); supported families: "
+                + ", ".join(catalog.families()),
+            )
+        specs.append(spec)
+    return specs
 
 
 class ManagedGroup(Construct):
@@ -49,33 +104,7 @@ class ManagedGroup(Construct):
     nodegroup: eks.Nodegroup
 
     def _specs(self, instance_types: Sequence[str]) -> list[catalog.InstanceSpec]:
-        require(
-            self,
-            len(instance_types) > 0,
-            "instance_types",
-            list(instance_types),
-            "must name at least one type",
-        )
-        require(
-            self,
-            len(set(instance_types)) == len(instance_types),
-            "instance_types",
-            list(instance_types),
-            "must not repeat a type",
-        )
-        specs = []
-        for name in instance_types:
-            spec = catalog.lookup(name)
-            if spec is None:
-                raise fail(
-                    self,
-                    "instance_types",
-                    name,
-                    "is not in the instance catalog (eks_ai_data.catalog); supported families: "
-                    + ", ".join(catalog.families()),
-                )
-            specs.append(spec)
-        return specs
+        return catalog_specs(self, instance_types)
 
     def _sizes(self, min_size: int, max_size: int, desired_size: int | None) -> None:
         require_range(self, "min_size", min_size, 0, 1000)

@@ -8,20 +8,16 @@ schedule the same way whichever engine brings their nodes up.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-import cdk8s
-from aws_cdk import Duration, Token
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .. import catalog
-from .._validate import fail, require, validate_node_labels
-from ..capacity_versions import al2023_alias
-from ..k8s.karpenter import CAPACITY_TYPES, NodeClassSpec, NodePoolChart, NodePoolSpec
+from .._validate import fail, require
+from ..k8s.karpenter import NodePoolSpec
 from ..labels import (
     ACCELERATOR_LABEL,
     AMI_FAMILY_AL2023,
@@ -30,92 +26,22 @@ from ..labels import (
     EFA_LABEL_VALUE,
     GPU_MODEL_LABEL,
     GPU_TAINT,
-    LIBRARY_NODE_LABELS,
     LOCAL_NVME_LABEL,
     LOCAL_NVME_RAID0,
     LOCAL_NVME_TAINT,
     LOCAL_NVME_VOLUMES,
     NEURON_TAINT,
-    Taint,
 )
 from ..launch_template import al2023_user_data
 from .device_plugins import efa_device_plugin, neuron_device_plugin
 from .karpenter import Karpenter
+from .managed_group import catalog_specs
+from .pool_base import Pool, check_capacity, consolidation_delay, default_name
 
 CapacityType = Literal["on-demand", "spot", "reserved"]
-_NAME_PART = re.compile(r"[^a-z0-9]+")
 
 
-def _default_name(scope: Construct, prefix: str) -> str:
-    words = [w for w in _NAME_PART.split(scope.node.path.lower()) if w]
-    return "-".join([prefix, *words])[:63].rstrip("-")
-
-
-class _Pool(Construct):
-    """What both pools share: placement, the node class and pool objects, and applying them after Karpenter."""
-
-    labels: dict[str, str]
-    taints: list[Taint]
-
-    def _placement(
-        self, karpenter: Karpenter, subnet: ec2.ISubnet | None, availability_zone: str | None
-    ) -> tuple[list[str], list[str]]:
-        cluster = karpenter.cluster
-        if subnet is not None:
-            zone = subnet.availability_zone
-            if (
-                availability_zone is not None
-                and not Token.is_unresolved(availability_zone)
-                and not Token.is_unresolved(zone)
-                and availability_zone != zone
-            ):
-                raise fail(
-                    self,
-                    "availability_zone",
-                    availability_zone,
-                    f"differs from the zone of the subnet given ({zone}): the pool's nodes must be in one zone, the "
-                    "subnet's (where the data they read is)",
-                )
-            self.availability_zone: str | None = zone
-            return [subnet.subnet_id], [zone]
-        if availability_zone is not None:
-            subnets = [s for s in cluster.private_subnets if s.availability_zone == availability_zone]
-            if not subnets and not Token.is_unresolved(availability_zone):
-                raise fail(
-                    self,
-                    "availability_zone",
-                    availability_zone,
-                    "has no private subnet of the cluster: "
-                    + ", ".join(str(s.availability_zone) for s in cluster.private_subnets),
-                )
-            self.availability_zone = availability_zone
-            return [s.subnet_id for s in subnets], [availability_zone]
-        subnets = list(cluster.private_subnets)
-        self.availability_zone = None
-        return [s.subnet_id for s in subnets], sorted({s.availability_zone for s in subnets}, key=str)
-
-    def _apply(
-        self,
-        karpenter: Karpenter,
-        *,
-        name: str,
-        node_class: NodeClassSpec,
-        node_pool: NodePoolSpec,
-    ) -> None:
-        self.charts = cdk8s.App()
-        self.chart = NodePoolChart(self.charts, "pool", name=name, node_class=node_class, node_pool=node_pool)
-        self.manifest: eks.KubernetesManifest = karpenter.cluster.cluster.add_cdk8s_chart(
-            f"NodePool-{self.node.addr[-8:]}", self.chart, ingress_alb=False, prune=True
-        )
-        # The controller and its CRDs first; on deletion the pool goes first, so Karpenter drains and terminates
-        # its nodes while it still runs.
-        self.manifest.node.add_dependency(karpenter.chart)
-        self.name = name
-        self.node_class_spec = node_class
-        self.node_pool_spec = node_pool
-
-
-class GpuNodePool(_Pool):
+class GpuNodePool(Pool):
     """A Karpenter NodePool of GPU (NVIDIA) or Neuron instances, the Karpenter counterpart of :class:`GpuNodeGroup`.
 
     - Exact instance types from the catalog, one accelerator kind; AL2023 AMIs by alias (Karpenter picks the
@@ -171,7 +97,7 @@ class GpuNodePool(_Pool):
         super().__init__(scope, id)
         if not isinstance(karpenter, Karpenter):
             raise fail(self, "karpenter", karpenter, "must be the cluster's Karpenter construct")
-        specs = _specs(self, instance_types)
+        specs = catalog_specs(self, instance_types)
         kinds = {spec.accelerator_kind for spec in specs}
         for spec in specs:
             if not spec.has_accelerators:
@@ -189,7 +115,7 @@ class GpuNodePool(_Pool):
                     spec.name,
                     "Neuron AMIs are x86_64 only",
                 )
-        _capacity(self, capacity_types, capacity_reservation_ids)
+        check_capacity(self, capacity_types, capacity_reservation_ids)
         per_node = {spec.name: spec.accelerator_count for spec in specs}
         limit = gpu_limit if gpu_limit is not None else 2 * max(per_node.values())
         too_big = sorted(t for t, n in per_node.items() if n > limit)
@@ -217,9 +143,7 @@ class GpuNodePool(_Pool):
             node_labels[LOCAL_NVME_LABEL] = LOCAL_NVME_RAID0
         if efa:
             node_labels[EFA_LABEL] = EFA_LABEL_VALUE
-        user = dict(labels or {})
-        validate_node_labels(self, "labels", user, reserved=LIBRARY_NODE_LABELS)
-        node_labels.update(user)
+        node_labels = self._labels(node_labels, labels)
         self.labels = node_labels
         self.taints = [GPU_TAINT if kind == "nvidia" else NEURON_TAINT]
         self.accelerator_kind = kind
@@ -228,7 +152,6 @@ class GpuNodePool(_Pool):
         self.efa = efa
         self.gpu_limit = limit
         cluster = karpenter.cluster
-        karpenter.grant_volume_key(cluster.keys.data_key)
         self.placement_group = (
             ec2.PlacementGroup(self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER)
             if efa
@@ -237,14 +160,11 @@ class GpuNodePool(_Pool):
         resource = "nvidia.com/gpu" if kind == "nvidia" else "aws.amazon.com/neuron"
         self._apply(
             karpenter,
-            name=name or _default_name(self, "gpu"),
-            node_class=NodeClassSpec(
-                role=karpenter.node_role.role_name,
-                subnet_ids=subnet_ids,
-                security_group_ids=[cluster.node_security_group.security_group_id],
-                ami_alias=al2023_alias(),
+            name=name or default_name(self, "gpu"),
+            node_class=self._node_class(
+                karpenter,
+                subnet_ids,
                 root_volume_gib=root_volume_gib,
-                kms_key_arn=cluster.keys.data_key.key_arn,
                 instance_store_raid0=raid0,
                 capacity_reservation_ids=list(capacity_reservation_ids),
                 placement_group=self.placement_group.placement_group_name if self.placement_group else None,
@@ -256,7 +176,7 @@ class GpuNodePool(_Pool):
                 labels=node_labels,
                 taints=self.taints,
                 limits={resource: str(limit)},
-                consolidate_after=_duration(self, consolidate_after),
+                consolidate_after=consolidation_delay(self, consolidate_after),
                 weight=weight,
             ),
         )
@@ -266,7 +186,7 @@ class GpuNodePool(_Pool):
         )
 
 
-class NvmeNodePool(_Pool):
+class NvmeNodePool(Pool):
     """A Karpenter NodePool of NVMe instance-store types, the Karpenter counterpart of :class:`NvmeNodeGroup`:
     ``mode="ephemeral"`` stripes the store as RAID0 for kubelet and containerd (``instanceStorePolicy: RAID0``),
     ``mode="local-volumes"`` mounts each disk under ``/mnt/fast-disks`` for the local static provisioner (nodeadm
@@ -321,8 +241,8 @@ class NvmeNodePool(_Pool):
             list(capacity_types),
             "must be on-demand and/or spot",
         )
-        _capacity(self, capacity_types, ())
-        specs = _specs(self, instance_types)
+        check_capacity(self, capacity_types, ())
+        specs = catalog_specs(self, instance_types)
         for spec in specs:
             if not spec.has_nvme:
                 raise fail(
@@ -337,26 +257,19 @@ class NvmeNodePool(_Pool):
             AMI_FAMILY_LABEL: AMI_FAMILY_AL2023,
             LOCAL_NVME_LABEL: LOCAL_NVME_RAID0 if mode == "ephemeral" else LOCAL_NVME_VOLUMES,
         }
-        user = dict(labels or {})
-        validate_node_labels(self, "labels", user, reserved=LIBRARY_NODE_LABELS)
-        node_labels.update(user)
+        node_labels = self._labels(node_labels, labels)
         self.labels = node_labels
         self.taints = [LOCAL_NVME_TAINT] if taint else []
         self.mode = mode
         self.instance_specs = specs
         self.local_storage = "raid0" if mode == "ephemeral" else "mount"
-        cluster = karpenter.cluster
-        karpenter.grant_volume_key(cluster.keys.data_key)
         self._apply(
             karpenter,
-            name=name or _default_name(self, "nvme"),
-            node_class=NodeClassSpec(
-                role=karpenter.node_role.role_name,
-                subnet_ids=subnet_ids,
-                security_group_ids=[cluster.node_security_group.security_group_id],
-                ami_alias=al2023_alias(),
+            name=name or default_name(self, "nvme"),
+            node_class=self._node_class(
+                karpenter,
+                subnet_ids,
                 root_volume_gib=root_volume_gib,
-                kms_key_arn=cluster.keys.data_key.key_arn,
                 instance_store_raid0=mode == "ephemeral",
                 user_data=al2023_user_data("mount") if mode == "local-volumes" else None,
             ),
@@ -367,69 +280,9 @@ class NvmeNodePool(_Pool):
                 labels=node_labels,
                 taints=self.taints,
                 limits={"cpu": str(max_nodes * max(spec.vcpus for spec in specs))},
-                consolidate_after=_duration(self, consolidate_after),
+                consolidate_after=consolidation_delay(self, consolidate_after),
             ),
         )
-
-
-def _specs(scope: Construct, instance_types: Sequence[str]) -> list[catalog.InstanceSpec]:
-    require(
-        scope, len(instance_types) > 0, "instance_types", list(instance_types), "must name at least one type"
-    )
-    require(
-        scope,
-        len(set(instance_types)) == len(instance_types),
-        "instance_types",
-        list(instance_types),
-        "must not repeat a type",
-    )
-    specs = []
-    for name in instance_types:
-        spec = catalog.lookup(name)
-        if spec is None:
-            raise fail(scope, "instance_types", name, "is not in the instance catalog (eks_ai_data.catalog)")
-        specs.append(spec)
-    return specs
-
-
-def _capacity(scope: Construct, capacity_types: Sequence[str], reservations: Sequence[str]) -> None:
-    require(scope, len(capacity_types) > 0, "capacity_types", list(capacity_types), "must not be empty")
-    for capacity in capacity_types:
-        require(
-            scope,
-            capacity in CAPACITY_TYPES,
-            "capacity_types",
-            capacity,
-            f"must be one of {list(CAPACITY_TYPES)}",
-        )
-    for reservation in reservations:
-        if not Token.is_unresolved(reservation) and not catalog.is_capacity_reservation_id(reservation):
-            raise fail(
-                scope,
-                "capacity_reservation_ids",
-                reservation,
-                "must be a capacity reservation id: 'cr-' and 17 lower-case hexadecimal digits",
-            )
-    if ("reserved" in capacity_types) != bool(reservations):
-        raise fail(
-            scope,
-            "capacity_types",
-            list(capacity_types),
-            "'reserved' needs capacity_reservation_ids and they need 'reserved' (Karpenter launches into a "
-            "reservation only when the pool allows reserved capacity and its node class selects the reservation)",
-        )
-
-
-def _duration(scope: Construct, value: Duration | None) -> str:
-    minutes = (value or Duration.minutes(15)).to_minutes()
-    require(
-        scope,
-        1 <= minutes <= 24 * 60,
-        "consolidate_after",
-        f"{minutes} minutes",
-        "must be 1 minute to 24 hours",
-    )
-    return f"{int(minutes)}m"
 
 
 __all__ = ["GpuNodePool", "NvmeNodePool"]
