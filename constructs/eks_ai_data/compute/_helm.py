@@ -10,7 +10,7 @@ from constructs import Construct, IDependable
 
 from ..capacity_versions import ChartPin
 from ..cluster_interface import IAiCluster, dependencies
-from ..identity import WorkloadIdentity
+from ..identity import IdentityMode, WorkloadIdentity
 
 
 def helm_release(
@@ -43,6 +43,22 @@ def helm_release(
     for dependency in dependencies(cluster.node_dependency, *after):
         chart_release.node.add_dependency(dependency)
     return chart_release
+
+
+def controller_identity(
+    scope: Construct, cluster: IAiCluster, *, service_account: str, mode: str, description: str
+) -> WorkloadIdentity:
+    """The role of a controller's service account in ``kube-system``: EKS Pod Identity (``mode="pod-identity"``) or
+    IRSA (``"irsa"``)."""
+    return WorkloadIdentity(
+        scope,
+        "Identity",
+        cluster=cluster.cluster,
+        namespace="kube-system",
+        service_account=service_account,
+        mode=IdentityMode.POD_IDENTITY if mode == "pod-identity" else IdentityMode.IRSA,
+        description=description,
+    )
 
 
 def service_account_values(identity: WorkloadIdentity) -> dict[str, Any]:

@@ -16,9 +16,8 @@ from ..capacity_versions import (
     cluster_autoscaler_image_tag,
 )
 from ..cluster_interface import IAiCluster, require_ai_cluster
-from ..identity import IdentityMode, WorkloadIdentity
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG
-from ._helm import helm_release, identity_dependencies, service_account_values
+from ._helm import controller_identity, helm_release, identity_dependencies, service_account_values
 from ._nag_findings import acknowledge_wildcards
 
 NAMESPACE = "kube-system"
@@ -140,13 +139,11 @@ class ClusterAutoscaler(Construct):
 
         self.cluster = cluster
         self.image = f"{CLUSTER_AUTOSCALER_IMAGE}:{image_tag}"
-        self.identity = WorkloadIdentity(
+        self.identity = controller_identity(
             self,
-            "Identity",
-            cluster=cluster.cluster,
-            namespace=NAMESPACE,
+            cluster,
             service_account=SERVICE_ACCOUNT,
-            mode=IdentityMode.POD_IDENTITY if identity == "pod-identity" else IdentityMode.IRSA,
+            mode=identity,
             description="Cluster Autoscaler (kube-system/cluster-autoscaler): scales this cluster's node groups",
         )
         self._grant(cluster)

@@ -22,9 +22,8 @@ from .._nag import acknowledge
 from .._validate import fail, require, require_range
 from ..capacity_versions import KARPENTER_CHART, KARPENTER_CRD_CHART, KARPENTER_VERSION, karpenter_supports
 from ..cluster_interface import IAiCluster, require_ai_cluster
-from ..identity import IdentityMode, WorkloadIdentity
 from ..node_role import node_role
-from ._helm import helm_release, identity_dependencies, service_account_values
+from ._helm import controller_identity, helm_release, identity_dependencies, service_account_values
 from ._nag_findings import acknowledge_wildcards
 from .karpenter_iam import controller_statements
 
@@ -136,13 +135,11 @@ class Karpenter(Construct):
             for name, (source, detail_type) in INTERRUPTION_EVENTS.items()
         }
 
-        self.identity = WorkloadIdentity(
+        self.identity = controller_identity(
             self,
-            "Identity",
-            cluster=cluster.cluster,
-            namespace=NAMESPACE,
+            cluster,
             service_account=SERVICE_ACCOUNT,
-            mode=IdentityMode.POD_IDENTITY if identity == "pod-identity" else IdentityMode.IRSA,
+            mode=identity,
             description="Karpenter controller (kube-system/karpenter): launches and removes this cluster's nodes",
         )
         statements = controller_statements(
