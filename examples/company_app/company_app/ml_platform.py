@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from eks_ai_data.cluster import AiCluster
+from eks_ai_data.compute.autoscaler import ClusterAutoscaler
 from eks_ai_data.identity import WorkloadIdentity
 from eks_ai_data.k8s import LustreVolumeSpec, ServiceAccountSpec
 from eks_ai_data.keys import DataKeys
@@ -117,6 +118,8 @@ class MlPlatformStack(Stack):
             efa=True,
             max_size=4,
         )
+        # What brings the GPU nodes up from zero for pending pods (and removes them when they empty).
+        self.autoscaler = ClusterAutoscaler(self, "Autoscaler", cluster=self.platform)
 
         self.storage.add_static_volumes(
             "Datasets",
