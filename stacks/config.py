@@ -16,13 +16,18 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from eks_ai_data import catalog
 from eks_ai_data.cluster import AiCluster
+from eks_ai_data.compute.autoscaler import ClusterAutoscaler
+from eks_ai_data.compute.karpenter import Karpenter
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
 from eks_ai_data.naming import is_dns1123_label
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 
 CONTEXT_KEY = "eks-ai-data"
+#: What scales the GPU and NVMe nodes: the Cluster Autoscaler (managed node groups) or Karpenter (NodePools).
+CAPACITY_ENGINES = ("cluster-autoscaler", "karpenter")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class PlatformConfig:
     :param alarm_email: an address subscribed to each platform's alarm topic (it must confirm). Default: none.
     :param clusters: the cluster stacks of each platform, ``NAME`` or ``NAME:VERSION`` (a DNS-1123 label, and a
         Kubernetes version other than ``kubernetes_version``); two during a blue/green replacement. Default: ``blue``.
+    :param capacity_engine: what brings GPU and NVMe nodes up from zero: ``cluster-autoscaler`` (managed node
+        groups) or ``karpenter`` (NodePools). Default: ``cluster-autoscaler``.
     """
 
     account: str | None = None
@@ -70,6 +77,16 @@ class PlatformConfig:
     checkpoint_retention_days: int = 30
     alarm_email: str | None = None
     clusters: tuple[str, ...] = ("blue",)
+    capacity_engine: str = "cluster-autoscaler"
+
+    def __post_init__(self) -> None:
+        if self.capacity_engine not in CAPACITY_ENGINES:
+            raise EksAiDataValidationError(
+                f"context '{CONTEXT_KEY}'",
+                "capacity_engine",
+                self.capacity_engine,
+                f"must be one of {list(CAPACITY_ENGINES)}",
+            )
 
     @property
     def env(self) -> cdk.Environment | None:
@@ -126,6 +143,17 @@ class PlatformConfig:
             admin_principal_arn=self.admin_principal_arn,
             public_access_cidrs=self.public_access_cidrs or None,
         )
+
+    def engine(self, scope: Construct, platform: AiCluster) -> ClusterAutoscaler | Karpenter:
+        """The capacity engine ``capacity_engine`` names, on ``platform``."""
+        if self.capacity_engine == "karpenter":
+            return Karpenter(scope, "Karpenter", cluster=platform)
+        return ClusterAutoscaler(scope, "Autoscaler", cluster=platform)
+
+    @staticmethod
+    def gpu_limit(instance_types: tuple[str, ...], max_nodes: int) -> int:
+        """A Karpenter pool's GPU limit for ``max_nodes`` nodes of the largest of ``instance_types``."""
+        return max_nodes * max(catalog.get(name).accelerator_count for name in instance_types)
 
 
 def _coerce(cls: type, name: str, value: Any) -> Any:

@@ -17,6 +17,8 @@ from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_restore_testing import RestoreTestSpec
 from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.bucket import DataBucket
+from eks_ai_data.compute.karpenter import Karpenter
+from eks_ai_data.compute.node_pools import GpuNodePool
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.governance import DatasetCatalog, DatasetSpec
 from eks_ai_data.lustre import DataRepositoryLink, LustreStore
@@ -122,6 +124,7 @@ class InferenceClusterStack(ClusterStack):
             platform="inference",
             **kwargs,
         )
+        self.engine = config.engine(self, self.platform)  # what brings GPU nodes up from zero
         self.storage = ClusterStorage(
             self, "InCluster", cluster=self.platform, namespaces=[INFERENCE_NAMESPACE]
         )
@@ -140,14 +143,26 @@ class InferenceClusterStack(ClusterStack):
             lustre=data.lustre,
         )
         # With a Lustre cache, serve from the cache's AZ; an EFS cache is reachable from every AZ.
-        self.gpu_nodes = GpuNodeGroup(
-            self,
-            "InferenceGpuNodes",
-            cluster=self.platform,
-            instance_types=config.inference_gpu_instance_types,
-            max_size=config.inference_gpu_max_nodes,
-            subnet=data.lustre.subnet if data.lustre is not None else None,
-        )
+        subnet = data.lustre.subnet if data.lustre is not None else None
+        self.gpu_nodes: GpuNodeGroup | GpuNodePool
+        if isinstance(self.engine, Karpenter):
+            self.gpu_nodes = GpuNodePool(
+                self,
+                "InferenceGpuNodePool",
+                karpenter=self.engine,
+                instance_types=config.inference_gpu_instance_types,
+                gpu_limit=config.gpu_limit(config.inference_gpu_instance_types, config.inference_gpu_max_nodes),
+                subnet=subnet,
+            )
+        else:
+            self.gpu_nodes = GpuNodeGroup(
+                self,
+                "InferenceGpuNodes",
+                cluster=self.platform,
+                instance_types=config.inference_gpu_instance_types,
+                max_size=config.inference_gpu_max_nodes,
+                subnet=subnet,
+            )
         # The cluster's Kubernetes state in the data stack's plan (the selection is created here).
         data.backups.add_eks_cluster(self.platform)
         data.catalog.grant_read(self.models.identity)

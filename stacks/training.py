@@ -21,6 +21,8 @@ from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_restore_testing import RestoreTestSpec
 from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.bucket import DataBucket
+from eks_ai_data.compute.karpenter import Karpenter
+from eks_ai_data.compute.node_pools import NvmeNodePool
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.governance import DatasetCatalog, DatasetSpec
 from eks_ai_data.identity import WorkloadIdentity
@@ -153,6 +155,9 @@ class TrainingClusterStack(ClusterStack):
             platform="training",
             **kwargs,
         )
+        # Capacity: what brings the GPU and NVMe nodes up from zero (config.capacity_engine).
+        self.engine = config.engine(self, self.platform)
+        karpenter = self.engine if isinstance(self.engine, Karpenter) else None
         nodes = self.platform.node_security_group
         data.shared_efs.allow_clients(nodes)  # NFS rule in this stack (the client group's)
         team_namespaces = [f"team-{team}" for team in config.teams]
@@ -172,18 +177,38 @@ class TrainingClusterStack(ClusterStack):
             storage=self.storage,
             namespace=TRAINING_NAMESPACE,
             gpu_instance_types=config.training_gpu_instance_types,
-            gpu_node_group_props={"efa": config.training_gpu_efa, "max_size": config.training_gpu_max_nodes},
+            gpu_node_group_props=None
+            if karpenter
+            else {"efa": config.training_gpu_efa, "max_size": config.training_gpu_max_nodes},
+            karpenter=karpenter,
+            gpu_node_pool_props={
+                "efa": config.training_gpu_efa,
+                "gpu_limit": config.gpu_limit(config.training_gpu_instance_types, config.training_gpu_max_nodes),
+            }
+            if karpenter
+            else None,
             lustre=data.lustre,
             file_system_path=DATASETS_PATH,
         )
-        self.nvme_nodes = NvmeNodeGroup(
-            self,
-            "NvmeNodes",
-            cluster=self.platform,
-            instance_types=config.nvme_instance_types,
-            mode=config.nvme_mode,
-            taint=True,
-        )
+        self.nvme_nodes: NvmeNodeGroup | NvmeNodePool
+        if karpenter is None:
+            self.nvme_nodes = NvmeNodeGroup(
+                self,
+                "NvmeNodes",
+                cluster=self.platform,
+                instance_types=config.nvme_instance_types,
+                mode=config.nvme_mode,
+                taint=True,
+            )
+        else:
+            self.nvme_nodes = NvmeNodePool(
+                self,
+                "NvmeNodePool",
+                karpenter=karpenter,
+                instance_types=config.nvme_instance_types,
+                mode=config.nvme_mode,
+                taint=True,
+            )
         self.checkpoints = TrainingCheckpoints(
             self,
             "Checkpoints",

@@ -129,3 +129,15 @@ def snapshot_json(snapshot):
     from syrupy.extensions.json import JSONSnapshotExtension
 
     return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.fixture(scope="session")
+def reference_karpenter(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The reference app with ``capacity_engine=karpenter`` (NodePools instead of GPU/NVMe node groups), once."""
+    from stacks import build
+
+    return synthesize(
+        build,
+        tmp_path_factory.mktemp("reference-karpenter"),
+        context={"eks-ai-data:capacity_engine": "karpenter"},
+    )

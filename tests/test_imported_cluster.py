@@ -14,6 +14,8 @@ from aws_cdk import aws_kms as kms
 
 from eks_ai_data.cluster import AiCluster
 from eks_ai_data.cluster_interface import IAiCluster, PlatformKeys
+from eks_ai_data.compute.autoscaler import ClusterAutoscaler
+from eks_ai_data.compute.node_health import NodeMonitoringAgent
 from eks_ai_data.csi import StorageDrivers
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.identity import IdentityMode, WorkloadIdentity
@@ -73,6 +75,12 @@ def _build(app):
     )
     ModelRepository(stack, "Models", cluster=cluster, storage=storage, namespace="inference")
     NvmeNodeGroup(stack, "Nvme", cluster=cluster, instance_types=["i4i.8xlarge"])
+    ClusterAutoscaler(
+        stack, "Autoscaler", cluster=cluster, identity="irsa"
+    )  # what scales the groups from zero
+    NodeMonitoringAgent(
+        stack, "NodeHealth", cluster=cluster
+    )  # AiCluster installs it; an imported one needs asking
     WorkloadIdentity(
         stack, "Trainer", cluster=cluster.cluster, namespace="training", service_account="trainer"
     )
@@ -124,6 +132,7 @@ def test_node_groups_addons_and_objects_land_on_the_existing_cluster(synth):
         "aws-ebs-csi-driver",
         "aws-efs-csi-driver",
         "aws-fsx-csi-driver",
+        "eks-node-monitoring-agent",
     }
     for addon in addons:
         values = addon.get("ConfigurationValues")
@@ -139,7 +148,11 @@ def test_node_groups_addons_and_objects_land_on_the_existing_cluster(synth):
         requests={GPU: 1},
         tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
     )
-    assert model.feasible(pod)
+    placements = model.feasible(pod)
+    assert placements and {p.node_group.kind for p in placements} == {"managed"}
+    autoscaler = next(r for r in model.helm_releases if r["Chart"] == "cluster-autoscaler")
+    assert "eks.amazonaws.com/role-arn" in autoscaler["Values"]  # IRSA: the service account carries the role
+    assert model.autoscaler_problems(placements[0].node_group) == []
 
 
 @pytest.mark.parametrize(
@@ -213,3 +226,9 @@ def test_a_bare_eks_cluster_gets_a_clear_error_not_an_attribute_error():
         GpuNodeGroup(stack, "Gpu", cluster=bare, instance_types=["g6e.xlarge"])
     with pytest.raises(EksAiDataValidationError, match=r"must be an AiCluster or AiCluster.from_existing"):
         ClusterStorage(stack, "S", cluster="ml")
+
+
+def test_the_autoscaler_with_irsa_needs_the_oidc_provider():
+    stack = cdk.Stack(cdk.App(), "NoOidcCa", env=ENV)
+    with pytest.raises(EksAiDataValidationError, match=r"IRSA needs the cluster's IAM OIDC provider"):
+        ClusterAutoscaler(stack, "Autoscaler", cluster=_existing(stack, oidc=False), identity="irsa")

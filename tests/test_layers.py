@@ -21,6 +21,9 @@ LAYER_1 = {
     "lustre_sizing",
     "stateful",
     "protection_matrix",
+    "capacity_versions",
+    "scale_from_zero",
+    "node_repair",
 }
 NO_CDK = [
     *sorted(LAYER_1),
@@ -83,13 +86,19 @@ def test_the_domain_subpackages_are_checked():
     assert "observability.monitoring" in LAYER_2_SUBPACKAGE_MODULES
 
 
+#: Layer-2 subpackages whose constructs also apply the in-cluster objects of their own concern (the capacity
+#: engines' NodePools and device plugins), as ClusterStorage does for storage: they may use the k8s charts.
+APPLIES_CHARTS = ("compute",)
+
+
 @pytest.mark.parametrize("module", LAYER_2_SUBPACKAGE_MODULES)
 def test_layer_two_subpackages_use_aws_cdk_and_lower_layers_only(module):
     names = imports(module)
-    assert not any(n.split(".")[0] in {"cdk8s", "cdk8s_plus_27"} for n in names)
-    assert not any(
-        n.startswith(("eks_ai_data.patterns", "eks_ai_data.k8s", "eks_ai_data.ops")) for n in names
-    )
+    assert not any(n.startswith(("eks_ai_data.patterns", "eks_ai_data.ops")) for n in names)
+    assert not any(n.split(".")[0] in ("stacks", "examples") for n in names)
+    if module.split(".")[0] not in APPLIES_CHARTS:
+        assert not any(n.split(".")[0] in {"cdk8s", "cdk8s_plus_27"} for n in names)
+        assert not any(n.startswith("eks_ai_data.k8s") for n in names)
 
 
 @pytest.mark.parametrize("module", NO_CDK)
@@ -118,3 +127,9 @@ def test_charts_use_cdk8s_and_layer_one_only(module):
 )
 def test_aws_resources_never_import_patterns(module):
     assert not any(n.startswith("eks_ai_data.patterns") for n in imports(module))
+
+
+def test_every_layer_two_subpackage_is_checked():
+    packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert packages - {"k8s", "patterns", "ops", "catalog_data"} == set(layer_two_subpackages())
+    assert set(APPLIES_CHARTS) <= set(layer_two_subpackages())

@@ -111,6 +111,27 @@ def test_nvme_group_local_volumes_mode_in_the_reference(reference):
     assert '"strategy": "Mount"' in _launch_template(reference, props)["UserData"]["Fn::Base64"]
 
 
+def test_gpu_and_nvme_groups_repair_nodes_and_tell_the_autoscaler_their_resources(reference):
+    for prefix in ("DatasetGpuNodes", "NvmeNodes"):
+        props = _by_prefix(reference, prefix)
+        assert props["NodeRepairConfig"] == {"Enabled": True}
+        # read by the Cluster Autoscaler through DescribeNodegroup while the group has no node
+        assert "k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage" in props["Tags"]
+    gpu = _by_prefix(reference, "DatasetGpuNodes")
+    assert gpu["Tags"]["k8s.io/cluster-autoscaler/node-template/resources/vpc.amazonaws.com/efa"] == "32"
+    assert gpu["Labels"]["k8s.amazonaws.com/accelerator"] == "nvidia-h100"
+    assert gpu["Labels"]["eks-ai-data/efa"] == "true"
+    tagged = {
+        json.dumps(r["Properties"]["NodegroupName"])
+        for r in reference.resources(STACK, "Custom::EksAiDataAsgTags").values()
+    }
+    assert tagged == {
+        json.dumps({"Fn::GetAtt": [lid, "NodegroupName"]})
+        for lid in _nodegroups(reference)
+        if not lid.startswith("PlatformSystemNodes")
+    }
+
+
 def test_nodes_use_a_role_without_cni_permissions(reference):
     roles = reference.resources(STACK, "AWS::IAM::Role")
     for props in _nodegroups(reference).values():
@@ -160,6 +181,7 @@ def options(tmp_path_factory):
         instance_types=["p5.48xlarge"],
         capacity_type=eks.CapacityType.CAPACITY_BLOCK,
         capacity_reservation_id="cr-0123456789abcdef0",
+        subnet=platform.private_subnets[0],
     )
     GpuNodeGroup(
         stack,
@@ -204,6 +226,11 @@ def test_capacity_block_sets_market_type_and_reservation(options):
     assert lt["CapacityReservationSpecification"] == {
         "CapacityReservationTarget": {"CapacityReservationId": "cr-0123456789abcdef0"}
     }
+    # EKS capacity-blocks-mng: the instance type is the launch template's, one subnet, sizes 0 until the block runs
+    assert lt["InstanceType"] == "p5.48xlarge"
+    assert "InstanceTypes" not in ng
+    assert len(ng["Subnets"]) == 1
+    assert (ng["ScalingConfig"]["MinSize"], ng["ScalingConfig"]["DesiredSize"]) == (0, 0)
 
 
 def test_bottlerocket_encrypts_both_volumes_and_binds_ephemeral_storage(options):

@@ -29,6 +29,17 @@ _EXPORTS: dict[str, str] = {
     "GpuNodeGroup": "nodegroups",
     "NvmeNodeGroup": "nodegroups",
     "NodeLaunchTemplate": "launch_template",
+    # capacity: engines, pools, device plugins, node health
+    "ClusterAutoscaler": "compute.autoscaler",
+    "Karpenter": "compute.karpenter",
+    "GpuNodePool": "compute.node_pools",
+    "NvmeNodePool": "compute.node_pools",
+    "NodegroupAsgTags": "compute.asg_tags",
+    "NodeMonitoringAgent": "compute.node_health",
+    "NodeRepair": "node_repair",
+    "RepairOverride": "node_repair",
+    "efa_device_plugin": "compute.device_plugins",
+    "neuron_device_plugin": "compute.device_plugins",
     # data layer
     "DataBucket": "bucket",
     "ReplicationTarget": "bucket",

@@ -13,9 +13,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IDependable
 
+from . import catalog
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_flags
 from ._nag import acknowledge, managed_policy_finding
-from ._validate import require, unresolved
+from ._validate import fail, require, unresolved
+from .capacity_versions import NODE_MONITORING_AGENT_ADDON
+from .compute.node_health import NodeMonitoringAgent
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .imported_cluster import ImportedAiCluster, require_cluster_name
 from .keys import DataKeys
@@ -28,6 +31,11 @@ from .versions import DEFAULT_KUBERNETES_VERSION
 
 #: The core managed add-ons every cluster gets. Versions are EKS's default for the cluster version unless pinned.
 CORE_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent")
+#: The system node group's AMI by the instance type's CPU architecture (``catalog.architecture``).
+SYSTEM_AMI_TYPES = {
+    "x86_64": eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+    "arm64": eks.NodegroupAmiType.AL2023_ARM_64_STANDARD,
+}
 
 
 class AiCluster(Construct):
@@ -71,10 +79,14 @@ class AiCluster(Construct):
         Default: none (add access entries later with :meth:`grant_admin`).
     :param public_access_cidrs: open the public endpoint to these CIDRs (and keep the private one).
         Default: private endpoint only.
-    :param system_instance_type: instance type of the system node group. Default: ``m7i.large``.
+    :param system_instance_type: instance type of the system node group, any EC2 type the catalog knows (its CPU
+        architecture picks the AL2023 x86_64 or arm64 AMI). Default: ``m7i.large``.
     :param system_node_count: desired (and minimum) size of the system node group (2-10). Default: 2.
-    :param addon_versions: pinned versions of the core add-ons, e.g. ``{"vpc-cni": "v1.20.4-eksbuild.1"}``.
-        Default: EKS's default version for the cluster version at creation time.
+    :param addon_versions: pinned versions of the core add-ons, e.g. ``{"vpc-cni": "v1.20.4-eksbuild.1"}`` (and of
+        ``eks-node-monitoring-agent``). Default: EKS's default version for the cluster version at creation time.
+    :param node_monitoring_agent: install the ``eks-node-monitoring-agent`` add-on, which node auto repair needs to
+        see GPU, kernel, network and storage faults (:class:`~eks_ai_data.compute.node_health.NodeMonitoringAgent`).
+        Default: ``True``.
     """
 
     def __init__(
@@ -93,6 +105,7 @@ class AiCluster(Construct):
         system_node_count: int = 2,
         addon_versions: Mapping[str, str] | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        node_monitoring_agent: bool = True,
     ) -> None:
         super().__init__(scope, id)
         # The native AWS::IAM::OIDCProvider rather than the custom-resource provider, and no CDK-managed
@@ -111,10 +124,10 @@ class AiCluster(Construct):
             "must be between 2 and 10 (two nodes keep controllers available during node replacement)",
         )
         addon_versions = dict(addon_versions or {})
+        pinnable = [*CORE_ADDONS, NODE_MONITORING_AGENT_ADDON]
         for name in addon_versions:
-            require(
-                self, name in CORE_ADDONS, "addon_versions", name, f"keys must be one of {list(CORE_ADDONS)}"
-            )
+            require(self, name in pinnable, "addon_versions", name, f"keys must be one of {pinnable}")
+        system_ami_type = self._system_ami_type(system_instance_type)
         if public_access_cidrs is not None:
             require(
                 self,
@@ -245,7 +258,7 @@ class AiCluster(Construct):
             self,
             "SystemNodes",
             cluster=self.cluster,
-            ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+            ami_type=system_ami_type,
             capacity_type=eks.CapacityType.ON_DEMAND,
             instance_types=[ec2.InstanceType(system_instance_type)],
             min_size=system_node_count,
@@ -267,6 +280,36 @@ class AiCluster(Construct):
         self.admin_access: list[eks.AccessEntry] = []
         if admin_principal_arn is not None:
             self.grant_admin("Admin", admin_principal_arn)
+        self.node_monitoring_agent: NodeMonitoringAgent | None = (
+            NodeMonitoringAgent(
+                self,
+                "NodeMonitoringAgent",
+                cluster=self,
+                version=addon_versions.get(NODE_MONITORING_AGENT_ADDON),
+            )
+            if node_monitoring_agent
+            else None
+        )
+
+    def _system_ami_type(self, instance_type: str) -> eks.NodegroupAmiType:
+        """The AL2023 standard AMI of ``instance_type``'s architecture; unknown and macOS types are refused."""
+        if unresolved(instance_type):
+            raise fail(
+                self, "system_instance_type", instance_type, "must be a concrete instance type, not a token"
+            )
+        if not catalog.exists(instance_type):
+            raise fail(
+                self,
+                "system_instance_type",
+                instance_type,
+                "is not an EC2 instance type the catalog knows (eks_ai_data.catalog.exists); e.g. m7i.large, m8g.large",
+            )
+        arch = catalog.architecture(instance_type)
+        if arch not in SYSTEM_AMI_TYPES:
+            raise fail(
+                self, "system_instance_type", instance_type, f"is a {arch} type: no EKS AMI runs on it"
+            )
+        return SYSTEM_AMI_TYPES[arch]
 
     # -- public API ---------------------------------------------------------------------------------
     @property

@@ -30,6 +30,14 @@ GPU_TAINT_VALUE = "true"
 NEURON_TAINT_KEY = "aws.amazon.com/neuron"
 NEURON_TAINT_VALUE = "true"
 TAINT_EFFECT = "NoSchedule"
+#: Nodes with EFA interfaces attached (node groups and pools with ``efa=True``): the EFA device plugin runs there.
+EFA_LABEL = "eks-ai-data/efa"
+EFA_LABEL_VALUE = "true"
+#: The label that makes a node a GPU node to the Cluster Autoscaler on AWS (kubernetes/autoscaler
+#: ``cloudprovider/aws/aws_cloud_provider.go`` ``GPULabel``), value ``nvidia-<model>``: CA then waits for the
+#: device plugin to advertise the GPUs of a new node instead of scaling up again, and applies its GPU
+#: scale-down threshold. NVIDIA node groups set it.
+CLUSTER_AUTOSCALER_GPU_LABEL = "k8s.amazonaws.com/accelerator"
 
 # -- local NVMe ------------------------------------------------------------------------------------
 LOCAL_NVME_LABEL = "eks-ai-data/local-nvme"
@@ -60,6 +68,8 @@ LIBRARY_NODE_LABELS = (
     ACCELERATOR_LABEL,
     GPU_MODEL_LABEL,
     LOCAL_NVME_LABEL,
+    EFA_LABEL,
+    CLUSTER_AUTOSCALER_GPU_LABEL,
 )
 
 # -- backups ---------------------------------------------------------------------------------------

@@ -10,15 +10,20 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from . import catalog
-from ._validate import fail, require, require_range, unresolved, validate_node_labels
+from ._validate import fail, require
 from .cluster_interface import IAiCluster, require_ai_cluster
+from .compute.capacity_block import capacity_block_problems, reserve
+from .compute.device_plugins import efa_device_plugin, neuron_device_plugin
+from .compute.managed_group import ManagedGroup, template_resources
 from .labels import (
     ACCELERATOR_LABEL,
     AMI_FAMILY_LABEL,
+    CLUSTER_AUTOSCALER_GPU_LABEL,
+    EFA_LABEL,
+    EFA_LABEL_VALUE,
     GPU_MODEL_LABEL,
     GPU_TAINT_KEY,
     GPU_TAINT_VALUE,
-    LIBRARY_NODE_LABELS,
     LOCAL_NVME_LABEL,
     LOCAL_NVME_RAID0,
     LOCAL_NVME_TAINT_KEY,
@@ -28,7 +33,7 @@ from .labels import (
     NEURON_TAINT_VALUE,
 )
 from .launch_template import NodeLaunchTemplate
-from .node_role import node_role
+from .node_repair import NodeRepair
 
 NvmeMode = Literal["ephemeral", "local-volumes"]
 
@@ -51,137 +56,41 @@ def _ami_name(ami_type: eks.NodegroupAmiType) -> str:
     return getattr(ami_type, "name", str(ami_type))
 
 
-class _ManagedGroup(Construct):
-    """What GPU and NVMe node groups share: instance-type and size validation, placement and the node group."""
-
-    def _specs(self, instance_types: Sequence[str]) -> list[catalog.InstanceSpec]:
-        require(
-            self,
-            len(instance_types) > 0,
-            "instance_types",
-            list(instance_types),
-            "must name at least one type",
-        )
-        require(
-            self,
-            len(set(instance_types)) == len(instance_types),
-            "instance_types",
-            list(instance_types),
-            "must not repeat a type",
-        )
-        specs = []
-        for name in instance_types:
-            spec = catalog.lookup(name)
-            if spec is None:
-                raise fail(
-                    self,
-                    "instance_types",
-                    name,
-                    "is not in the instance catalog (eks_ai_data.catalog); supported families: "
-                    + ", ".join(catalog.families()),
-                )
-            specs.append(spec)
-        return specs
-
-    def _sizes(self, min_size: int, max_size: int, desired_size: int | None) -> None:
-        require_range(self, "min_size", min_size, 0, 1000)
-        require_range(self, "max_size", max_size, 1, 1000)
-        if min_size > max_size:
-            raise fail(self, "min_size", min_size, f"must not exceed max_size ({max_size})")
-        if (
-            desired_size is not None
-            and not unresolved(desired_size)
-            and not min_size <= desired_size <= max_size
-        ):
-            raise fail(
-                self,
-                "desired_size",
-                desired_size,
-                f"must be within [min_size, max_size] = [{min_size}, {max_size}]",
-            )
-
-    def _user_labels(self, labels: Mapping[str, str] | None) -> dict[str, str]:
-        """The user's extra labels: valid for EKS and kubelet, none of them a key the library sets."""
-        user = dict(labels or {})
-        validate_node_labels(self, "labels", user, reserved=LIBRARY_NODE_LABELS)
-        return user
-
-    def _subnets(self, cluster: IAiCluster, subnet: ec2.ISubnet | None, single: bool) -> ec2.SubnetSelection:
-        if subnet is not None:
-            return ec2.SubnetSelection(subnets=[subnet])
-        if single:
-            return ec2.SubnetSelection(subnets=[cluster.private_subnets[0]])
-        return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-
-    def _nodegroup(
-        self,
-        cluster: IAiCluster,
-        *,
-        nodegroup_name: str | None,
-        ami_type: eks.NodegroupAmiType,
-        capacity_type: eks.CapacityType,
-        specs: Sequence[catalog.InstanceSpec],
-        sizes: tuple[int, int, int | None],
-        force_update: bool,
-    ) -> eks.Nodegroup:
-        """The managed node group, with this group's launch template, labels, taints, subnets and its own node role.
-
-        ``force_update=False`` (``ForceUpdateEnabled: false``): an AMI or launch-template update drains each node
-        respecting PodDisruptionBudgets, and fails rather than evicting pods a budget protects (a running training
-        job); ``True`` terminates nodes whatever the budgets say (EKS UpdateNodegroupVersion ``force``).
-        """
-        min_size, max_size, desired_size = sizes
-        nodegroup = eks.Nodegroup(
-            self,
-            "Nodegroup",
-            cluster=cluster.cluster,
-            nodegroup_name=nodegroup_name,
-            ami_type=ami_type,
-            capacity_type=capacity_type,
-            min_size=min_size,
-            max_size=max_size,
-            desired_size=desired_size if desired_size is not None else min_size,
-            labels=self.labels,
-            taints=self.taints or None,
-            launch_template_spec=self.launch_template.spec,
-            subnets=self.subnets,
-            enable_node_auto_repair=True,
-            force_update=force_update,
-            node_role=node_role(self, "NodeRole"),
-        )
-        # aws-cdk-lib's own GPU check knows only older families (p2/p3/g2-g4) and rejects accelerated AMIs for
-        # p4d/p5/g5/g6; the catalog has already checked accelerators and architecture, so set the types on the L1.
-        nodegroup.node.default_child.add_property_override("InstanceTypes", [spec.name for spec in specs])
-        return nodegroup
-
-    def _availability_zone(self, selection: ec2.SubnetSelection) -> str | None:
-        subnets = selection.subnets or []
-        return subnets[0].availability_zone if len(subnets) == 1 else None
-
-
-class GpuNodeGroup(_ManagedGroup):
+class GpuNodeGroup(ManagedGroup):
     """A managed node group of GPU (NVIDIA) or Neuron (Trainium, Inferentia) instances.
 
     - AMI: AL2023 NVIDIA by default; Bottlerocket NVIDIA and AL2023 Neuron as options. Every instance type must
       carry accelerators of the AMI's kind, and its CPU architecture must match the AMI's.
     - Taint ``nvidia.com/gpu=true:NoSchedule`` (``aws.amazon.com/neuron=true:NoSchedule`` for Neuron) so only
-      pods that ask for accelerators land here; labels ``eks-ai-data/accelerator`` and ``eks-ai-data/gpu-model``.
-    - Scales from zero (``min_size`` 0 by default).
-    - Capacity: on-demand, spot, or a capacity block (``capacity_reservation_id`` required, one instance type).
+      pods that ask for accelerators land here; labels ``eks-ai-data/accelerator`` and ``eks-ai-data/gpu-model``
+      (NVIDIA: also ``k8s.amazonaws.com/accelerator=nvidia-<model>``, the Cluster Autoscaler's GPU label).
+    - Scales from zero (``min_size`` 0 by default) with the Cluster Autoscaler: the EKS-created Auto Scaling group
+      is tagged with the node template (labels, taints, accelerators, EFA, ephemeral storage, and the zone of a
+      single-subnet group), so CA knows the nodes before one exists; an empty GPU node (no pod requesting its
+      GPUs) is the only GPU node CA removes (per-group GPU scale-down threshold 0).
+    - Capacity: on-demand, spot, or a capacity block (``capacity_reservation_id`` of the form ``cr-`` and 17 hex
+      digits, one instance type EC2 sells as capacity blocks, ``subnet`` in the reservation's zone, sizes 0: the
+      Cluster Autoscaler scales the group up for pending pods once the block is active).
+    - Node auto repair (``node_repair``): on by default; GPU faults the node monitoring agent reports are repaired
+      as EKS's table says, or as the overrides say.
     - Launch template: IMDSv2 required with hop limit 1, encrypted gp3 root volume with the platform data key.
-    - ``efa=True``: every EFA interface the type supports, a cluster placement group and a single subnet.
+    - ``efa=True``: every EFA interface the type supports, a cluster placement group, a single subnet, the label
+      ``eks-ai-data/efa=true`` and the cluster's EFA device plugin. Neuron groups get the Neuron device plugin.
     - Types with NVMe instance store (p4d, p5, g5, g6, ...) get the store striped as RAID0 by nodeadm (or by
       Bottlerocket's ephemeral-storage), carrying kubelet and containerd.
 
     :param cluster: the :class:`AiCluster`. Required.
-    :param instance_types: instance types from the catalog (all with accelerators). Required.
+    :param instance_types: instance types from the catalog (all with accelerators, all with the same number of
+        accelerators: the Cluster Autoscaler pictures every node of a group alike). Required.
     :param ami_type: accelerated AMI type. Default: ``AL2023_X86_64_NVIDIA``.
     :param capacity_type: ``ON_DEMAND``, ``SPOT`` or ``CAPACITY_BLOCK``. Default: ``ON_DEMAND``.
     :param capacity_reservation_id: the capacity block's reservation (``cr-...``); required for CAPACITY_BLOCK.
-    :param min_size: Default: 0. :param max_size: Default: 2. :param desired_size: Default: ``min_size``.
+    :param min_size: Default: 0. :param max_size: Default: 2 (at most 64 for a capacity block). :param desired_size:
+        Default: ``min_size``.
     :param efa: attach EFA interfaces (all the type supports). Default: ``False``.
-    :param subnet: pin the group to this subnet (and its AZ), e.g. the subnet of the Lustre file system it reads.
-        Default: all private subnets (with EFA: the first private subnet).
+    :param subnet: pin the group to this subnet (and its AZ), e.g. the subnet of the Lustre file system it reads;
+        required for a capacity block (a subnet in the reservation's zone). Default: all private subnets (with EFA:
+        the first private subnet).
     :param nvme_raid0: stripe the NVMe instance store as RAID0 for kubelet/containerd when every type has one.
         Default: ``True``.
     :param root_volume_gib: root volume size. Default: 200 (accelerated images are large).
@@ -189,6 +98,8 @@ class GpuNodeGroup(_ManagedGroup):
         ``eks-ai-data/accelerator``, are refused). Default: none.
     :param force_update: terminate nodes during AMI and launch-template updates even when PodDisruptionBudgets
         forbid evicting their pods. Default: ``False`` (updates respect budgets: protect training jobs with a PDB).
+    :param node_repair: node auto repair (:class:`~eks_ai_data.node_repair.NodeRepair`). Default: enabled, EKS's
+        actions (GPU faults repaired 10 minutes after the agent reports them).
     :param nodegroup_name: Default: generated.
     """
 
@@ -211,6 +122,7 @@ class GpuNodeGroup(_ManagedGroup):
         root_volume_gib: int = 200,
         labels: Mapping[str, str] | None = None,
         force_update: bool = False,
+        node_repair: NodeRepair | None = None,
         nodegroup_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -246,30 +158,27 @@ class GpuNodeGroup(_ManagedGroup):
                     spec.name,
                     f"is {spec.architecture} but AMI type {_ami_name(ami_type)} is {arch}",
                 )
+        counts = {spec.accelerator_count for spec in specs}
+        require(
+            self,
+            len(counts) == 1,
+            "instance_types",
+            list(instance_types),
+            f"must all carry the same number of accelerators (got {sorted(counts)}): the Cluster Autoscaler builds "
+            "one node template per group, so use one node group per accelerator count",
+        )
         self._sizes(min_size, max_size, desired_size)
+        repair = self._repair(node_repair if node_repair is not None else NodeRepair())
 
-        if capacity_type == eks.CapacityType.CAPACITY_BLOCK:
-            require(
-                self,
-                bool(capacity_reservation_id),
-                "capacity_reservation_id",
-                capacity_reservation_id,
-                "is required when capacity_type is CAPACITY_BLOCK (the capacity block's reservation id, cr-...)",
-            )
-            require(
-                self,
-                capacity_reservation_id.startswith("cr-"),
-                "capacity_reservation_id",
-                capacity_reservation_id,
-                "must be a capacity reservation id (cr-...)",
-            )
-            require(
-                self,
-                len(specs) == 1,
-                "instance_types",
-                list(instance_types),
-                "a capacity block reserves exactly one instance type",
-            )
+        block = capacity_type == eks.CapacityType.CAPACITY_BLOCK
+        if block:
+            for prop, value, allowed in capacity_block_problems(
+                specs=specs,
+                reservation_id=capacity_reservation_id,
+                subnet=subnet,
+                sizes=(min_size, max_size, desired_size),
+            ):
+                raise fail(self, prop, value, allowed)
         elif capacity_reservation_id is not None:
             raise fail(
                 self,
@@ -285,16 +194,16 @@ class GpuNodeGroup(_ManagedGroup):
                     raise fail(
                         self, "efa", True, f"{spec.name} does not support EFA; {catalog.describe(spec)}"
                     )
-            counts = {spec.max_efa_interfaces for spec in specs}
+            interfaces = {spec.max_efa_interfaces for spec in specs}
             require(
                 self,
-                len(counts) == 1,
+                len(interfaces) == 1,
                 "instance_types",
                 list(instance_types),
                 "with efa=True all types must support the same number of EFA interfaces "
-                f"(got {sorted(counts)}); use one node group per type",
+                f"(got {sorted(interfaces)}); use one node group per type",
             )
-            efa_interfaces = counts.pop()
+            efa_interfaces = interfaces.pop()
 
         has_nvme = all(spec.has_nvme for spec in specs)
         local_storage = "raid0" if (nvme_raid0 and has_nvme) else "none"
@@ -302,6 +211,7 @@ class GpuNodeGroup(_ManagedGroup):
         self.cluster = cluster
         self.instance_specs = specs
         self.accelerator_kind = kind
+        self.efa = efa
         self.launch_template = NodeLaunchTemplate(
             self,
             "LaunchTemplate",
@@ -312,23 +222,23 @@ class GpuNodeGroup(_ManagedGroup):
             efa_interfaces=efa_interfaces,
             security_group_id=cluster.node_security_group.security_group_id if efa_interfaces else None,
         )
-        if capacity_type == eks.CapacityType.CAPACITY_BLOCK:
-            cfn = self.launch_template.launch_template.node.default_child
-            cfn.add_property_override(
-                "LaunchTemplateData.InstanceMarketOptions", {"MarketType": "capacity-block"}
-            )
-            cfn.add_property_override(
-                "LaunchTemplateData.CapacityReservationSpecification",
-                {"CapacityReservationTarget": {"CapacityReservationId": capacity_reservation_id}},
-            )
+        if block:
+            reserve(self.launch_template, capacity_reservation_id, specs[0].name)
 
         user_labels = self._user_labels(labels)
         models = {spec.accelerator_model for spec in specs}
         node_labels = {AMI_FAMILY_LABEL: family, ACCELERATOR_LABEL: kind}
         if len(models) == 1:
-            node_labels[GPU_MODEL_LABEL] = models.pop()
+            model = models.pop()
+            node_labels[GPU_MODEL_LABEL] = model
+            if kind == "nvidia":
+                node_labels[CLUSTER_AUTOSCALER_GPU_LABEL] = f"nvidia-{model.lower()}"
+        elif kind == "nvidia":
+            node_labels[CLUSTER_AUTOSCALER_GPU_LABEL] = "nvidia"
         if local_storage == "raid0":
             node_labels[LOCAL_NVME_LABEL] = LOCAL_NVME_RAID0
+        if efa:
+            node_labels[EFA_LABEL] = EFA_LABEL_VALUE
         node_labels.update(user_labels)
         taint_key, taint_value = (
             (GPU_TAINT_KEY, GPU_TAINT_VALUE) if kind == "nvidia" else (NEURON_TAINT_KEY, NEURON_TAINT_VALUE)
@@ -345,12 +255,31 @@ class GpuNodeGroup(_ManagedGroup):
             specs=specs,
             sizes=(min_size, max_size, desired_size),
             force_update=force_update,
+            node_repair=repair,
+            instance_types_in_launch_template=block,
         )
         self.ami_family = family
         self.local_storage = local_storage
+        self.capacity_reservation_id = capacity_reservation_id
+        self.node_repair = repair
+        disks = [
+            spec.nvme_total_gb * 1e9 if local_storage == "raid0" else root_volume_gib * 2**30
+            for spec in specs
+        ]
+        self.asg_tags = self._scale_from_zero(
+            cluster,
+            resources=template_resources(specs, efa=efa, kubelet_disk_bytes=disks),
+            # CA removes a GPU node only when no pod requests any of its GPUs (utilization 0 <= threshold 0):
+            # aws_manager.go GetAsgOptions, core/scaledown/eligibility isNodeAtOrBelowUtilizationThreshold
+            options={"scaledowngpuutilizationthreshold": "0"} if kind == "nvidia" else None,
+        )
+        self.efa_device_plugin = efa_device_plugin(cluster) if efa else None
+        self.neuron_device_plugin = (
+            neuron_device_plugin(cluster, [spec.name for spec in specs]) if kind == "neuron" else None
+        )
 
 
-class NvmeNodeGroup(_ManagedGroup):
+class NvmeNodeGroup(ManagedGroup):
     """A managed node group of instances with NVMe instance store, offered to pods in one of two modes.
 
     - ``mode="ephemeral"`` (default): AL2023 nodeadm ``instance.localStorage.strategy: RAID0`` stripes every
@@ -361,7 +290,8 @@ class NvmeNodeGroup(_ManagedGroup):
       PersistentVolumes of the ``local-nvme`` StorageClass.
 
     Nodes carry the label ``eks-ai-data/local-nvme=<raid0|local-volumes>``; ``taint=True`` adds
-    ``eks-ai-data/local-nvme=true:NoSchedule`` so only pods that ask for local NVMe land here.
+    ``eks-ai-data/local-nvme=true:NoSchedule`` so only pods that ask for local NVMe land here. Scales from zero
+    with the Cluster Autoscaler, like :class:`GpuNodeGroup` (node-template tags on its Auto Scaling group).
 
     :param cluster: the :class:`AiCluster`. Required.
     :param instance_types: types with NVMe instance store, one CPU architecture. Required.
@@ -374,6 +304,7 @@ class NvmeNodeGroup(_ManagedGroup):
     :param labels: extra node labels (EKS limits; library keys refused, as for :class:`GpuNodeGroup`). Default: none.
     :param force_update: terminate nodes during updates even when PodDisruptionBudgets forbid evicting their pods
         (local-volume data is lost with the node). Default: ``False``.
+    :param node_repair: node auto repair. Default: enabled, EKS's actions.
     :param nodegroup_name: Default: generated.
     """
 
@@ -394,6 +325,7 @@ class NvmeNodeGroup(_ManagedGroup):
         root_volume_gib: int = 100,
         labels: Mapping[str, str] | None = None,
         force_update: bool = False,
+        node_repair: NodeRepair | None = None,
         nodegroup_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -430,6 +362,7 @@ class NvmeNodeGroup(_ManagedGroup):
             f"must share one CPU architecture (got {sorted(arches)}); use one node group per architecture",
         )
         self._sizes(min_size, max_size, desired_size)
+        repair = self._repair(node_repair if node_repair is not None else NodeRepair())
         arch = arches.pop()
         local_storage = "raid0" if mode == "ephemeral" else "mount"
 
@@ -469,5 +402,13 @@ class NvmeNodeGroup(_ManagedGroup):
             specs=specs,
             sizes=(min_size, max_size, desired_size),
             force_update=force_update,
+            node_repair=repair,
         )
         self.ami_family = "al2023"
+        self.node_repair = repair
+        disks = [
+            spec.nvme_total_gb * 1e9 if mode == "ephemeral" else root_volume_gib * 2**30 for spec in specs
+        ]
+        self.asg_tags = self._scale_from_zero(
+            cluster, resources=template_resources(specs, efa=False, kubelet_disk_bytes=disks)
+        )

@@ -23,6 +23,9 @@ from eks_ai_data.k8s import (
     StorageClassesChart,
     WorkloadsChart,
 )
+from eks_ai_data.k8s.karpenter import NodeClassSpec, NodePoolChart, NodePoolSpec
+from eks_ai_data.labels import GPU_TAINT
+from eks_ai_data.launch_template import al2023_user_data
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 
 #: Values known at deploy time only, encoded as aws-cdk-lib encodes tokens; the charts carry them through.
@@ -125,6 +128,51 @@ def reference_app() -> dict[str, cdk8s.Chart]:
         "snapshot-classes": SnapshotClassesChart(app, "snapshot-classes", tags={"team": "ml-platform"}),
         "local-nvme": LocalNvmeChart(app, "local-nvme"),
         "gpu-software": GpuSoftwareChart(app, "gpu-software"),
+        "node-pool": NodePoolChart(
+            app,
+            "node-pool",
+            name="gpu-training",
+            node_class=NodeClassSpec(
+                role="KarpenterNodeRole-ml-training",
+                subnet_ids=["subnet-0a1b2c3d4e5f60718"],
+                security_group_ids=["sg-0a1b2c3d4e5f60718"],
+                ami_alias="al2023@v20260714",
+                kms_key_arn=KMS_ARN,
+                instance_store_raid0=True,
+                capacity_reservation_ids=["cr-0123456789abcdef0"],
+                placement_group="gpu-training",
+            ),
+            node_pool=NodePoolSpec(
+                instance_types=["p5.48xlarge"],
+                capacity_types=["reserved", "on-demand"],
+                zones=["us-west-2a"],
+                labels={"eks-ai-data/accelerator": "nvidia", "eks-ai-data/ami-family": "al2023"},
+                taints=[GPU_TAINT],
+                limits={"nvidia.com/gpu": "16"},
+            ),
+        ),
+        "nvme-pool": NodePoolChart(
+            app,
+            "nvme-pool",
+            name="nvme-local",
+            node_class=NodeClassSpec(
+                role="KarpenterNodeRole-ml-training",
+                subnet_ids=["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"],
+                security_group_ids=["sg-0a1b2c3d4e5f60718"],
+                ami_alias="al2023@v20260714",
+                root_volume_gib=100,
+                user_data=al2023_user_data("mount"),
+            ),
+            node_pool=NodePoolSpec(
+                instance_types=["i4i.8xlarge", "i4i.16xlarge"],
+                capacity_types=["on-demand", "spot"],
+                zones=["us-west-2a", "us-west-2b"],
+                labels={"eks-ai-data/local-nvme": "local-volumes"},
+                taints=[],
+                limits={"cpu": "128"},
+                weight=10,
+            ),
+        ),
     }
     return charts
 
@@ -172,13 +220,371 @@ VOLUME_SNAPSHOT_CLASS_SCHEMA = {
     },
 }
 
-CRD_SCHEMAS = {("snapshot.storage.k8s.io/v1", "VolumeSnapshotClass"): VOLUME_SNAPSHOT_CLASS_SCHEMA}
+# Karpenter's CRDs (aws/karpenter-provider-aws v1.14.1, pkg/apis/crds/karpenter.sh_nodepools.yaml and
+# karpenter.k8s.aws_ec2nodeclasses.yaml): the fields the library emits, with the CRDs' enums, patterns, ranges and
+# required fields, and the CEL rules that JSON Schema can say (role xor instanceProfile; an alias is the only AMI
+# term), strict as above.
+_QUANTITY = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+_LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(\/))?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+_LABEL_VALUE = {
+    "type": "string",
+    "maxLength": 63,
+    "pattern": r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+}
+_DURATION = r"^(([0-9]+(s|m|h))+|Never)$"
+_TAINT = {
+    "type": "object",
+    "required": ["key", "effect"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "minLength": 1, "pattern": _LABEL_KEY},
+        "value": {"type": "string", "pattern": _LABEL_KEY},
+        "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
+    },
+}
+_OBJECT_META = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {
+            "type": "string",
+            "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        },
+        "labels": _STRING_MAP,
+        "annotations": _STRING_MAP,
+    },
+}
+NODE_POOL_SCHEMA = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "additionalProperties": False,
+    "properties": {
+        "apiVersion": {"const": "karpenter.sh/v1"},
+        "kind": {"const": "NodePool"},
+        "metadata": _OBJECT_META,
+        "spec": {
+            "type": "object",
+            "required": ["template"],
+            "additionalProperties": False,
+            "properties": {
+                "template": {
+                    "type": "object",
+                    "required": ["spec"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "metadata": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "labels": {
+                                    "type": "object",
+                                    "maxProperties": 100,
+                                    "additionalProperties": _LABEL_VALUE,
+                                    # label domains karpenter.sh / karpenter.k8s.aws are restricted (CEL)
+                                    "propertyNames": {
+                                        "not": {"pattern": r"^([^/]*\.)?karpenter\.(sh|k8s\.aws)/"}
+                                    },
+                                },
+                                "annotations": _STRING_MAP,
+                            },
+                        },
+                        "spec": {
+                            "type": "object",
+                            "required": ["nodeClassRef", "requirements"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "nodeClassRef": {
+                                    "type": "object",
+                                    "required": ["group", "kind", "name"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "group": {"type": "string", "minLength": 1, "pattern": r"^[^/]*$"},
+                                        "kind": {"type": "string", "minLength": 1},
+                                        "name": {"type": "string", "minLength": 1},
+                                    },
+                                },
+                                "requirements": {
+                                    "type": "array",
+                                    "maxItems": 100,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["key", "operator"],
+                                        "additionalProperties": False,
+                                        "properties": {
+                                            "key": {
+                                                "type": "string",
+                                                "maxLength": 316,
+                                                "pattern": _LABEL_KEY,
+                                            },
+                                            "operator": {
+                                                "enum": [
+                                                    "Gte",
+                                                    "Lte",
+                                                    "In",
+                                                    "NotIn",
+                                                    "Exists",
+                                                    "DoesNotExist",
+                                                    "Gt",
+                                                    "Lt",
+                                                ]
+                                            },
+                                            "values": {"type": "array", "items": _LABEL_VALUE},
+                                            "minValues": {"type": "integer", "minimum": 1, "maximum": 50},
+                                        },
+                                        # "requirements with operator 'In' must have a value defined"
+                                        "if": {"properties": {"operator": {"const": "In"}}},
+                                        "then": {
+                                            "required": ["values"],
+                                            "properties": {"values": {"minItems": 1}},
+                                        },
+                                    },
+                                },
+                                "taints": {"type": "array", "items": _TAINT},
+                                "startupTaints": {"type": "array", "items": _TAINT},
+                                "expireAfter": {"type": "string", "pattern": _DURATION},
+                                "terminationGracePeriod": {
+                                    "type": "string",
+                                    "pattern": r"^([0-9]+(s|m|h))+$",
+                                },
+                            },
+                        },
+                    },
+                },
+                "disruption": {
+                    "type": "object",
+                    "required": ["consolidateAfter"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "consolidateAfter": {"type": "string", "pattern": _DURATION},
+                        "consolidationPolicy": {
+                            "enum": ["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"]
+                        },
+                        "budgets": {
+                            "type": "array",
+                            "maxItems": 50,
+                            "items": {
+                                "type": "object",
+                                "required": ["nodes"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "nodes": {"type": "string", "pattern": r"^((100|[0-9]{1,2})%|[0-9]+)$"},
+                                    "reasons": {
+                                        "type": "array",
+                                        "maxItems": 50,
+                                        "uniqueItems": True,
+                                        "items": {"enum": ["Underutilized", "Empty", "Drifted"]},
+                                    },
+                                    "schedule": {"type": "string"},
+                                    "duration": {
+                                        "type": "string",
+                                        "pattern": r"^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$",
+                                    },
+                                },
+                                "dependentRequired": {"schedule": ["duration"], "duration": ["schedule"]},
+                            },
+                        },
+                    },
+                },
+                "limits": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "anyOf": [{"type": "integer"}, {"type": "string", "pattern": _QUANTITY}]
+                    },
+                },
+                "weight": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+        },
+    },
+}
+_SELECTOR_TAGS = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": {"type": "string", "minLength": 1},
+}
+EC2_NODE_CLASS_SCHEMA = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "additionalProperties": False,
+    "properties": {
+        "apiVersion": {"const": "karpenter.k8s.aws/v1"},
+        "kind": {"const": "EC2NodeClass"},
+        "metadata": _OBJECT_META,
+        "spec": {
+            "type": "object",
+            "required": ["amiSelectorTerms", "securityGroupSelectorTerms", "subnetSelectorTerms"],
+            "additionalProperties": False,
+            "oneOf": [{"required": ["role"]}, {"required": ["instanceProfile"]}],
+            "properties": {
+                "role": {"type": "string", "minLength": 1},
+                "instanceProfile": {"type": "string", "minLength": 1},
+                "amiFamily": {
+                    "enum": [
+                        "AL2",
+                        "AL2023",
+                        "Bottlerocket",
+                        "Custom",
+                        "Windows2019",
+                        "Windows2022",
+                        "Windows2025",
+                    ]
+                },
+                "amiSelectorTerms": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 30,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "minProperties": 1,
+                        "properties": {
+                            "alias": {
+                                "type": "string",
+                                "maxLength": 30,
+                                "pattern": r"^(al2|al2023|bottlerocket|windows2019|windows2022|windows2025)@.+$",
+                            },
+                            "id": {"type": "string", "pattern": r"ami-[0-9a-z]+"},
+                            "name": {"type": "string"},
+                            "owner": {"type": "string"},
+                            "ssmParameter": {"type": "string"},
+                            "tags": _SELECTOR_TAGS,
+                        },
+                    },
+                    # an alias must be the only term, with no other field
+                    "if": {"contains": {"required": ["alias"]}},
+                    "then": {"maxItems": 1, "items": {"maxProperties": 1}},
+                },
+                "subnetSelectorTerms": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 30,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "oneOf": [{"required": ["id"]}, {"required": ["tags"]}],
+                        "properties": {
+                            "id": {"type": "string", "pattern": r"subnet-[0-9a-z]+"},
+                            "tags": _SELECTOR_TAGS,
+                        },
+                    },
+                },
+                "securityGroupSelectorTerms": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 30,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "oneOf": [{"required": ["id"]}, {"required": ["name"]}, {"required": ["tags"]}],
+                        "properties": {
+                            "id": {"type": "string", "pattern": r"sg-[0-9a-z]+"},
+                            "name": {"type": "string"},
+                            "tags": _SELECTOR_TAGS,
+                        },
+                    },
+                },
+                "capacityReservationSelectorTerms": {
+                    "type": "array",
+                    "maxItems": 30,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "id": {"type": "string", "pattern": r"^cr-[0-9a-z]+$"},
+                            "ownerID": {"type": "string", "pattern": r"^[0-9]{12}$"},
+                            "tags": _SELECTOR_TAGS,
+                            "instanceMatchCriteria": {"enum": ["open", "targeted"]},
+                        },
+                    },
+                },
+                "placementGroupSelector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "oneOf": [{"required": ["id"]}, {"required": ["name"]}],
+                    "properties": {
+                        "id": {"type": "string", "pattern": r"^pg-[0-9a-z]+$"},
+                        "name": {"type": "string"},
+                    },
+                },
+                "instanceStorePolicy": {"enum": ["RAID0"]},
+                "userData": {"type": "string"},
+                "metadataOptions": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "httpEndpoint": {"enum": ["enabled", "disabled"]},
+                        "httpProtocolIPv6": {"enum": ["enabled", "disabled"]},
+                        "httpPutResponseHopLimit": {"type": "integer", "minimum": 1, "maximum": 64},
+                        "httpTokens": {"enum": ["required", "optional"]},
+                    },
+                },
+                "blockDeviceMappings": {
+                    "type": "array",
+                    "maxItems": 50,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "deviceName": {"type": "string"},
+                            "rootVolume": {"type": "boolean"},
+                            "ebs": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "anyOf": [{"required": ["snapshotID"]}, {"required": ["volumeSize"]}],
+                                "properties": {
+                                    "deleteOnTermination": {"type": "boolean"},
+                                    "encrypted": {"type": "boolean"},
+                                    "iops": {"type": "integer"},
+                                    "kmsKeyID": {"type": "string"},
+                                    "snapshotID": {"type": "string"},
+                                    "throughput": {"type": "integer"},
+                                    "volumeSize": {
+                                        "type": "string",
+                                        "pattern": r"^((?:[1-9][0-9]{0,3}|[1-4][0-9]{4}|[5][0-8][0-9]{3}|59000)Gi|(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|[6][0-3][0-9]{3}|64000)G|([1-9]||[1-5][0-7]|58)Ti|([1-9]||[1-5][0-9]|6[0-3]|64)T)$",
+                                    },
+                                    "volumeType": {
+                                        "enum": ["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"]
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+                "tags": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "propertyNames": {
+                        "not": {
+                            "anyOf": [
+                                {
+                                    "enum": [
+                                        "eks:eks-cluster-name",
+                                        "karpenter.sh/nodepool",
+                                        "karpenter.sh/nodeclaim",
+                                        "karpenter.k8s.aws/ec2nodeclass",
+                                    ]
+                                },
+                                {"pattern": r"^kubernetes\.io/cluster"},
+                            ]
+                        }
+                    },
+                },
+            },
+        },
+    },
+}
+
+CRD_SCHEMAS = {
+    ("snapshot.storage.k8s.io/v1", "VolumeSnapshotClass"): VOLUME_SNAPSHOT_CLASS_SCHEMA,
+    ("karpenter.sh/v1", "NodePool"): NODE_POOL_SCHEMA,
+    ("karpenter.k8s.aws/v1", "EC2NodeClass"): EC2_NODE_CLASS_SCHEMA,
+}
 
 
 def validate(obj: dict[str, Any]) -> None:
     """Raise unless ``obj`` is valid for the cluster's Kubernetes version (strict: no unknown fields)."""
     crd_schema = CRD_SCHEMAS.get((obj["apiVersion"], obj["kind"]))
     if crd_schema is not None:
-        jsonschema.validate(obj, crd_schema)
+        jsonschema.validate(obj, crd_schema, cls=jsonschema.Draft202012Validator)
     else:
         kubernetes_validate.validate(obj, kubernetes_version(), strict=True)

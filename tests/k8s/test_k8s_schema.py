@@ -29,6 +29,8 @@ def test_every_chart_emits_objects_and_every_kind_is_checked():
         "ClusterRoleBinding",
         "ConfigMap",
         "DaemonSet",
+        "NodePool",
+        "EC2NodeClass",
     }
     # the schemas of the cluster's version are there (kubernetes-validate would otherwise fall back)
     assert kubernetes_version() == "1.36.0"
@@ -47,6 +49,47 @@ def test_strict_validation_rejects_unknown_fields():
         validate({**snapshot_class, "deletionPolicy": "Keep"})
     with pytest.raises(jsonschema.ValidationError):
         validate({**snapshot_class, "driverName": "ebs.csi.aws.com"})
+
+
+def _with(obj: dict, path: str, value) -> dict:
+    import copy
+
+    changed = copy.deepcopy(obj)
+    *parents, leaf = path.split(".")
+    target = changed
+    for key in parents:
+        target = target[int(key)] if key.isdigit() else target[key]
+    target[leaf] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "value"),
+    [
+        ("NodePool", "spec.disruption.consolidationPolicy", "WhenIdle"),
+        ("NodePool", "spec.disruption.budgets.0.reasons", ["Expired"]),
+        ("NodePool", "spec.template.spec.expireAfter", "30d"),
+        ("NodePool", "spec.template.spec.requirements.0.operator", "Equals"),
+        ("NodePool", "spec.template.spec.requirements.0.values", []),
+        ("NodePool", "spec.template.metadata.labels", {"karpenter.sh/pool": "x"}),
+        ("NodePool", "spec.limits", {"nvidia.com/gpu": "sixteen"}),
+        ("NodePool", "spec.weight", 101),
+        ("NodePool", "spec.template.spec.nodeClassRef", {"name": "gpu"}),
+        ("EC2NodeClass", "spec.instanceStorePolicy", "RAID1"),
+        ("EC2NodeClass", "spec.amiSelectorTerms", [{"alias": "al2023@latest"}, {"id": "ami-0123"}]),
+        ("EC2NodeClass", "spec.amiSelectorTerms", [{"alias": "ubuntu@latest"}]),
+        ("EC2NodeClass", "spec.capacityReservationSelectorTerms", [{"id": "reservation-1"}]),
+        ("EC2NodeClass", "spec.metadataOptions.httpPutResponseHopLimit", 0),
+        ("EC2NodeClass", "spec.blockDeviceMappings.0.ebs.volumeType", "gp4"),
+        ("EC2NodeClass", "spec.instanceProfile", "KarpenterNodeInstanceProfile"),
+        ("EC2NodeClass", "spec.subnetSelector", [{"id": "subnet-0a1b2c3d4e5f60718"}]),
+    ],
+)
+def test_karpenter_schemas_reject_what_the_crds_reject(kind, path, value):
+    obj = next(o for _, o in OBJECTS if o["kind"] == kind and o["metadata"]["name"] == "gpu-training")
+    validate(obj)
+    with pytest.raises(jsonschema.ValidationError):
+        validate(_with(obj, path, value))
 
 
 @pytest.mark.parametrize("chart_id", list(reference_app()))

@@ -4,13 +4,15 @@
 ``Ref`` and ``Fn::GetAtt ... Arn`` give deterministic, realistic values per stack and logical id (a role
 ``arn:aws:iam::ACCOUNT:role/<stack>-<logical id>``, a bucket ``<stack>-<logical id>`` in lower case, a key id
 shaped like a UUID, ``vpce-...``, ``fs-...``); ``Fn::Join``, ``Fn::Sub``, ``Fn::Split``, ``Fn::Select``,
-``Fn::If`` (with the template's conditions), ``Fn::ImportValue`` (exports of the other templates) and
-``Fn::GetAZs`` are evaluated with the given account, Region and partition.
+``Fn::If`` (with the template's conditions), ``Fn::ImportValue`` (exports of the other templates),
+``Fn::FindInMap`` (the template's mappings) and ``Fn::GetAZs`` are evaluated with the given account, Region and
+partition; ``Fn::GetAtt X.Value`` of a ``CfnJson`` resource is its parsed JSON.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -90,6 +92,10 @@ class Templates:
             return f"fs-{digest[:17]}"
         if res.type == "AWS::SNS::Topic":
             return self.arn(stack, name)
+        if res.type == "AWS::EC2::Subnet":
+            return f"subnet-{digest[:17]}"
+        if res.type == "AWS::EC2::SecurityGroup":
+            return f"sg-{digest[:17]}"
         return f"{res.stack}-{res.logical_id}"
 
     def arn(self, stack: str, name: str) -> str:
@@ -145,6 +151,10 @@ class Templates:
             logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
             if attribute in ("Arn", "ResourceARN", "TopicArn", "BackupVaultArn"):
                 return self.arn(stack, logical)
+            resource = self._resources.get((stack, logical))
+            if resource is not None and resource.type == "Custom::AWSCDKCfnJson" and attribute == "Value":
+                # aws-cdk-lib's CfnJson: the resolved JSON text of its Value, parsed (what the custom resource returns)
+                return json.loads(str(self._resolve(stack, resource.properties["Value"])))
             return f"<{logical}.{attribute}>"
         if fn == "Fn::Join":
             delimiter, items = arg
@@ -176,6 +186,9 @@ class Templates:
             name = self._resolve(stack, arg)
             owner, exported = self._exports[name]
             return self._resolve(owner, exported)
+        if fn == "Fn::FindInMap":
+            mapping, first, second = (self._resolve(stack, a) for a in arg)
+            return self._templates[stack]["Mappings"][mapping][first][second]
         if fn == "Fn::GetAZs":
             return [f"{self.region}a", f"{self.region}b", f"{self.region}c"]
         return {fn: self._resolve(stack, arg)}

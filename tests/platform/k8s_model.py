@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eks_ai_data import catalog
+from tests.platform.capacity_model import CapacityEngines, render_device_plugin_daemonsets, requirement_values
 from tests.platform.iam_model import PolicyModel
 
 MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"
@@ -80,6 +81,14 @@ class NodeGroup:
     min_size: int
     max_size: int
     desired_size: int
+    #: ``managed`` (an EKS managed node group) or ``nodepool`` (a Karpenter NodePool, named ``name``)
+    kind: str = "managed"
+    name: str = ""
+    tags: dict[str, str] = field(default_factory=dict)  # the node group's own tags (CA reads resources there)
+    capacity_types: list[str] = field(default_factory=list)  # NodePool: karpenter.sh/capacity-type values
+    limits: dict[str, float] = field(default_factory=dict)  # NodePool: spec.limits
+    node_class: dict[str, Any] | None = None  # NodePool: its EC2NodeClass spec
+    subnet_zones: list[str] = field(default_factory=list)  # NodePool: zones of the node class's subnets
 
     @property
     def bottlerocket(self) -> bool:
@@ -88,15 +97,20 @@ class NodeGroup:
     def node_labels(self, zone: str, instance_type: str) -> dict[str, str]:
         """The labels of one node of this group in ``zone``."""
         spec = catalog.get(instance_type)
-        return {
+        labels = {
             **self.labels,
             ZONE: zone,
             "node.kubernetes.io/instance-type": instance_type,
             "kubernetes.io/arch": spec.kubernetes_arch,
             "kubernetes.io/os": "linux",
-            "eks.amazonaws.com/nodegroup": self.logical_id,
-            "eks.amazonaws.com/capacityType": self.capacity_type,
         }
+        if self.kind == "nodepool":  # Karpenter labels its nodes with the pool and the chosen capacity type
+            labels["karpenter.sh/nodepool"] = self.name
+            labels["karpenter.sh/capacity-type"] = self.capacity_types[0]
+        else:
+            labels["eks.amazonaws.com/nodegroup"] = self.logical_id
+            labels["eks.amazonaws.com/capacityType"] = self.capacity_type
+        return labels
 
     def hardware(self, instance_type: str) -> dict[str, int]:
         """Extended resources the instance's hardware has (whether or not a plugin advertises them)."""
@@ -220,7 +234,7 @@ def matches_terms(labels: Mapping[str, str], terms: Sequence[Mapping[str, Any]])
     return any(matches_expressions(labels, t.get("matchExpressions", [])) for t in terms)
 
 
-class ClusterModel(PolicyModel):
+class ClusterModel(CapacityEngines, PolicyModel):
     """The node groups and applied Kubernetes objects of one stack's cluster (and, as a
     :class:`~tests.platform.iam_model.PolicyModel`, the policies of every stack).
 
@@ -235,10 +249,12 @@ class ClusterModel(PolicyModel):
         stack: str,
         *,
         subnet_zones: Mapping[str, str] | None = None,
+        kubernetes_version: str = "1.36",
         **kwargs: Any,
     ) -> None:
         self.stack = stack
         self.subnet_zones = dict(subnet_zones or {})
+        self.kubernetes_version = kubernetes_version
         super().__init__(templates, **kwargs)
 
     def _index(self) -> None:
@@ -255,6 +271,50 @@ class ClusterModel(PolicyModel):
                 self.helm_releases.append(self._resolve(stack, res.properties))
             elif res.type == "AWS::EKS::Nodegroup":
                 self.node_groups.append(self._node_group(lid, self._resolve(stack, res.properties)))
+        for (
+            release
+        ) in self.helm_releases:  # DaemonSets of the device-plugin charts, as their templates render
+            self.objects += render_device_plugin_daemonsets(release)
+        self.node_groups += [self._node_pool(pool) for pool in self.of_kind("NodePool")]
+
+    def _node_pool(self, pool: Mapping[str, Any]) -> NodeGroup:
+        """A Karpenter NodePool as its nodes will look (requirements with one value become node labels)."""
+        spec = pool["spec"]
+        template = spec["template"]
+        requirements = template["spec"]["requirements"]
+        node_class_name = template["spec"]["nodeClassRef"]["name"]
+        classes = [c for c in self.of_kind("EC2NodeClass") if c["metadata"]["name"] == node_class_name]
+        node_class = classes[0]["spec"] if classes else None
+        types = requirement_values(requirements, "node.kubernetes.io/instance-type")
+        accelerator = {catalog.get(t).accelerator_kind for t in types}
+        variant = {"nvidia": "NVIDIA", "neuron": "NEURON"}.get(next(iter(accelerator)) or "", "STANDARD")
+        arch = "ARM_64" if catalog.get(types[0]).architecture == "arm64" else "x86_64"
+        alias = (node_class or {}).get("amiSelectorTerms", [{}])[0].get("alias", "")
+        labels = dict(template.get("metadata", {}).get("labels", {}))
+        for requirement in requirements:
+            if requirement["operator"] == "In" and len(requirement.get("values", [])) == 1:
+                labels[requirement["key"]] = requirement["values"][0]
+        return NodeGroup(
+            stack=self.stack,
+            logical_id=f"NodePool/{pool['metadata']['name']}",
+            labels=labels,
+            taints=[Taint(t["key"], t.get("value"), t["effect"]) for t in template["spec"].get("taints", [])],
+            zones=requirement_values(requirements, ZONE),
+            instance_types=types,
+            ami_type=f"{alias.split('@')[0].upper()}_{arch}_{variant}",
+            capacity_type="KARPENTER",
+            min_size=0,
+            max_size=1 << 30,
+            desired_size=0,
+            kind="nodepool",
+            name=pool["metadata"]["name"],
+            capacity_types=requirement_values(requirements, "karpenter.sh/capacity-type"),
+            limits={k: parse_quantity(v) for k, v in spec.get("limits", {}).items()},
+            node_class=node_class,
+            subnet_zones=sorted(
+                {self._zone_of(term["id"]) for term in (node_class or {}).get("subnetSelectorTerms", [])}
+            ),
+        )
 
     def _node_group(self, lid: str, props: Mapping[str, Any]) -> NodeGroup:
         scaling = props.get("ScalingConfig", {})
@@ -266,13 +326,27 @@ class ClusterModel(PolicyModel):
                 Taint(t["Key"], t.get("Value"), _EKS_EFFECTS[t["Effect"]]) for t in props.get("Taints", [])
             ],
             zones=sorted({self._zone_of(s) for s in props["Subnets"]}),
-            instance_types=list(props.get("InstanceTypes", [])),
+            instance_types=list(props.get("InstanceTypes", [])) or self._launch_template_types(props),
+            tags=dict(props.get("Tags", {})),
             ami_type=props.get("AmiType", "AL2023_x86_64_STANDARD"),
             capacity_type=props.get("CapacityType", "ON_DEMAND"),
             min_size=int(scaling.get("MinSize", 1)),
             max_size=int(scaling.get("MaxSize", 1)),
             desired_size=int(scaling.get("DesiredSize", scaling.get("MinSize", 1))),
         )
+
+    def _launch_template_types(self, props: Mapping[str, Any]) -> list[str]:
+        """A node group without InstanceTypes launches its launch template's (a capacity block's) type."""
+        template = props.get("LaunchTemplate", {}).get("Id")
+        for (stack, lid), res in self._resources.items():
+            if (
+                stack == self.stack
+                and res.type == "AWS::EC2::LaunchTemplate"
+                and self.ref(stack, lid) == template
+            ):
+                data = self._resolve(stack, res.properties["LaunchTemplateData"])
+                return [data["InstanceType"]] if "InstanceType" in data else []
+        return []
 
     def _zone_of(self, subnet: str) -> str:
         if subnet in self.subnet_zones:
@@ -360,29 +434,44 @@ class ClusterModel(PolicyModel):
         return found
 
     def feasible(self, pod: Pod) -> list[Placement]:
-        """Every (node group, zone, instance type) where ``pod`` would be scheduled once such a node exists."""
+        """Every (node group or NodePool, zone, instance type) where ``pod`` will run: a capacity engine brings
+        such a node up from zero for it (or the node exists), and kube-scheduler then places the pod there."""
         found = []
         for group in self.node_groups:
             if group.max_size < 1:
                 continue
             for zone in group.zones:
                 for instance_type in group.instance_types:
-                    if self._fits(pod, group, zone, instance_type):
+                    if self._fits(pod, group, zone, instance_type) and not self.engine_problems(
+                        pod, group, zone, instance_type
+                    ):
                         found.append(Placement(group, zone, instance_type))
         return found
 
     def why_not(self, pod: Pod, group: NodeGroup, zone: str, instance_type: str) -> list[str]:
-        """The filters that reject ``pod`` on such a node (empty: it fits)."""
-        labels = group.node_labels(zone, instance_type)
+        """The filters that reject ``pod`` on such a node once it exists (empty: it fits)."""
+        spec = catalog.get(instance_type)
+        resources: dict[str, float] = {"cpu": float(spec.vcpus), "memory": spec.memory_gib * 2**30}
+        resources.update(self.advertised(group, instance_type, zone))
+        return self.filters(pod, group.node_labels(zone, instance_type), group.taints, resources, group)
+
+    def filters(
+        self,
+        pod: Pod,
+        labels: Mapping[str, str],
+        taints: Sequence[Taint],
+        resources: Mapping[str, float],
+        group: NodeGroup,
+    ) -> list[str]:
+        """kube-scheduler's filters for ``pod`` on a node with these labels, taints and allocatable resources (a
+        real node, or an engine's picture of one)."""
         reasons = []
         if any(labels.get(k) != v for k, v in pod.node_selector.items()):
             reasons.append("nodeSelector")
         if not matches_terms(labels, pod.affinity_terms):
             reasons.append("node affinity")
         untolerated = [
-            t
-            for t in group.taints
-            if t.effect in ("NoSchedule", "NoExecute") and not tolerates(pod.tolerations, t)
+            t for t in taints if t.effect in ("NoSchedule", "NoExecute") and not tolerates(pod.tolerations, t)
         ]
         if untolerated:
             reasons.append(f"taints {[t.key for t in untolerated]}")
@@ -390,15 +479,13 @@ class ClusterModel(PolicyModel):
             reason = self._volume_problem(pod.namespace, claim_name, labels, group)
             if reason:
                 reasons.append(reason)
-        spec = catalog.get(instance_type)
-        offered = self.advertised(group, instance_type, zone)
         for resource, amount in pod.requests.items():
-            if resource == "cpu" and amount > spec.vcpus:
-                reasons.append(f"cpu {amount} > {spec.vcpus}")
-            elif resource == "memory" and amount > spec.memory_gib * 2**30:
+            if resource == "cpu" and amount > resources.get("cpu", 0):
+                reasons.append(f"cpu {amount} > {resources.get('cpu', 0)}")
+            elif resource == "memory" and amount > resources.get("memory", 0):
                 reasons.append("memory")
-            elif "/" in resource and amount > offered.get(resource, 0):
-                reasons.append(f"{resource} {amount} > {offered.get(resource, 0)} advertised")
+            elif "/" in resource and amount > resources.get(resource, 0):
+                reasons.append(f"{resource} {amount} > {resources.get(resource, 0)} advertised")
         return reasons
 
     def _fits(self, pod: Pod, group: NodeGroup, zone: str, instance_type: str) -> bool:

@@ -103,7 +103,7 @@ def test_every_gpu_node_group_advertises_its_gpus_once(models, stack):
                     group.logical_id,
                     instance_type,
                 )
-        plugins = model.plugins_on(group, r"k8s-device-plugin:")
+        plugins = model.plugins_on(group, r"(^|/)k8s-device-plugin:")
         # AL2023 nodes need the plugin DaemonSet; Bottlerocket runs its own and must not get a second one
         assert len(plugins) == (0 if group.bottlerocket else 1), group.logical_id
 
@@ -175,7 +175,7 @@ def mixed_os(tmp_path_factory):
 def test_bottlerocket_nodes_get_no_second_nvidia_device_plugin(mixed_os):
     by_os = {g.bottlerocket: g for g in mixed_os.node_groups if "NVIDIA" in g.ami_type}
     assert set(by_os) == {True, False}
-    assert len(mixed_os.plugins_on(by_os[False], r"k8s-device-plugin:")) == 1
-    assert mixed_os.plugins_on(by_os[True], r"k8s-device-plugin:") == []
+    assert len(mixed_os.plugins_on(by_os[False], r"(^|/)k8s-device-plugin:")) == 1
+    assert mixed_os.plugins_on(by_os[True], r"(^|/)k8s-device-plugin:") == []
     for group in by_os.values():  # both still offer their 4 GPUs, each advertised once
         assert mixed_os.advertised(group, "g6e.12xlarge", group.zones[0]) == {GPU: 4}

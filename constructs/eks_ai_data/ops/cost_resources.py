@@ -329,6 +329,11 @@ FREE: dict[str, str] = {
     "AWS::CloudFormation::Stack": "its resources are priced as the nested stack",
     "Custom::AWSCDKCfnJson": "CDK custom resource: a Lambda invocation per deployment, negligible",
     "Custom::VpcRestrictDefaultSG": "CDK custom resource: a Lambda invocation per deployment, negligible",
+    "Custom::AWSCDK-EKS-HelmChart": "no charge of its own (the controllers and device plugins it installs run on "
+    "the priced nodes)",
+    "Custom::EksAiDataAsgTags": "eks-ai-data custom resource: a Lambda invocation per deployment, negligible",
+    "AWS::Events::Rule": "no charge for AWS service events matched by a rule (the queue's requests are usage-based)",
+    "AWS::SQS::QueuePolicy": "no charge",
 }
 
 USAGE_BASED: dict[str, str] = {

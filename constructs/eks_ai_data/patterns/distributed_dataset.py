@@ -9,14 +9,17 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._validate import fail, require_dns1123_label, require_dns1123_subdomain
+from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain, unresolved
 from ..cluster_interface import IAiCluster, require_ai_cluster
+from ..compute.karpenter import Karpenter
+from ..compute.node_pools import GpuNodePool
 from ..lustre import DataRepositoryLink, LustreStore
 from ..nodegroups import GpuNodeGroup
 from ._common import bucket_or_new, lustre_volume_spec
 from .cluster_storage import ClusterStorage
 
 _RESERVED_GPU_PROPS = {"cluster", "instance_types", "subnet"}
+_RESERVED_POOL_PROPS = {"karpenter", "instance_types", "subnet"}
 
 
 class DistributedDataset(Construct):
@@ -29,13 +32,18 @@ class DistributedDataset(Construct):
     - Lustre traffic admitted both ways between the file system's and the nodes' security groups, as rules created
       here (the consuming side).
     - A :class:`GpuNodeGroup` pinned to the same subnet: GPU nodes and the file system share one AZ, so reads
-      never cross AZs (no cross-AZ latency or data-transfer cost).
+      never cross AZs (no cross-AZ latency or data-transfer cost). With ``karpenter``, a
+      :class:`~eks_ai_data.compute.node_pools.GpuNodePool` in that subnet instead.
     - A static PersistentVolume of the file system, with the node affinity of its zone, and a ``ReadWriteMany``
       claim ``claim_name`` in ``namespace``, which training pods mount.
 
     :param cluster: the cluster. :param storage: the cluster's :class:`ClusterStorage` (namespace must be its).
     :param namespace: namespace of the claim. :param gpu_instance_types: the GPU node group's instance types.
     :param gpu_node_group_props: further :class:`GpuNodeGroup` props (``efa``, ``max_size``, ``capacity_type``, ...).
+    :param karpenter: the cluster's :class:`~eks_ai_data.compute.karpenter.Karpenter`: GPU capacity is then a
+        NodePool in the file system's subnet. Default: none (a managed node group, scaled by the Cluster Autoscaler).
+    :param gpu_node_pool_props: further :class:`~eks_ai_data.compute.node_pools.GpuNodePool` props (``efa``,
+        ``gpu_limit``, ``capacity_types``, ...; an ``availability_zone`` must be the file system's). Default: none.
     :param dataset_bucket: an existing bucket. Default: a new DataBucket.
     :param dataset_prefix: key prefix of the dataset (ending in ``/``). Default: the whole bucket.
     :param file_system_path: where the dataset appears on the file system. Default: ``/datasets``.
@@ -67,6 +75,8 @@ class DistributedDataset(Construct):
         per_unit_storage_throughput: int | None = None,
         claim_name: str = "datasets",
         lustre: LustreStore | None = None,
+        karpenter: Karpenter | None = None,
+        gpu_node_pool_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
@@ -80,6 +90,25 @@ class DistributedDataset(Construct):
                 "gpu_node_group_props",
                 clash,
                 "must not set cluster, instance_types or subnet (set here)",
+            )
+        pool_props = dict(gpu_node_pool_props or {})
+        clash = sorted(_RESERVED_POOL_PROPS & set(pool_props))
+        if clash:
+            raise fail(
+                self,
+                "gpu_node_pool_props",
+                clash,
+                "must not set karpenter, instance_types or subnet (set here)",
+            )
+        if karpenter is None and pool_props:
+            raise fail(self, "gpu_node_pool_props", sorted(pool_props), "apply only with karpenter=")
+        if karpenter is not None and gpu_props:
+            raise fail(
+                self,
+                "gpu_node_group_props",
+                sorted(gpu_props),
+                "describe a managed node group; with karpenter= the GPU capacity is a NodePool: use "
+                "gpu_node_pool_props",
             )
 
         if lustre is not None:
@@ -125,15 +154,36 @@ class DistributedDataset(Construct):
             )
         # Lustre traffic both ways between the nodes and the file servers, created here: the consuming side.
         self.client_rules = self.lustre.allow_clients(cluster.node_security_group, scope=self)
-        self.gpu_nodes = GpuNodeGroup(
-            self,
-            "GpuNodes",
-            cluster=cluster,
-            instance_types=gpu_instance_types,
-            subnet=self.subnet,
-            **gpu_props,
-        )
         self.availability_zone = self.lustre.availability_zone
+        self.gpu_nodes: GpuNodeGroup | GpuNodePool
+        if karpenter is None:
+            self.gpu_nodes = GpuNodeGroup(
+                self,
+                "GpuNodes",
+                cluster=cluster,
+                instance_types=gpu_instance_types,
+                subnet=self.subnet,
+                **gpu_props,
+            )
+        else:
+            zone = pool_props.get("availability_zone")
+            if zone is not None and not unresolved(zone) and not unresolved(self.availability_zone):
+                require(
+                    self,
+                    zone == self.availability_zone,
+                    "gpu_node_pool_props.availability_zone",
+                    zone,
+                    f"must be the file system's zone ({self.availability_zone}): the pool's nodes read the dataset "
+                    "from Lustre, which serves one zone",
+                )
+            self.gpu_nodes = GpuNodePool(
+                self,
+                "GpuNodePool",
+                karpenter=karpenter,
+                instance_types=gpu_instance_types,
+                subnet=self.subnet,
+                **pool_props,
+            )
         self.namespace = namespace
         self.claim_name = claim_name
         self.volumes = storage.add_static_volumes(

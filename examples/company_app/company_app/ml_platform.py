@@ -12,6 +12,7 @@ from constructs import Construct
 
 from eks_ai_data import (
     AiCluster,
+    ClusterAutoscaler,
     ClusterStorage,
     DataKeys,
     DataRepositoryLink,
@@ -122,6 +123,8 @@ class MlPlatformStack(Stack):
             efa=True,
             max_size=4,
         )
+        # What brings the GPU nodes up from zero for pending pods (and removes them when they empty).
+        self.autoscaler = ClusterAutoscaler(self, "Autoscaler", cluster=self.platform)
 
         self.storage.add_static_volumes(
             "Datasets",
