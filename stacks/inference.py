@@ -151,7 +151,9 @@ class InferenceClusterStack(ClusterStack):
                 "InferenceGpuNodePool",
                 karpenter=self.engine,
                 instance_types=config.inference_gpu_instance_types,
-                gpu_limit=config.gpu_limit(config.inference_gpu_instance_types, config.inference_gpu_max_nodes),
+                gpu_limit=config.gpu_limit(
+                    config.inference_gpu_instance_types, config.inference_gpu_max_nodes
+                ),
                 subnet=subnet,
             )
         else:

@@ -183,7 +183,9 @@ class TrainingClusterStack(ClusterStack):
             karpenter=karpenter,
             gpu_node_pool_props={
                 "efa": config.training_gpu_efa,
-                "gpu_limit": config.gpu_limit(config.training_gpu_instance_types, config.training_gpu_max_nodes),
+                "gpu_limit": config.gpu_limit(
+                    config.training_gpu_instance_types, config.training_gpu_max_nodes
+                ),
             }
             if karpenter
             else None,
