@@ -3,10 +3,9 @@
 `npx cdk synth` of a Python app is five processes at least: npx and the CDK CLI (Node.js) spawn the app
 (Python), which spawns the jsii kernel (Node.js: a relay process and the kernel proper). The resident set of
 any single one of them (what ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` reports, the "largest process" figure)
-understates what the machine must hold, so the tree's peak is the largest *sum* over every live process of
-the tree, sampled every ``interval`` seconds from ``/proc`` (Linux), of the proportional set size (PSS:
-pages shared between processes, such as the node binary, counted once in total rather than once per process;
-RSS where smaps_rollup is unavailable). CPU time is user + system of the whole tree from ``wait4``: every
+understates what the machine must hold, so the tree's peak is the largest *sum* of the resident sets of every
+live process of the tree, sampled every ``interval`` seconds from ``/proc`` (Linux). Pages the processes
+share (the node binary of three Node.js processes) count once per process: an upper bound. CPU time is user + system of the whole tree from ``wait4``: every
 process in it waits for its children, so their times roll up to the one we wait for.
 """
 
@@ -46,15 +45,10 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _memory_bytes(pid: int) -> int:
-    """The process's PSS (or RSS where the kernel has no smaps_rollup); 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        pass
+def _rss_bytes(pid: int) -> int:
+    """The process's resident set (0 once it is gone), from statm: cheap enough to sample often. (PSS from
+    smaps_rollup would count shared pages once, but reading it walks every page table, up to 0.1 s per process
+    on a loaded machine: sampling it would itself load the machine being measured.)"""
     try:
         with open(f"/proc/{pid}/statm") as f:
             return int(f.read().split()[1]) * _PAGE
@@ -63,11 +57,11 @@ def _memory_bytes(pid: int) -> int:
 
 
 def tree_memory(root: int) -> tuple[int, int]:
-    """The summed PSS (bytes) of ``root`` and all its descendants, and how many processes that was."""
+    """The summed RSS (bytes) of ``root`` and all its descendants, and how many processes that was."""
     total, count, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
-        rss = _memory_bytes(pid)
+        rss = _rss_bytes(pid)
         if rss:
             total += rss
             count += 1

@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     head = f"  {'what':<44} {'res':>5} {'wall s':>7} {'CPU s':>7} {'tree MiB':>8} {'proc MiB':>8}"
     print(head)
     print(
-        "  (res: resources in all templates; tree MiB: peak of the summed PSS of every process; proc MiB: peak RSS"
+        "  (res: resources in all templates; tree MiB: peak of the summed RSS of every process; proc MiB: peak RSS"
         " of the largest single process; ratio rows: wall, CPU, tree memory)"
     )
     by_label = {c.label: c for c in main_configs}
