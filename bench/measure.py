@@ -24,7 +24,7 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 @dataclass(frozen=True)
 class Sample:
-    """One run: wall seconds, CPU seconds (user + system of the tree), the tree's peak (summed PSS) in MiB, the
+    """One run: wall seconds, CPU seconds (user + system of the tree), the tree's peak (summed RSS) in MiB, the
     largest single process's peak RSS in MiB, and the most processes alive at once."""
 
     wall_s: float
