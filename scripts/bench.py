@@ -102,7 +102,12 @@ def resources(config: Config) -> int:
 
 
 def scaling(rows: list[tuple[str, int, Config]]) -> list[str]:
-    """Time and memory per added unit between successive rows, and the ratio of the last step to the first."""
+    """Time and memory per added unit between successive rows, and whether the cost per unit stays the same.
+
+    With cost = a + b*n the CPU per added unit is the same on every step (ratio 1); with cost = c*n^2 the last
+    step's per-unit cost over the first step's is (n3 + n2) / (n2 + n1): 4 for 1, 4, 16 and 5.5 for 10, 100, 500.
+    A step whose CPU difference is within the runs' spread (or 0.5 s with one run) cannot tell.
+    """
     lines = []
     for i in range(1, len(rows)):
         (_, a, ca), (_, b, cb) = rows[i - 1], rows[i]
@@ -112,13 +117,23 @@ def scaling(rows: list[tuple[str, int, Config]]) -> list[str]:
         lines.append(
             f"    {a:>3} -> {b:<3} per added unit: {dt * 1000:7.1f} ms wall, {dc * 1000:7.1f} ms CPU, {dm:6.2f} MiB"
         )
-    first = (rows[1][2].median("cpu_s") - rows[0][2].median("cpu_s")) / (rows[1][1] - rows[0][1])
-    last = (rows[-1][2].median("cpu_s") - rows[-2][2].median("cpu_s")) / (rows[-1][1] - rows[-2][1])
-    ratio = last / first if first > 0 else float("nan")
-    verdict = (
-        "linear" if 0.5 <= ratio <= 1.5 else ("grows faster than linear" if ratio > 1.5 else "sublinear")
+    (_, n1, c1), (_, n2, c2), (_, n3, c3) = rows[0], rows[1], rows[2]
+    whole = (c3.median("cpu_s") - c1.median("cpu_s")) / (n3 - n1)
+    lines.append(f"    {n1} -> {n3}: {whole * 1000:.1f} ms CPU per added unit over the whole range")
+    first_delta = c2.median("cpu_s") - c1.median("cpu_s")
+    spread = max(max(s.cpu_s for s in c.samples) - min(s.cpu_s for s in c.samples) for c in (c1, c2))
+    if first_delta <= max(spread, 0.5):
+        lines.append(
+            f"    linearity: the first step ({first_delta:+.2f} s CPU) is not above the noise ({max(spread, 0.5):.2f} s);"
+            f" quadratic growth would make the last step {(n3 + n2) / (n2 + n1):.1f}x the first per unit"
+        )
+        return lines
+    ratio = ((c3.median("cpu_s") - c2.median("cpu_s")) / (n3 - n2)) / (first_delta / (n2 - n1))
+    verdict = "linear" if ratio < 1.5 else "grows faster than linear"
+    lines.append(
+        f"    linearity: CPU per unit, last step / first step = {ratio:.2f} ({verdict}; linear 1.00,"
+        f" quadratic {(n3 + n2) / (n2 + n1):.1f})"
     )
-    lines.append(f"    CPU per unit, last step / first step: {ratio:.2f} ({verdict}; 1.00 is linear)")
     return lines
 
 
