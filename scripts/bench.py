@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "--scale-runs", type=int, default=3, help="measured rounds per scaling row (default 3)"
     )
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-main", action="store_true", help="only the scaling rows (and the tests)")
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
     parser.add_argument("--json", type=Path, help="also write every sample as JSON here")
     args = parser.parse_args(argv)
@@ -192,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             Config("Blueprints app (1 stack)", BLUEPRINTS, validation=validation),
             Config("one-bucket floor (Python)", ROOT, floor_app, validation=validation),
         ]
-    print(f"synth: {len(main_configs)} configurations x {args.pairs} interleaved rounds", file=sys.stderr)
-    interleaved(main_configs, args.pairs)
+    if args.skip_main:
+        main_configs = []
+    else:
+        print(f"synth: {len(main_configs)} configurations x {args.pairs} interleaved rounds", file=sys.stderr)
+        interleaved(main_configs, args.pairs)
 
     scale_gpu: list[tuple[str, int, Config]] = []
     scale_teams: list[tuple[str, int, Config]] = []
@@ -241,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         " of the largest single process; ratio rows: wall, CPU, tree memory)"
     )
     by_label = {c.label: c for c in main_configs}
-    for validation in (True, False):
+    for validation in (True, False) if main_configs else ():
         suffix = "" if validation else ", CDK_VALIDATION=false"
         ref = by_label[f"reference app (2 stacks){suffix}"]
         bp = by_label[f"Blueprints app (1 stack){suffix}"]
@@ -253,11 +257,16 @@ def main(argv: list[str] | None = None) -> int:
         print(ratio_row("reference / Blueprints", ref, bp))
         print(ratio_row("reference / floor", ref, floor))
         print(ratio_row("Blueprints / floor", bp, floor))
-    on, off = by_label["reference app (2 stacks)"], by_label["reference app (2 stacks), CDK_VALIDATION=false"]
-    print(
-        f"  validation costs the reference app {on.median('wall_s') - off.median('wall_s'):.2f} s wall, "
-        f"{on.median('cpu_s') - off.median('cpu_s'):.2f} s CPU, {on.median('peak_mib') - off.median('peak_mib'):.0f} MiB"
-    )
+    if main_configs:
+        on, off = (
+            by_label["reference app (2 stacks)"],
+            by_label["reference app (2 stacks), CDK_VALIDATION=false"],
+        )
+        print(
+            f"  validation costs the reference app {on.median('wall_s') - off.median('wall_s'):.2f} s wall, "
+            f"{on.median('cpu_s') - off.median('cpu_s'):.2f} s CPU, "
+            f"{on.median('peak_mib') - off.median('peak_mib'):.0f} MiB"
+        )
     if scale_gpu:
         print(
             f"\n  scaling (CDK_VALIDATION=false: the growth of our constructs, not of aws-cdk-lib's validation;"
