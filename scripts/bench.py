@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cores = os.cpu_count()
     print(
-        f"\nmake bench: npx cdk synth --quiet, whole process trees, medians of {args.pairs} interleaved rounds, {cores} cores"
+        f"\nmake bench: npx cdk synth --quiet, whole process trees, "
+        f"{f'medians of {args.pairs} interleaved rounds' if main_configs else 'scaling rows only'}, {cores} cores"
     )
     head = f"  {'what':<44} {'res':>5} {'wall s':>7} {'CPU s':>7} {'tree MiB':>8} {'proc MiB':>8}"
     print(head)
