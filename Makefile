@@ -46,8 +46,15 @@ cost: synth
 cost-readme: synth
 	$(PY) scripts/cost_readme.py cdk.out --write README.md
 
-bench: setup
-	$(PY) scripts/bench.py
+# The Blueprints app `make bench` compares with: its own pinned npm dependencies (bench/blueprints/package-lock.json)
+bench/blueprints/node_modules/.installed: bench/blueprints/package.json bench/blueprints/package-lock.json
+	cd bench/blueprints && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Not part of `make test`: timings are measured here and reported as ratios, never asserted.
+# BENCH_ARGS, e.g. `make bench BENCH_ARGS="--pairs 3 --skip-tests"` (see `$(PY) scripts/bench.py --help`)
+bench: setup bench/blueprints/node_modules/.installed
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf cdk.out dist .bench .pytest_cache

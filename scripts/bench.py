@@ -1,8 +1,16 @@
-"""`make bench`: steady-state `cdk synth` of the reference app against a bare baseline, peak memory, test wall time.
+"""`make bench`: `cdk synth` of the reference app against a comparable cdk-eks-blueprints app and the jsii floor,
+with and without aws-cdk-lib's built-in validation; how synthesis grows with the platform; the test suite's time.
 
-Each synth is measured as the median of RUNS runs after one warm-up run, through the pinned CDK CLI
-(`npx cdk synth`), as a user runs it. Peak memory is the largest resident set of any single process of the
-run (the Python app or the jsii Node.js kernel), from getrusage(RUSAGE_CHILDREN) in a fresh wrapper process.
+Every synth runs as a user runs it: ``npx cdk synth --quiet`` through the pinned CDK CLI, whole processes,
+in the app's own folder. Each configuration runs once to warm up (caches, .pyc files), then ``--pairs`` times,
+interleaved (A B C, C B A, A B C, ...) so that a change in the machine's load falls on every configuration
+alike; the table gives medians. Wall and CPU time (user + system of the whole process tree) and peak memory
+(the largest sum of the resident sets of all processes of the tree: CLI, Python app, jsii kernel) are measured
+by bench/measure.py. The test suite is timed as ``make test`` runs it.
+
+The Blueprints app (bench/blueprints) is installed on demand by the Makefile (``npm ci``) and uses the same
+aws-cdk-lib and CDK CLI versions as this project, so the comparison is between the two apps' code and the
+jsii bridge, not between library versions.
 """
 
 from __future__ import annotations
@@ -10,102 +18,280 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from measure import Sample, run  # noqa: E402
+
 VENV_BIN = ROOT / ".venv" / "bin"
-WRAPPER = (
-    "import resource, subprocess, sys, time\n"
-    "start = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-    "elapsed = time.perf_counter() - start\n"
-    "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n"
-)
+OUT = ROOT / ".bench"
+BLUEPRINTS = ROOT / "bench" / "blueprints"
+GPU_ROWS = (1, 4, 16)
+TEAM_ROWS = (10, 100, 500)
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    env.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
-    return env
+@dataclass
+class Config:
+    """One command to measure: a name, the folder it runs in, the app (None: the folder's cdk.json) and env."""
+
+    name: str
+    cwd: Path
+    app: str | None = None
+    validation: bool = True
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{'' if self.validation else ', CDK_VALIDATION=false'}"
+
+    def command(self) -> list[str]:
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", self.label).strip("-")
+        cmd = ["npx", "--no-install", "cdk", "synth", "--quiet", "--output", str(OUT / slug)]
+        return [*cmd, "--app", self.app] if self.app else cmd
+
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CDK_VALIDATION", "NODE_OPTIONS", "CDK_CONTEXT_JSON")
+        }
+        env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+        env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+        env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+        if not self.validation:
+            env["CDK_VALIDATION"] = "false"
+        return env
+
+    def measure(self) -> Sample:
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", self.label).strip("-")
+        OUT.mkdir(exist_ok=True)
+        return run(self.command(), cwd=self.cwd, env=self.env(), log=OUT / f"{slug}.log")
+
+    def median(self, attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in self.samples)
 
 
-def measure(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of ``command``."""
+def interleaved(configs: list[Config], rounds: int) -> None:
+    """One warm-up run each, then ``rounds`` rounds, alternating the order of the configurations."""
+    for config in configs:
+        config.measure()
+    for r in range(rounds):
+        for config in configs if r % 2 == 0 else reversed(configs):
+            config.samples.append(config.measure())
+            print(
+                f"  [{r + 1}/{rounds}] {config.label:<48} {config.samples[-1].wall_s:6.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def resources(config: Config) -> int:
+    """Resources in every template the configuration wrote (nested stacks included)."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", config.label).strip("-")
+    return sum(
+        len(json.loads(p.read_text()).get("Resources", {})) for p in (OUT / slug).glob("*.template.json")
+    )
+
+
+def scaling(rows: list[tuple[str, int, Config]]) -> list[str]:
+    """Time and memory per added unit between successive rows, and whether the cost per unit stays the same.
+
+    With cost = a + b*n the CPU per added unit is the same on every step (ratio 1); with cost = c*n^2 the last
+    step's per-unit cost over the first step's is (n3 + n2) / (n2 + n1): 4 for 1, 4, 16 and 5.5 for 10, 100, 500.
+    A step whose CPU difference is within the runs' spread (or 0.5 s with one run) cannot tell.
+    """
+    lines = []
+    for i in range(1, len(rows)):
+        (_, a, ca), (_, b, cb) = rows[i - 1], rows[i]
+        dt = (cb.median("wall_s") - ca.median("wall_s")) / (b - a)
+        dc = (cb.median("cpu_s") - ca.median("cpu_s")) / (b - a)
+        dm = (cb.median("peak_mib") - ca.median("peak_mib")) / (b - a)
+        lines.append(
+            f"    {a:>3} -> {b:<3} per added unit: {dt * 1000:7.1f} ms wall, {dc * 1000:7.1f} ms CPU, {dm:6.2f} MiB"
+        )
+    (_, n1, c1), (_, n2, c2), (_, n3, c3) = rows[0], rows[1], rows[2]
+    whole = (c3.median("cpu_s") - c1.median("cpu_s")) / (n3 - n1)
+    lines.append(f"    {n1} -> {n3}: {whole * 1000:.1f} ms CPU per added unit over the whole range")
+    first_delta = c2.median("cpu_s") - c1.median("cpu_s")
+    spread = max(max(s.cpu_s for s in c.samples) - min(s.cpu_s for s in c.samples) for c in (c1, c2))
+    if first_delta <= max(spread, 0.5):
+        lines.append(
+            f"    linearity: the first step ({first_delta:+.2f} s CPU) is not above the noise ({max(spread, 0.5):.2f} s);"
+            f" quadratic growth would make the last step {(n3 + n2) / (n2 + n1):.1f}x the first per unit"
+        )
+        return lines
+    ratio = ((c3.median("cpu_s") - c2.median("cpu_s")) / (n3 - n2)) / (first_delta / (n2 - n1))
+    verdict = "linear" if ratio < 1.5 else "grows faster than linear"
+    lines.append(
+        f"    linearity: CPU per unit, last step / first step = {ratio:.2f} ({verdict}; linear 1.00,"
+        f" quadratic {(n3 + n2) / (n2 + n1):.1f})"
+    )
+    return lines
+
+
+def time_tests() -> tuple[float, list[str]]:
+    """Wall time of the test suite as ``make test`` runs it, and its slowest tests."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CDK_VALIDATION", "NODE_OPTIONS")}
+    start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", WRAPPER, *command],
+        [str(VENV_BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=10"],
         cwd=ROOT,
-        env=_env(),
+        env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    elapsed, rss, code = out.stdout.split()
-    if int(code) != 0:
-        raise SystemExit(f"benchmark command failed ({code}): {' '.join(command)}")
-    return float(elapsed), int(rss)
+    wall = time.perf_counter() - start
+    if out.returncode != 0:
+        raise SystemExit(f"the test suite failed:\n{out.stdout[-4000:]}")
+    slow = re.findall(r"^\s*(\d+\.\d+)s (call|setup|teardown)\s+(\S+)", out.stdout, re.MULTILINE)
+    summary = [line for line in out.stdout.splitlines() if re.search(r"\d+ passed", line)]
+    return wall, [f"    {float(s):6.2f} s {phase:<8} {test}" for s, phase, test in slow] + [
+        f"    {s}" for s in summary[-1:]
+    ]
 
 
-def synth_command(app: str, outdir: str) -> list[str]:
-    return ["npx", "cdk", "synth", "--quiet", "--app", app, "--output", outdir]
+def row(label: str, config: Config, n_resources: int) -> str:
+    wall, cpu = config.median("wall_s"), config.median("cpu_s")
+    mem, single = config.median("peak_mib"), config.median("max_single_mib")
+    return f"  {label:<44} {n_resources:>5} {wall:7.2f} {cpu:7.2f} {mem:8.0f} {single:8.0f}"
 
 
-def bench_synth(name: str, app: str, runs: int) -> dict[str, float]:
-    outdir = f".bench/{name}"
-    measure(synth_command(app, outdir))  # warm-up: caches, .pyc files, node module loading
-    samples = [measure(synth_command(app, outdir)) for _ in range(runs)]
-    times = [t for t, _ in samples]
-    return {
-        "median_s": statistics.median(times),
-        "min_s": min(times),
-        "max_s": max(times),
-        "peak_rss_mib": max(rss for _, rss in samples) / 1024,
-    }
+def ratio_row(label: str, a: Config, b: Config) -> str:
+    ratios = [a.median(m) / b.median(m) for m in ("wall_s", "cpu_s", "peak_mib")]
+    return f"    {label:<42} {'':>5} " + " ".join(f"{r:6.2f}x" for r in ratios)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pairs", type=int, default=5, help="measured rounds per configuration (default 5)")
+    parser.add_argument(
+        "--scale-runs", type=int, default=3, help="measured rounds per scaling row (default 3)"
+    )
+    parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-main", action="store_true", help="only the scaling rows (and the tests)")
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--json", type=Path, help="also write every sample as JSON here")
     args = parser.parse_args(argv)
 
     python = str(VENV_BIN / "python")
-    results = {
-        "reference app": bench_synth("reference", f"{python} app.py", args.runs),
-        "baseline (1 stack, 1 bucket)": bench_synth(
-            "baseline", f"{python} scripts/bench_baseline_app.py", args.runs
-        ),
-    }
-    ratio = results["reference app"]["median_s"] / results["baseline (1 stack, 1 bucket)"]["median_s"]
-    tests = None
-    if not args.skip_tests:
-        start = time.perf_counter()
-        subprocess.run(
-            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=ROOT,
-            env=_env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        tests = time.perf_counter() - start
+    floor_app = f"{python} bench/bench_apps.py floor"
+    main_configs = []
+    for validation in (True, False):
+        main_configs += [
+            Config("reference app (2 stacks)", ROOT, validation=validation),
+            Config("Blueprints app (1 stack)", BLUEPRINTS, validation=validation),
+            Config("one-bucket floor (Python)", ROOT, floor_app, validation=validation),
+        ]
+    if args.skip_main:
+        main_configs = []
+    else:
+        print(f"synth: {len(main_configs)} configurations x {args.pairs} interleaved rounds", file=sys.stderr)
+        interleaved(main_configs, args.pairs)
 
-    print(f"cdk synth, median of {args.runs} runs after a warm-up ({os.cpu_count()} cores)")
-    print(f"{'what':<30} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MiB':>13}")
-    for name, r in results.items():
-        print(
-            f"{name:<30} {r['median_s']:>9.2f} {r['min_s']:>7.2f} {r['max_s']:>7.2f} {r['peak_rss_mib']:>13.0f}"
+    scale_gpu: list[tuple[str, int, Config]] = []
+    scale_teams: list[tuple[str, int, Config]] = []
+    if not args.skip_scaling:
+        for n in GPU_ROWS:
+            scale_gpu.append(
+                (
+                    "GPU node groups",
+                    n,
+                    Config(
+                        f"scale: {n} GPU node groups",
+                        ROOT,
+                        f"{python} bench/bench_apps.py scale:{n}:0",
+                        validation=False,
+                    ),
+                )
+            )
+        for n in TEAM_ROWS:
+            scale_teams.append(
+                (
+                    "teams",
+                    n,
+                    Config(
+                        f"scale: {n} teams",
+                        ROOT,
+                        f"{python} bench/bench_apps.py scale:1:{n}",
+                        validation=False,
+                    ),
+                )
+            )
+        configs = [c for _, _, c in scale_gpu + scale_teams]
+        print(f"scaling: {len(configs)} configurations x {args.scale_runs} rounds", file=sys.stderr)
+        interleaved(configs, args.scale_runs)
+
+    tests = None if args.skip_tests else time_tests()
+
+    cores = os.cpu_count()
+    print(
+        f"\nmake bench: npx cdk synth --quiet, whole process trees, "
+        f"{f'medians of {args.pairs} interleaved rounds' if main_configs else 'scaling rows only'}, {cores} cores"
+    )
+    head = f"  {'what':<44} {'res':>5} {'wall s':>7} {'CPU s':>7} {'tree MiB':>8} {'proc MiB':>8}"
+    print(head)
+    print(
+        "  (res: resources in all templates; tree MiB: peak of the summed RSS of every process; proc MiB: peak RSS"
+        " of the largest single process; ratio rows: wall, CPU, tree memory)"
+    )
+    by_label = {c.label: c for c in main_configs}
+    for validation in (True, False) if main_configs else ():
+        suffix = "" if validation else ", CDK_VALIDATION=false"
+        ref = by_label[f"reference app (2 stacks){suffix}"]
+        bp = by_label[f"Blueprints app (1 stack){suffix}"]
+        floor = by_label[f"one-bucket floor (Python){suffix}"]
+        print(f"  built-in validation {'on (default)' if validation else 'off (CDK_VALIDATION=false)'}:")
+        print(row("reference app (2 stacks)", ref, resources(ref)))
+        print(row("Blueprints app (1 stack + 2 nested)", bp, resources(bp)))
+        print(row("one-bucket floor (Python, jsii)", floor, resources(floor)))
+        print(ratio_row("reference / Blueprints", ref, bp))
+        print(ratio_row("reference / floor", ref, floor))
+        print(ratio_row("Blueprints / floor", bp, floor))
+    if main_configs:
+        on, off = (
+            by_label["reference app (2 stacks)"],
+            by_label["reference app (2 stacks), CDK_VALIDATION=false"],
         )
-    print(f"{'reference / baseline':<30} {ratio:>9.2f}x  (target: within 2.00x)")
+        print(
+            f"  validation costs the reference app {on.median('wall_s') - off.median('wall_s'):.2f} s wall, "
+            f"{on.median('cpu_s') - off.median('cpu_s'):.2f} s CPU, "
+            f"{on.median('peak_mib') - off.median('peak_mib'):.0f} MiB"
+        )
+    if scale_gpu:
+        print(
+            f"\n  scaling (CDK_VALIDATION=false: the growth of our constructs, not of aws-cdk-lib's validation;"
+            f" medians of {args.scale_runs} rounds):"
+        )
+        for title, rows in (
+            ("GPU node groups (0 teams)", scale_gpu),
+            ("teams (1 GPU node group)", scale_teams),
+        ):
+            print(f"  {title}:")
+            for _, _, config in rows:
+                print(row(f"  {config.name.removeprefix('scale: ')}", config, resources(config)))
+            print("\n".join(scaling(rows)))
     if tests is not None:
-        print(f"{'test suite wall time':<30} {tests:>9.1f} s (target: under 120 s)")
+        wall, slow = tests
+        print(f"\n  test suite (make test): {wall:.1f} s wall; slowest:")
+        print("\n".join(slow))
     if args.json:
-        args.json.write_text(json.dumps({"synth": results, "ratio": ratio, "tests_s": tests}, indent=2))
+        data = {
+            c.label: [asdict(s) for s in c.samples]
+            for c in main_configs + [c for _, _, c in scale_gpu + scale_teams]
+        }
+        data["tests_s"] = tests[0] if tests else None
+        args.json.write_text(json.dumps(data, indent=2))
     return 0
 
 

@@ -13,6 +13,7 @@ Acknowledge a finding on a construct with
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -55,11 +56,27 @@ def normalize_template(template: dict[str, Any]) -> dict[str, Any]:
     return scrub(t)
 
 
+@functools.cache
+def _cfn_lint_runner(regions: tuple[str, ...]) -> Any:
+    """One cfn-lint runner per set of regions and test process: ``cfnlint.api.lint`` would build a new one, and
+    load and instantiate every rule again, on each call (about a second each). The cfn-lint command line lints
+    all its templates with one runner the same way (cfnlint/runner/cli.py)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    return Runner(ConfigMixIn(regions=list(regions)))
+
+
 def cfn_lint_errors(template: dict[str, Any], regions: Iterable[str] = ("us-east-1",)) -> list[str]:
     """cfn-lint matches of severity ``error`` as ``"<rule> <path>: <message>"`` (empty: the template passes)."""
-    from cfnlint.api import ManualArgs, lint
+    from cfnlint.decode.decode import decode_str
 
-    matches = lint(json.dumps(template), config=ManualArgs(regions=list(regions)))
+    # through cfn-lint's decoder, as cfnlint.api.lint does (it marks each node with its line for the rules)
+    decoded, decode_errors = decode_str(json.dumps(template))
+    if decode_errors or decoded is None:
+        matches = decode_errors or []
+    else:
+        matches = list(_cfn_lint_runner(tuple(regions)).validate_template(decoded))
     return [
         f"{m.rule.id} {'/'.join(map(str, m.path))}: {m.message}"
         for m in matches

@@ -70,23 +70,52 @@ def synthesize(
     app = cdk.App(outdir=str(outdir), context=context or {})
     build(app)
     result = nag_synth(app)
+    return _read_assembly(outdir, [str(f) for f in result.findings], app)
+
+
+def _read_assembly(outdir: Path, nag_findings: list[str], app: Any = None) -> Synthesized:
     manifest = json.loads((outdir / "manifest.json").read_text())
     templates = {}
     for artifact in manifest["artifacts"].values():
         if artifact.get("type") == "aws:cloudformation:stack":
             name = artifact.get("displayName") or artifact["properties"].get("stackName")
             templates[name] = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
-    return Synthesized(
-        outdir=outdir, templates=templates, nag_findings=[str(f) for f in result.findings], app=app
-    )
+    return Synthesized(outdir=outdir, templates=templates, nag_findings=nag_findings, app=app)
+
+
+def synthesize_shared(
+    name: str, build: Callable[[Any], Any], tmp_path_factory: pytest.TempPathFactory
+) -> Synthesized:
+    """:func:`synthesize` once per test run, whatever the number of pytest-xdist workers.
+
+    The first worker to ask synthesizes into a folder all workers share (the parent of each worker's base
+    temporary directory) while holding a lock; the others wait for the lock and read the finished assembly and
+    findings from there. The assembly is read-only to its users. ``app`` (the live construct tree) exists only
+    in the worker that synthesized it: a test that needs the tree uses :func:`synthesize` on its own.
+    """
+    import fcntl
+    import os
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-of-<user>/pytest-N/: one per run, shared by its workers
+    outdir = root / f"shared-{name}"
+    findings = root / f"shared-{name}.nag.json"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if synthesis raises
+        if findings.exists():
+            return _read_assembly(outdir, json.loads(findings.read_text()))
+        synthesized = synthesize(build, outdir)
+        findings.write_text(json.dumps(synthesized.nag_findings))
+        return synthesized
 
 
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The reference app (stacks.build), synthesized once."""
+    """The reference app (stacks.build), synthesized once per test run."""
     from stacks import build
 
-    return synthesize(build, tmp_path_factory.mktemp("reference"))
+    return synthesize_shared("reference", build, tmp_path_factory)
 
 
 CDK_INIT_CDK_JSON = Path(__file__).with_name("fixtures") / "cdk_init" / "cdk.json"

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -91,12 +92,22 @@ def _cdk_diff(new: Path, old_template: Path, stack: str) -> dict[str, str]:
 def verdicts(assemblies):
     """variant -> (guard's logical ids with a failing or warning finding, cdk diff's impacts) for GuardData."""
     base = assemblies("baseline")
-    out = {}
-    for variant in PAIRS:
+    guard = {}
+    for variant in PAIRS:  # synthesized one after the other: one jsii kernel per test process
         report = compare(base, assemblies(variant))
-        guard = {f.logical_id for f in report.findings if f.stack == DATA and f.kind != "retain-dropped"}
-        out[variant] = (guard, _cdk_diff(assemblies(variant), template_file(base, DATA), DATA))
-    return out
+        guard[variant] = {
+            f.logical_id for f in report.findings if f.stack == DATA and f.kind != "retain-dropped"
+        }
+    # each `cdk diff` is a CLI process of its own that reads finished assemblies: run them side by side
+    with ThreadPoolExecutor(max_workers=len(PAIRS)) as pool:
+        diffs = dict(
+            zip(
+                PAIRS,
+                pool.map(lambda v: _cdk_diff(assemblies(v), template_file(base, DATA), DATA), PAIRS),
+                strict=True,
+            )
+        )
+    return {variant: (guard[variant], diffs[variant]) for variant in PAIRS}
 
 
 @pytest.mark.parametrize("variant", PAIRS)
