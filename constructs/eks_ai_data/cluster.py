@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from ._flags import NATIVE_OIDC_PROVIDER, pin_feature_flags
-from ._nag import acknowledge, managed_policy_finding
+from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
 from ._validate import require, unresolved
 from .imported_cluster import ImportedAiCluster
 from .keys import DataKeys
@@ -170,6 +170,7 @@ class AiCluster(Construct):
             "AmazonEKSClusterPolicy is the AWS-maintained policy the EKS control plane's role requires",
             finding=managed_policy_finding("AmazonEKSClusterPolicy"),
         )
+        acknowledge_inline_policy(self.cluster.role)
         acknowledge_kubectl_provider(self.cluster.node.find_child("KubectlProvider"))
 
         # The VPC CNI gets its own role through IRSA, so the node role carries no network-interface permissions.

@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._nag import acknowledge, managed_policy_finding
+from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
 from ._validate import fail, require
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .labels import (
@@ -380,6 +380,8 @@ class StorageDrivers(Construct):
                 assumed_by=self._principal(name, [node_account]),
                 description=f"{name} node plugin ({node_account}): IAM-authorized EFS mounts, through pod-identity",
             )
+            acknowledge_inline_policy(self._efs_node_role)
+        acknowledge_inline_policy(role)
         self.roles[name] = role
         return role
 
@@ -451,19 +453,26 @@ class StorageDrivers(Construct):
                 conditions={"StringEquals": {"iam:AWSServiceName": "fsx.amazonaws.com"}},
             ),
         ]
-        reason = (
-            "fsx:DescribeFileSystems has no resource-level permissions; a dynamic file system's ARN is unknown "
-            "before the driver creates it, so create/tag are limited by request tags (CSIVolumeName and this "
-            "cluster's eks-ai-data:csi-cluster, nothing else) and update/delete by that resource tag; the "
-            "platform's own file systems carry eks-ai-data:protected and are denied every change; the FSx "
-            "service-linked role's name is AWS's"
-        )
+        # One IAM5 finding per wildcard resource: the reason says what every statement on that resource allows.
+        reasons = {
+            "*": "fsx:DescribeFileSystems has no resource type (Service Authorization Reference, Amazon FSx), so it "
+            "takes '*'; it only reads file-system descriptions",
+            file_systems: f"fsx:CreateFileSystem and fsx:TagResource on any file system of this account and Region "
+            f"when the request's tags are exactly {FSX_VOLUME_TAG} and {CSI_OWNER_TAG_KEY}=<this cluster's name> "
+            f"(a dynamic file system's ARN is unknown before the driver creates it); fsx:UpdateFileSystem and "
+            f"fsx:DeleteFileSystem on file systems tagged {CSI_OWNER_TAG_KEY}=<this cluster's name>. FSx has no "
+            f"condition key that limits TagResource to creation, so these credentials could also put those two tags "
+            f"on an existing file system and then update or delete it, unless it is tagged {PROTECTED_TAG_KEY}: "
+            f"the explicit Deny refuses every tag, untag, update and delete on those (every LustreStore has the tag)",
+            statements[-1].resources[0]: "iam:CreateServiceLinkedRole only for fsx.amazonaws.com "
+            "(iam:AWSServiceName); AWS names the role under aws-service-role/fsx.amazonaws.com/",
+        }
         for statement in statements:
             role.add_to_policy(statement)
             if statement.effect == iam.Effect.ALLOW:
                 for resource in statement.resources:
                     if "*" in resource:
-                        acknowledge(role, "IAM5", reason, finding=self._finding(resource))
+                        acknowledge(role, "IAM5", reasons[resource], finding=self._finding(resource))
 
     def _mountpoint(self, role: iam.Role, buckets: list[s3.IBucket], write: bool) -> None:
         object_actions = ["s3:GetObject"]

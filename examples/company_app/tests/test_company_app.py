@@ -10,7 +10,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from company_app import PRODUCTION
 from company_app.ml_platform import DATASET_CLAIM, TRAINER_SERVICE_ACCOUNT, TRAINING_NAMESPACE
-from tests._gates import cfn_lint_errors, normalize_template
+from tests._gates import acknowledgment_problems, cfn_lint_errors, nag_pack_names, normalize_template
 
 STACK = "ExampleCorpMlPlatform"
 
@@ -202,3 +202,8 @@ def test_trainer_reads_datasets_and_writes_checkpoints_only(template):
         s["Resource"] for s in statements if s["Action"] == "kms:Decrypt" or "kms:Decrypt" in s["Action"]
     }
     assert key_resources == {PRODUCTION.data_key_arn}
+
+
+def test_the_compliance_packs_ran_and_every_acknowledgment_is_scoped(company_app):
+    assert nag_pack_names(company_app.outdir) == ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5"]
+    assert acknowledgment_problems(company_app.outdir) == []
