@@ -39,7 +39,7 @@ class PlatformConfig:
     :param lustre_storage_gib: Default: 2400. :param lustre_throughput: MB/s/TiB. Default: 250.
     :param teams: per-team EFS access points. Default: ``research``, ``platform``.
     :param inference_gpu_instance_types: Default: ``g6e.12xlarge``. :param inference_gpu_max_nodes: Default: 4.
-    :param model_cache: ``efs`` or ``lustre``. Default: ``efs``.
+    :param model_cache: ``efs``, ``lustre`` or ``mountpoint`` (S3 through Mountpoint, no cache). Default: ``efs``.
     :param backup_retention_days: daily backups kept. Default: 35.
     :param checkpoint_retention_days: checkpoints kept in S3. Default: 30.
     """

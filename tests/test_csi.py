@@ -475,7 +475,7 @@ def _bucket(platform: AiCluster, name: str) -> s3.IBucket:
         ),
         (
             {"ebs": False, "efs": False, "fsx_lustre": False, "snapshot_controller": False},
-            r"ebs=False: enable at least one driver \(or give mountpoint_s3_buckets\)",
+            r"ebs=False: enable at least one driver \(or mountpoint_s3, or give mountpoint_s3_buckets\)",
         ),
         ({"mountpoint_s3_write": True}, r"mountpoint_s3_write=True: needs mountpoint_s3_buckets"),
         ({"mountpoint_s3_buckets": ["my-bucket"]}, r"mountpoint_s3_buckets='my-bucket': must be s3.IBucket"),

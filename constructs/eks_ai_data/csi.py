@@ -161,9 +161,13 @@ class StorageDrivers(Construct):
       role; on the data key,
       through FSx only: ``kms:CreateGrant`` (for AWS resources), ``kms:Decrypt``, ``kms:DescribeKey``,
       ``kms:GenerateDataKeyWithoutPlaintext`` (PERSISTENT file systems encrypted with it).
-    - Mountpoint: ``s3:ListBucket`` on each bucket, ``s3:GetObject`` (and with ``mountpoint_s3_write``
-      ``s3:PutObject``, ``s3:AbortMultipartUpload``, ``s3:DeleteObject``) on its objects, and ``kms:Decrypt``
-      (+ ``kms:GenerateDataKey`` to write) on the bucket's key through S3 when it has one.
+    - Mountpoint: nothing for pod-level volumes (``authenticationSource: pod``, the default of
+      :class:`~eks_ai_data.k8s.MountpointVolumeSpec`): the driver mounts them with the workload pod's own
+      credentials and ignores any driver-level source (mountpoint-s3-csi-driver docs/CONFIGURATION.md), so with
+      ``mountpoint_s3=True`` alone the driver has no role at all. Only for driver-level volumes of
+      ``mountpoint_s3_buckets``: ``s3:ListBucket`` on each bucket, ``s3:GetObject`` (and with
+      ``mountpoint_s3_write`` ``s3:PutObject``, ``s3:AbortMultipartUpload``, ``s3:DeleteObject``) on its objects,
+      and ``kms:Decrypt`` (+ ``kms:GenerateDataKey`` to write) on the bucket's key through S3 when it has one.
 
     Placement: controllers get ``nodeSelector`` ``eks-ai-data/node-role=system``. Node plugins tolerate every
     taint by default, so a claim on an EBS, EFS, Lustre or S3 volume mounts on every node group, tainted ones
@@ -179,8 +183,11 @@ class StorageDrivers(Construct):
     :param efs: install the EFS CSI driver. Default: ``True``.
     :param fsx_lustre: install the FSx for Lustre CSI driver. Default: ``True``.
     :param snapshot_controller: install the CSI snapshot controller (VolumeSnapshot CRDs). Default: ``True``.
-    :param mountpoint_s3_buckets: buckets Mountpoint for Amazon S3 may mount; the driver is installed when
-        there is at least one. Default: none (no Mountpoint driver).
+    :param mountpoint_s3: install Mountpoint for Amazon S3 for pod-level volumes (no driver role). Default: ``False``
+        (:meth:`enable_mountpoint` installs it later).
+    :param mountpoint_s3_buckets: buckets Mountpoint may mount with its own, driver-level credentials (every
+        namespace's pods then read them through any volume of theirs: prefer pod-level volumes); the driver is
+        installed when there is at least one. Default: none.
     :param mountpoint_s3_write: let Mountpoint write and delete objects, not just read them. Default: ``False``.
     :param versions: pinned add-on versions by add-on name, e.g. ``{"aws-ebs-csi-driver": "v1.64.0-eksbuild.1"}``.
         Default: EKS's default version of each add-on for the cluster version.
@@ -203,6 +210,7 @@ class StorageDrivers(Construct):
         efs: bool = True,
         fsx_lustre: bool = True,
         snapshot_controller: bool = True,
+        mountpoint_s3: bool = False,
         mountpoint_s3_buckets: Sequence[s3.IBucket] = (),
         mountpoint_s3_write: bool = False,
         versions: Mapping[str, str] | None = None,
@@ -224,12 +232,17 @@ class StorageDrivers(Construct):
                 (EFS, efs),
                 (FSX, fsx_lustre),
                 (SNAPSHOT, snapshot_controller),
-                (MOUNTPOINT, bool(buckets)),
+                (MOUNTPOINT, mountpoint_s3 or bool(buckets)),
             )
             if on
         ]
         if not enabled:
-            raise fail(self, "ebs", False, "enable at least one driver (or give mountpoint_s3_buckets)")
+            raise fail(
+                self,
+                "ebs",
+                False,
+                "enable at least one driver (or mountpoint_s3, or give mountpoint_s3_buckets)",
+            )
         if mountpoint_s3_write and not buckets:
             raise fail(self, "mountpoint_s3_write", True, "needs mountpoint_s3_buckets")
         versions = dict(versions or {})
@@ -255,32 +268,42 @@ class StorageDrivers(Construct):
         #: The role the EFS node plugin mounts with (``-o iam``): grant it ``ClientMount``/``ClientWrite`` on the file
         #: systems the cluster mounts (``ClusterStorage.grant_efs_mounts`` does). ``None`` without the EFS driver.
         self.efs_mount_role: iam.Role | None = None
+        self._versions = versions
+        self._placement = {"tolerate_all_taints": tolerate_all_taints, "tolerations": extra_tolerations}
+        self._buckets, self._write = buckets, mountpoint_s3_write
         for name in enabled:
-            role = self._role(name, buckets, mountpoint_s3_write) if name in SERVICE_ACCOUNTS else None
-            addon = eks.Addon(
-                self,
-                f"Addon-{name}",
-                cluster=cluster.cluster,
-                addon_name=name,
-                addon_version=versions.get(name),
-                configuration_values=configuration_values(
-                    name,
-                    tolerate_all_taints=tolerate_all_taints,
-                    tolerations=extra_tolerations,
-                    system_labels=cluster.system_node_labels,
-                ),
-                preserve_on_delete=False,
-            )
-            for dependency in dependencies(cluster.node_dependency):
-                addon.node.add_dependency(dependency)
-            if name == FSX:
-                for dependency in dependencies(cluster.pod_identity_agent):
-                    addon.node.add_dependency(dependency)
-            if role is not None:
-                self._attach(addon, name, role)
-            self.addons[name] = addon
+            self._install(name)
         if EFS in self.roles:
             self.efs_mount_role = self._efs_node_role or self.roles[EFS]
+
+    def enable_mountpoint(self) -> eks.Addon:
+        """Install Mountpoint for Amazon S3 for pod-level volumes if it is not installed yet (idempotent)."""
+        return self.addons.get(MOUNTPOINT) or self._install(MOUNTPOINT)
+
+    def _install(self, name: str) -> eks.Addon:
+        # Mountpoint gets a role only for driver-level buckets: pod-level volumes use the workload's credentials.
+        needs_role = name in SERVICE_ACCOUNTS and (name != MOUNTPOINT or bool(self._buckets))
+        role = self._role(name, self._buckets, self._write) if needs_role else None
+        addon = eks.Addon(
+            self,
+            f"Addon-{name}",
+            cluster=self.cluster.cluster,
+            addon_name=name,
+            addon_version=self._versions.get(name),
+            configuration_values=configuration_values(
+                name, system_labels=self.cluster.system_node_labels, **self._placement
+            ),
+            preserve_on_delete=False,
+        )
+        for dependency in dependencies(self.cluster.node_dependency):
+            addon.node.add_dependency(dependency)
+        if name == FSX:
+            for dependency in dependencies(self.cluster.pod_identity_agent):
+                addon.node.add_dependency(dependency)
+        if role is not None:
+            self._attach(addon, name, role)
+        self.addons[name] = addon
+        return addon
 
     # -- identity -----------------------------------------------------------------------------------
     def _attach(self, addon: eks.Addon, name: str, role: iam.Role) -> None:

@@ -18,6 +18,7 @@ from .gpu_software import (
     gpu_operator_helm_chart,
 )
 from .local_nvme import LOCAL_PROVISIONER_IMAGE, LOCAL_PROVISIONER_VERSION, LocalNvmeChart
+from .mountpoint import MountpointVolumeSpec
 from .snapshot_classes import SnapshotClassesChart
 from .static_volumes import EfsVolumeSpec, LustreVolumeSpec, StaticVolumesChart
 from .storage_classes import EfsClassSpec, LustreClassSpec, StorageClassesChart
@@ -38,6 +39,7 @@ __all__ = [
     "LocalNvmeChart",
     "LustreClassSpec",
     "LustreVolumeSpec",
+    "MountpointVolumeSpec",
     "NamespaceSpec",
     "ServiceAccountSpec",
     "SnapshotClassesChart",

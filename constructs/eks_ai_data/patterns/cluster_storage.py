@@ -27,6 +27,7 @@ from ..k8s import (
     LocalNvmeChart,
     LustreClassSpec,
     LustreVolumeSpec,
+    MountpointVolumeSpec,
     NamespaceSpec,
     ServiceAccountSpec,
     SnapshotClassesChart,
@@ -74,8 +75,10 @@ class ClusterStorage(Construct):
     :param local_volumes: install the local static provisioner (NVMe ``local-volumes`` mode). Default: False.
     :param gpu_software: ``device-plugin``, ``gpu-operator`` or ``none``. Default: ``device-plugin``.
     :param identity: how CSI drivers get AWS credentials: ``irsa`` or ``pod-identity``. Default: ``irsa``.
-    :param mountpoint_s3_buckets: buckets for the Mountpoint for S3 CSI driver (installed only when given; each is
-        allowed through the S3 endpoint of a network the cluster made).
+    :param mountpoint_s3_buckets: buckets the Mountpoint for S3 CSI driver may read with its own, driver-level
+        credentials (each is allowed through the S3 endpoint of a network the cluster made). Default: none: volumes
+        from :meth:`add_static_volumes` (``mountpoint_volumes``) mount with the pods' own credentials instead, and
+        the driver (installed for them) has no role.
     :param gp3_iops: provisioned IOPS of gp3 volumes. Default: gp3's baseline (3000).
     :param gp3_throughput: provisioned throughput (MiB/s) of gp3 volumes. Default: gp3's baseline (125).
     """
@@ -209,17 +212,19 @@ class ClusterStorage(Construct):
         *,
         lustre_volumes: Sequence[LustreVolumeSpec] = (),
         efs_volumes: Sequence[EfsVolumeSpec] = (),
+        mountpoint_volumes: Sequence[MountpointVolumeSpec] = (),
         owner: Construct | None = None,
     ) -> StaticVolumesChart:
-        """Static PersistentVolumes bound to claims, for existing Lustre file systems and EFS access points; the
-        claims' namespaces must be among those this construct creates.
+        """Static PersistentVolumes bound to claims, for existing Lustre file systems, EFS access points and S3 key
+        prefixes (Mountpoint with the pods' own credentials: the Mountpoint driver is installed on first use, with
+        no role of its own); the claims' namespaces must be among those this construct creates.
 
         :param id: names the chart (with ``owner``: a name within the owner).
         :param owner: the construct adding the volumes (a pattern passes itself): the chart's id is derived from
             its path, so equal ids under different parents never collide. Default: none (``id`` must be unique).
         """
         where = self._owner_path(owner, id)
-        for spec in (*lustre_volumes, *efs_volumes):
+        for spec in (*lustre_volumes, *efs_volumes, *mountpoint_volumes):
             self._claim(where, spec.name, f"{spec.namespace}/{spec.claim_name or spec.name}")
         for spec in efs_volumes:
             self._efs_mounts.append(("efs_volumes", spec.name, spec.file_system_id, spec.iam))
@@ -230,8 +235,12 @@ class ClusterStorage(Construct):
             known_namespaces=self.namespace_names,
             lustre_volumes=lustre_volumes,
             efs_volumes=efs_volumes,
+            mountpoint_volumes=mountpoint_volumes,
         )
-        self._apply(manifest_id, chart, after=[self.manifests["Workloads"]])
+        after: list[Construct] = [self.manifests["Workloads"]]
+        if mountpoint_volumes:
+            after.append(self.drivers.enable_mountpoint())
+        self._apply(manifest_id, chart, after=after)
         return chart
 
     def add_service_accounts(
