@@ -8,11 +8,12 @@ from typing import Any
 from aws_cdk import Duration
 from constructs import Construct
 
+from eks_ai_data import catalog
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_rules import BackupRuleSpec
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.identity import WorkloadIdentity
-from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
+from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec, TeamSpec
 from eks_ai_data.network import ZonalStack
 from eks_ai_data.nodegroups import NvmeNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
@@ -22,6 +23,10 @@ from eks_ai_data.patterns.training_checkpoints import TrainingCheckpoints
 from .config import PlatformConfig
 
 TRAINING_NAMESPACE = "training"
+#: Team namespaces: ``team-<name>``, POSIX ids from ``TEAM_FIRST_ID`` in the order of ``teams`` (the order fixes a
+#: team's uid/gid on the shared EFS: append new teams), storage each team's claims may request per class.
+TEAM_FIRST_ID = 2000
+TEAM_STORAGE_QUOTAS = {"gp3": "2Ti", "efs-ap": "10Ti", "local-nvme": "30Ti"}
 
 
 class TrainingPlatformStack(ZonalStack):
@@ -39,13 +44,14 @@ class TrainingPlatformStack(ZonalStack):
             node_security_groups=[self.platform.node_security_group],
             kms_key=self.keys.data_key,
         )
-        team_namespaces = [f"team-{team}" for team in config.teams]
+        self.teams = self.team_specs(config)
         self.storage = ClusterStorage(
             self,
             "InCluster",
             cluster=self.platform,
             shared_efs=[self.shared_efs],
-            namespaces=[TRAINING_NAMESPACE, *team_namespaces],
+            namespaces=[TRAINING_NAMESPACE],
+            teams=self.teams,
             efs_classes=[EfsClassSpec(file_system_id=self.shared_efs.file_system_id, name="efs-ap")],
             local_volumes=config.nvme_mode == "local-volumes",
         )
@@ -99,18 +105,18 @@ class TrainingPlatformStack(ZonalStack):
             ],
         )
 
-        # One access point (and claim) per team on the shared EFS.
+        # One access point (and claim) per team on the shared EFS, acting as the team's own uid/gid.
         team_volumes = []
-        for team, namespace in zip(config.teams, team_namespaces, strict=True):
+        for team, spec in zip(config.teams, self.teams, strict=True):
             access_point = self.shared_efs.add_access_point(
-                team, path=f"/teams/{team}", uid=2000, gid=2000, permissions="770"
+                team, path=f"/teams/{team}", uid=spec.uid, gid=spec.gid, permissions="770"
             )
             team_volumes.append(
                 EfsVolumeSpec(
-                    name=f"{namespace}-shared",
+                    name=f"{spec.name}-shared",
                     file_system_id=self.shared_efs.file_system_id,
                     access_point_id=access_point.access_point_id,
-                    namespace=namespace,
+                    namespace=spec.name,
                     claim_name="shared",
                 )
             )
@@ -131,6 +137,26 @@ class TrainingPlatformStack(ZonalStack):
         self.backups.add_bucket(self.dataset.bucket)
         self.backups.add_bucket(self.checkpoints.bucket)
         self.backups.add_ebs_by_tag()
+
+    @staticmethod
+    def team_specs(config: PlatformConfig) -> list[TeamSpec]:
+        """The teams' namespaces: distinct uid/gid each, every GPU of the training node group at most, and the
+        reference storage quotas; members' IAM roles from ``team_role_arns``."""
+        principals = config.team_principals
+        gpus = config.training_gpu_max_nodes * max(
+            catalog.get(t).accelerator_count for t in config.training_gpu_instance_types
+        )
+        return [
+            TeamSpec(
+                name=f"team-{team}",
+                uid=TEAM_FIRST_ID + index,
+                gid=TEAM_FIRST_ID + index,
+                iam_role_arns=principals.get(team, ()),
+                gpu_quota=gpus,
+                storage_quotas=TEAM_STORAGE_QUOTAS,
+            )
+            for index, team in enumerate(config.teams)
+        ]
 
 
 __all__ = ["TrainingPlatformStack"]

@@ -90,3 +90,9 @@ def test_charts_use_cdk8s_and_layer_one_only(module):
 )
 def test_aws_resources_never_import_patterns(module):
     assert not any(n.startswith("eks_ai_data.patterns") for n in imports(module))
+
+
+@pytest.mark.parametrize("module", modules("governance"))
+def test_layer_two_subpackages_never_import_charts_or_patterns(module):
+    names = imports(module)
+    assert not any(n.startswith(("eks_ai_data.patterns", "eks_ai_data.k8s")) for n in names)

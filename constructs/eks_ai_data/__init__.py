@@ -37,6 +37,10 @@ _EXPORTS: dict[str, str] = {
     "DataBackupPlan": "backup",
     "BackupRuleSpec": "backup_rules",
     "VaultLock": "backup_rules",
+    # governance: teams (namespaces, RBAC, quotas, network policies) and their members' access entries
+    "TeamSpec": "k8s.teams",
+    "TeamAccess": "governance",
+    "MountpointVolumeSpec": "k8s.mountpoint",
     # patterns
     "ClusterStorage": "patterns.cluster_storage",
     "DistributedDataset": "patterns.distributed_dataset",

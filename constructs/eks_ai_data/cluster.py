@@ -24,6 +24,10 @@ from .versions import DEFAULT_KUBERNETES_VERSION
 
 #: The core managed add-ons every cluster gets. Versions are EKS's default for the cluster version unless pinned.
 CORE_ADDONS = ("vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent")
+#: Configuration of core add-ons. The VPC CNI's network policy agent enforces Kubernetes NetworkPolicies (team
+#: namespaces rely on them); without ``enableNetworkPolicy`` the CNI ignores every policy (EKS user guide,
+#: eks-networking-add-ons "Enable the network policy parameter for the add-on": a string "true", VPC CNI 1.14+).
+CORE_ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
 
 class AiCluster(Construct):
@@ -197,7 +201,12 @@ class AiCluster(Construct):
                 addon = self.cluster.eks_pod_identity_agent
             else:
                 addon = eks.Addon(
-                    self, f"Addon-{name}", cluster=self.cluster, addon_name=name, preserve_on_delete=False
+                    self,
+                    f"Addon-{name}",
+                    cluster=self.cluster,
+                    addon_name=name,
+                    preserve_on_delete=False,
+                    configuration_values=CORE_ADDON_CONFIGURATION.get(name),
                 )
             if name in addon_versions:
                 addon.node.default_child.add_property_override("AddonVersion", addon_versions[name])

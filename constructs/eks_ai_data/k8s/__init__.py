@@ -22,6 +22,7 @@ from .mountpoint import MountpointVolumeSpec
 from .snapshot_classes import SnapshotClassesChart
 from .static_volumes import EfsVolumeSpec, LustreVolumeSpec, StaticVolumesChart
 from .storage_classes import EfsClassSpec, LustreClassSpec, StorageClassesChart
+from .teams import TeamsChart, TeamSpec
 from .workloads import NamespaceSpec, ServiceAccountSpec, WorkloadsChart
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "SnapshotClassesChart",
     "StaticVolumesChart",
     "StorageClassesChart",
+    "TeamSpec",
+    "TeamsChart",
     "WorkloadsChart",
     "concrete",
     "gpu_operator_helm_chart",
