@@ -108,17 +108,24 @@ def test_team_networks_are_closed_to_each_other_and_to_instance_metadata(cluster
 
 def test_team_access_points_act_as_distinct_posix_identities(cluster, reference):
     access_points = {
-        cluster.ref(TRAINING, lid): r["Properties"]["PosixUser"]
+        cluster.ref(TRAINING, lid): r["Properties"]
         for lid, r in reference.resources(TRAINING, "AWS::EFS::AccessPoint").items()
         if lid.startswith("SharedEfs")
     }
-    identities = {}
+    identities, roots = {}, {}
     for team in TEAMS:
         (claim,) = [
             c for c in _in(cluster, "PersistentVolumeClaim", team) if c["metadata"]["name"] == "shared"
         ]
         volume = cluster.volume_of(claim)
-        access_point = volume["spec"]["csi"]["volumeHandle"].split("::")[1]
-        identities[team] = (access_points[access_point]["Uid"], access_points[access_point]["Gid"])
+        assert volume["spec"]["claimRef"]["namespace"] == team  # bound to this namespace's claim only
+        access_point = access_points[volume["spec"]["csi"]["volumeHandle"].split("::")[1]]
+        identities[team] = (access_point["PosixUser"]["Uid"], access_point["PosixUser"]["Gid"])
+        roots[team] = access_point["RootDirectory"]["Path"]
+        assert access_point["RootDirectory"]["CreationInfo"]["Permissions"] == "770"  # owner and group only
     assert len(set(identities.values())) == len(TEAMS), identities
     assert all(int(uid) > 0 and int(gid) > 0 for uid, gid in identities.values())
+    assert roots == {team: f"/teams/{team.removeprefix('team-')}" for team in TEAMS}
+    # a team cannot make a volume of another team's access point: PersistentVolumes are cluster-scoped
+    rbac = RbacModel(cluster.objects)
+    assert not any(rbac.allows([f"eks-ai-data:{t}"], "create", "persistentvolumes", None) for t in TEAMS)
