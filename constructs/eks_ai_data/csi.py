@@ -196,7 +196,7 @@ class StorageDrivers(Construct):
         Default: none.
 
     Attributes: :attr:`addons` (add-on name -> ``eks.Addon``), :attr:`roles` (add-on name -> ``iam.Role``; the
-    snapshot controller has none).
+    snapshot controller has none, nor has Mountpoint without ``mountpoint_s3_buckets``).
     """
 
     def __init__(

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.platform.k8s_model import matches_expressions
+
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
@@ -23,20 +25,9 @@ def selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bo
     """A label selector (``matchLabels`` and ``matchExpressions``; ``{}`` selects everything)."""
     if selector is None:
         return False
-    for key, value in selector.get("matchLabels", {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions", []):
-        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and labels.get(key) in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
-            return False
-    return True
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    return matches_expressions(labels, selector.get("matchExpressions", []))
 
 
 # -- RBAC -------------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ NetworkPolicies (Kubernetes "Network Policies"): a pod selected by any policy fo
 union of those policies allows. ``default-deny`` selects every pod for both directions; the others open:
 
 - same-namespace traffic, both ways;
-- DNS to CoreDNS (``kube-system`` pods labelled ``k8s-app: kube-dns``, UDP and TCP 53);
+- DNS to CoreDNS (``kube-system`` pods labelled ``k8s-app: kube-dns``, UDP and TCP 53: the rule the VPC CNI's
+  network policy agent maintainers give for DNS under an egress policy, aws/aws-network-policy-agent issue 230);
 - HTTPS (TCP 443) to any address outside the link-local range ``169.254.0.0/16``: AWS APIs and S3 (the S3 gateway
   endpoint routes S3's public prefixes, which a NetworkPolicy cannot name: it takes CIDRs only), the EKS API, STS.
   The trade-off: any HTTPS destination on the internet is reachable through the NAT gateways; a NetworkPolicy cannot

@@ -247,63 +247,37 @@ class TeamsChart(cdk8s.Chart):
             meta=metadata(ns, labels=labels, annotations=annotations),
         )
         self.namespaces[ns] = namespace
-        objects = [
-            api_object(
-                self,
-                f"role-{ns}",
-                api_version="rbac.authorization.k8s.io/v1",
-                kind="Role",
-                meta=metadata("team-member", ns),
-                rules=policies.role_rules(),
-            ),
-            api_object(
-                self,
-                f"binding-{ns}",
-                api_version="rbac.authorization.k8s.io/v1",
-                kind="RoleBinding",
-                meta=metadata("team-member", ns),
-                subjects=[{"kind": "Group", "name": team.group, "apiGroup": "rbac.authorization.k8s.io"}],
-                roleRef={"kind": "Role", "name": "team-member", "apiGroup": "rbac.authorization.k8s.io"},
-            ),
-            api_object(
-                self,
-                f"quota-{ns}",
-                api_version="v1",
-                kind="ResourceQuota",
-                meta=metadata("team-quota", ns),
-                spec={"hard": self._quota(team, classes)},
-            ),
-            api_object(
-                self,
-                f"limits-{ns}",
-                api_version="v1",
-                kind="LimitRange",
-                meta=metadata("team-defaults", ns),
-                spec={
-                    "limits": [
-                        {
-                            "type": "Container",
-                            "defaultRequest": {
-                                "cpu": team.default_cpu_request,
-                                "memory": team.default_memory_request,
-                            },
-                        }
-                    ]
+        rbac = "rbac.authorization.k8s.io"
+        limits = {"cpu": team.default_cpu_request, "memory": team.default_memory_request}
+        objects: list[tuple[str, str, str, str, dict]] = [  # (id prefix, apiVersion, kind, name, body)
+            ("role", f"{rbac}/v1", "Role", "team-member", {"rules": policies.role_rules()}),
+            (
+                "binding",
+                f"{rbac}/v1",
+                "RoleBinding",
+                "team-member",
+                {
+                    "subjects": [{"kind": "Group", "name": team.group, "apiGroup": rbac}],
+                    "roleRef": {"kind": "Role", "name": "team-member", "apiGroup": rbac},
                 },
             ),
+            ("quota", "v1", "ResourceQuota", "team-quota", {"spec": {"hard": self._quota(team, classes)}}),
+            (
+                "limits",
+                "v1",
+                "LimitRange",
+                "team-defaults",
+                {"spec": {"limits": [{"type": "Container", "defaultRequest": limits}]}},
+            ),
+            *(
+                (f"netpol-{name}", "networking.k8s.io/v1", "NetworkPolicy", name, {"spec": spec})
+                for name, spec in policies.network_policies().items()
+            ),
         ]
-        for name, spec in policies.network_policies().items():
-            objects.append(
-                api_object(
-                    self,
-                    f"netpol-{ns}-{name}",
-                    api_version="networking.k8s.io/v1",
-                    kind="NetworkPolicy",
-                    meta=metadata(name, ns),
-                    spec=spec,
-                )
+        for prefix, api_version, kind, name, body in objects:
+            obj = api_object(
+                self, f"{prefix}-{ns}", api_version=api_version, kind=kind, meta=metadata(name, ns), **body
             )
-        for obj in objects:
             obj.node.add_dependency(namespace)
 
     @staticmethod
