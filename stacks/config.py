@@ -44,9 +44,11 @@ class PlatformConfig:
     :param training_gpu_efa: Default: True. :param nvme_instance_types: Default: ``i4i.8xlarge``.
     :param nvme_mode: ``ephemeral`` or ``local-volumes``. Default: ``local-volumes``.
     :param lustre_storage_gib: Default: 2400. :param lustre_throughput: MB/s/TiB. Default: 250.
-    :param teams: per-team EFS access points. Default: ``research``, ``platform``.
+    :param teams: team namespaces ``team-<name>``, each with its EFS access point. Default: ``research``, ``platform``.
+    :param team_role_arns: ``<team>=<IAM role ARN>`` entries: each role gets an EKS access entry to its team's
+        Kubernetes group (a role in one team only). Default: none.
     :param inference_gpu_instance_types: Default: ``g6e.12xlarge``. :param inference_gpu_max_nodes: Default: 4.
-    :param model_cache: ``efs`` or ``lustre``. Default: ``efs``.
+    :param model_cache: ``efs``, ``lustre`` or ``mountpoint`` (S3 through Mountpoint, no cache). Default: ``efs``.
     :param backup_retention_days: daily backups kept. Default: 35.
     :param checkpoint_retention_days: checkpoints kept in S3. Default: 30.
     :param alarm_email: an address subscribed to each platform's alarm topic (it must confirm). Default: none.
@@ -70,6 +72,7 @@ class PlatformConfig:
     lustre_storage_gib: int = 2400
     lustre_throughput: int = 250
     teams: tuple[str, ...] = ("research", "platform")
+    team_role_arns: tuple[str, ...] = ()
     inference_gpu_instance_types: tuple[str, ...] = ("g6e.12xlarge",)
     inference_gpu_max_nodes: int = 4
     model_cache: str = "efs"
@@ -109,6 +112,22 @@ class PlatformConfig:
                 f"context '{CONTEXT_KEY}'", "fields", unknown, f"unknown; known fields: {sorted(names)}"
             )
         return cls(**{name: _coerce(cls, name, value) for name, value in raw.items()})
+
+    @property
+    def team_principals(self) -> dict[str, tuple[str, ...]]:
+        """``team_role_arns`` by team (every entry ``<team>=<ARN>`` of a team in ``teams``)."""
+        found: dict[str, tuple[str, ...]] = {}
+        for entry in self.team_role_arns:
+            team, sep, arn = str(entry).partition("=")
+            if not sep or team not in self.teams or not arn:
+                raise EksAiDataValidationError(
+                    f"context '{CONTEXT_KEY}'",
+                    "team_role_arns",
+                    entry,
+                    f"entries must be '<team>=<IAM role ARN>' with a team of {list(self.teams)}",
+                )
+            found[team] = (*found.get(team, ()), arn)
+        return found
 
     def replace(self, **changes: Any) -> PlatformConfig:
         return dataclasses.replace(self, **changes)

@@ -17,6 +17,7 @@ from typing import Any
 from aws_cdk import Duration
 from constructs import Construct
 
+from eks_ai_data import catalog
 from eks_ai_data.backup import DataBackupPlan
 from eks_ai_data.backup_restore_testing import RestoreTestSpec
 from eks_ai_data.backup_rules import BackupRuleSpec
@@ -26,7 +27,7 @@ from eks_ai_data.compute.node_pools import NvmeNodePool
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.governance import DatasetCatalog, DatasetSpec
 from eks_ai_data.identity import WorkloadIdentity
-from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec
+from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, ServiceAccountSpec, TeamSpec
 from eks_ai_data.lustre import DataRepositoryLink, LustreStore
 from eks_ai_data.nodegroups import NvmeNodeGroup
 from eks_ai_data.observability import StorageMonitoring
@@ -43,6 +44,10 @@ CHECKPOINTS_PATH = "/checkpoints"
 CHECKPOINTS_PREFIX = "checkpoints"
 #: How long overwritten checkpoint versions are kept (TrainingCheckpoints' default).
 CHECKPOINT_NONCURRENT_DAYS = 7
+#: Team namespaces: ``team-<name>``, POSIX ids from ``TEAM_FIRST_ID`` in the order of ``teams`` (the order fixes a
+#: team's uid/gid on the shared EFS: append new teams), storage each team's claims may request per class.
+TEAM_FIRST_ID = 2000
+TEAM_STORAGE_QUOTAS = {"gp3": "2Ti", "efs-ap": "10Ti", "local-nvme": "30Ti"}
 
 
 class TrainingDataStack(DataStack):
@@ -95,11 +100,13 @@ class TrainingDataStack(DataStack):
         self.shared_efs = SharedEfs(
             self, "SharedEfs", vpc=vpc, node_security_groups=[], kms_key=self.keys.data_key
         )
+        # One access point per team on the shared EFS, acting as the team's own uid/gid (team_specs).
+        self.team_specs = team_specs(config)
         self.team_access_points = {
             team: self.shared_efs.add_access_point(
-                team, path=f"/teams/{team}", uid=2000, gid=2000, permissions="770"
+                team, path=f"/teams/{team}", uid=spec.uid, gid=spec.gid, permissions="770"
             )
-            for team in config.teams
+            for team, spec in zip(config.teams, self.team_specs, strict=True)
         }
 
         self.backups = DataBackupPlan(
@@ -160,13 +167,14 @@ class TrainingClusterStack(ClusterStack):
         karpenter = self.engine if isinstance(self.engine, Karpenter) else None
         nodes = self.platform.node_security_group
         data.shared_efs.allow_clients(nodes)  # NFS rule in this stack (the client group's)
-        team_namespaces = [f"team-{team}" for team in config.teams]
+        team_namespaces = [spec.name for spec in data.team_specs]
         self.storage = ClusterStorage(
             self,
             "InCluster",
             cluster=self.platform,
             shared_efs=[data.shared_efs],
-            namespaces=[TRAINING_NAMESPACE, *team_namespaces],
+            namespaces=[TRAINING_NAMESPACE],
+            teams=data.team_specs,
             efs_classes=[EfsClassSpec(file_system_id=data.shared_efs.file_system_id, name="efs-ap")],
             local_volumes=config.nvme_mode == "local-volumes",
         )
@@ -267,6 +275,26 @@ class TrainingClusterStack(ClusterStack):
         self.monitoring = StorageMonitoring(
             self, "Monitoring", topic_key=data.keys.data_key, alarm_email=config.alarm_email
         )
+
+
+def team_specs(config: PlatformConfig) -> list[TeamSpec]:
+    """The teams' namespaces: distinct uid/gid each, every GPU of the training node group at most, and the
+    reference storage quotas; members' IAM roles from ``team_role_arns``."""
+    principals = config.team_principals
+    gpus = config.training_gpu_max_nodes * max(
+        catalog.get(t).accelerator_count for t in config.training_gpu_instance_types
+    )
+    return [
+        TeamSpec(
+            name=f"team-{team}",
+            uid=TEAM_FIRST_ID + index,
+            gid=TEAM_FIRST_ID + index,
+            iam_role_arns=principals.get(team, ()),
+            gpu_quota=gpus,
+            storage_quotas=TEAM_STORAGE_QUOTAS,
+        )
+        for index, team in enumerate(config.teams)
+    ]
 
 
 __all__ = ["TrainingClusterStack", "TrainingDataStack"]

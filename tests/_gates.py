@@ -1,4 +1,5 @@
-"""Reusable test gates: template normalization, cfn-lint and cdk-nag (AwsSolutions).
+"""Reusable test gates: template normalization, cfn-lint and cdk-nag (AwsSolutions, NIST 800-53 rev 5, HIPAA
+Security).
 
 Import as ``from tests._gates import ...`` (pytest's ``pythonpath = ["."]`` puts the project root on
 ``sys.path``; ``tests`` is a namespace package).
@@ -111,11 +112,12 @@ class NagResult:
 
 
 def nag_synth(app: Any) -> NagResult:
-    """Add the AwsSolutions checks to ``app``, synthesize it once, and collect the findings."""
+    """Add the cdk-nag packs the project gates on (AwsSolutions, NIST 800-53 rev 5, HIPAA Security) to ``app``,
+    synthesize it once (the packs run in the same synthesis), and collect the findings of all three."""
     from aws_cdk import Validations
-    from cdk_nag import AwsSolutionsChecks
+    from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
-    Validations.of(app).add_plugins(AwsSolutionsChecks())
+    Validations.of(app).add_plugins(AwsSolutionsChecks(), NIST80053R5Checks(), HIPAASecurityChecks())
     assembly = None
     try:
         assembly = app.synth()
@@ -127,7 +129,7 @@ def nag_synth(app: Any) -> NagResult:
 
 
 def nag_findings(app_factory: Callable[[], Any]) -> list[NagFinding]:
-    """The AwsSolutions findings of a freshly built app (``app_factory()`` must not synthesize it)."""
+    """The cdk-nag findings of a freshly built app (``app_factory()`` must not synthesize it)."""
     return nag_synth(app_factory()).findings
 
 
@@ -165,3 +167,91 @@ def unacknowledged_warnings(outdir: Path, stack_artifact_id: str) -> list[str]:
         for entry in entries
         if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
     ]
+
+
+#: The NIST 800-53 / HIPAA rules an aws-cdk-lib ``ec2.Vpc`` with NAT gateways and no flow logs fails (a test's own
+#: network standing in for the user's; eks-ai-data's ``ClusterNetwork`` passes them or acknowledges with reasons).
+_FIXTURE_VPC_RULES = (
+    "VPCFlowLogsEnabled",
+    "VPCDefaultSecurityGroupClosed",
+    "VPCNoUnrestrictedRouteToIGW",
+    "VPCSubnetAutoAssignPublicIpDisabled",
+)
+
+
+def acknowledge_fixture(construct: Any, reason: str, *rules: str) -> None:
+    """Acknowledge rules on a test's own fixture (not an eks-ai-data construct): ``"AwsSolutions-S1"`` names one
+    pack's rule, a bare name (``"IAMNoInlinePolicy"``) both compliance packs'."""
+    from eks_ai_data._nag import AWS_SOLUTIONS, COMPLIANCE, acknowledge
+
+    for rule in rules:
+        pack, _, name = rule.rpartition("-") if rule.startswith(f"{AWS_SOLUTIONS}-") else ("", "", rule)
+        acknowledge(construct, name, f"test fixture: {reason}", packs=(pack,) if pack else COMPLIANCE)
+
+
+def acknowledge_fixture_vpc(vpc: Any) -> None:
+    """A test's aws-cdk-lib VPC: no flow logs, public subnets with a default route and public IPs."""
+    acknowledge_fixture(
+        vpc,
+        "the test's own aws-cdk-lib VPC stands in for the user's network (ClusterNetwork is tested on its own)",
+        "AwsSolutions-VPC7",
+        *_FIXTURE_VPC_RULES,
+    )
+
+
+@dataclass(frozen=True)
+class NagAcknowledgment:
+    """One acknowledged cdk-nag finding, as the validation report records it."""
+
+    pack: str
+    rule: str  # "AwsSolutions-IAM5[Resource::...]"
+    resource: str  # the violating construct's path
+    acknowledged_at: str  # the construct the acknowledgment was put on
+    reason: str
+
+
+#: Packs whose rules report one finding per offending value (``IAM4[Policy::...]``, ``IAM5[Resource::...]``):
+#: an acknowledgment of those must name the finding, never the whole rule.
+_FINDING_RULES = re.compile(r"^AwsSolutions-(IAM4|IAM5)")
+
+
+def nag_acknowledgments(outdir: Path) -> list[NagAcknowledgment]:
+    """Every acknowledged (suppressed) finding of a synthesized app, from ``validation-report.json``."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    found = []
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("suppressedViolations", []):
+            for construct in violation.get("violatingConstructs", []):
+                found.append(
+                    NagAcknowledgment(
+                        pack=plugin["pluginName"],
+                        rule=violation["ruleName"],
+                        resource=construct["constructPath"],
+                        acknowledged_at=violation.get("acknowledgedAt", ""),
+                        reason=violation.get("reason", ""),
+                    )
+                )
+    return found
+
+
+def nag_pack_names(outdir: Path) -> list[str]:
+    """The cdk-nag packs that ran on a synthesized app."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return sorted(plugin["pluginName"] for plugin in report.get("pluginReports", []))
+
+
+def acknowledgment_problems(outdir: Path) -> list[str]:
+    """Acknowledgments that are not scoped to their resource (put on a stack or an unrelated construct), that
+    acknowledge a per-finding rule as a whole, or that give no reason."""
+    problems = []
+    for ack in nag_acknowledgments(outdir):
+        where = f"{ack.rule} on {ack.resource} (acknowledged at {ack.acknowledged_at!r})"
+        if "/" not in ack.acknowledged_at:
+            problems.append(f"{where}: acknowledged on a stack or the app, not on the resource")
+        elif not (ack.resource + "/").startswith(ack.acknowledged_at + "/"):
+            problems.append(f"{where}: the acknowledging construct does not contain the resource")
+        if _FINDING_RULES.match(ack.rule) and "[" not in ack.rule:
+            problems.append(f"{where}: the rule reports findings; acknowledge the finding, not the rule")
+        if len(ack.reason.split()) < 6:
+            problems.append(f"{where}: reason {ack.reason!r} does not say why")
+    return problems

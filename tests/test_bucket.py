@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from eks_ai_data.bucket import DataBucket, ReplicationTarget
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
-from tests._gates import gate_problems, nag_synth, normalize_template
+from tests._gates import acknowledge_fixture, gate_problems, nag_synth, normalize_template
 
 ENV = cdk.Environment(account="111111111111", region="us-east-1")
 KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -49,6 +49,7 @@ def reference():
             for prefix in ("datasets/", "checkpoints/")
         )
     )
+    acknowledge_fixture(trainer, "the test's own role receives the grants under test", "IAMNoInlinePolicy")
     result = nag_synth(app)
     return SimpleNamespace(
         result=result, template=result.template(stack.artifact_id), stack=stack, bucket=models, keys=keys
@@ -68,8 +69,13 @@ def user():
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
     )
-    cdk.Validations.of(logs).acknowledge(
-        cdk.Acknowledgment(id="AwsSolutions-S1", reason="the access-log bucket")
+    acknowledge_fixture(
+        logs,
+        "the company's existing access-log bucket, shared by DataBuckets",
+        "AwsSolutions-S1",
+        "S3BucketReplicationEnabled",
+        "S3BucketVersioningEnabled",
+        "S3DefaultEncryptionKMS",
     )
     bucket = DataBucket(
         stack,

@@ -63,6 +63,27 @@ def test_bad_context_is_refused(context, message):
         _config(context)
 
 
+def test_team_role_arns_map_each_role_to_its_team():
+    config = _config(
+        {
+            "eks-ai-data:team_role_arns": "research=arn:aws:iam::111122223333:role/A,"
+            "research=arn:aws:iam::111122223333:role/B,platform=arn:aws:iam::111122223333:role/C"
+        }
+    )
+    assert config.team_principals == {
+        "research": ("arn:aws:iam::111122223333:role/A", "arn:aws:iam::111122223333:role/B"),
+        "platform": ("arn:aws:iam::111122223333:role/C",),
+    }
+    with pytest.raises(
+        EksAiDataValidationError, match=r"team_role_arns='vision=arn:x': entries must be '<team>="
+    ):
+        _ = _config({"eks-ai-data:team_role_arns": "vision=arn:x"}).team_principals
+    with pytest.raises(
+        EksAiDataValidationError, match=r"team_role_arns='arn:aws:iam::1:role/A': entries must be"
+    ):
+        _ = _config({"eks-ai-data:team_role_arns": "arn:aws:iam::1:role/A"}).team_principals
+
+
 def test_a_region_without_availability_zones_is_refused_before_any_lookup():
     config = PlatformConfig(account="111122223333", region="eu-west-1")
     with pytest.raises(

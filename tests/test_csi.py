@@ -14,7 +14,7 @@ from eks_ai_data.cluster import AiCluster
 from eks_ai_data.csi import StorageDrivers, configuration_values
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.labels import ALL_NODE_TAINTS, Taint
-from tests._gates import cfn_lint_errors, normalize_template
+from tests._gates import acknowledge_fixture, cfn_lint_errors, normalize_template
 from tests.conftest import synthesize
 
 IRSA, POD = "CsiIrsa", "CsiPodIdentity"
@@ -42,6 +42,9 @@ def _build(app: cdk.App) -> None:
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         server_access_logs_prefix="access-logs/",
         versioned=True,
+    )
+    acknowledge_fixture(
+        bucket, "the test's own dataset bucket, a single-Region copy", "S3BucketReplicationEnabled"
     )
     StorageDrivers(
         pod,
@@ -472,7 +475,7 @@ def _bucket(platform: AiCluster, name: str) -> s3.IBucket:
         ),
         (
             {"ebs": False, "efs": False, "fsx_lustre": False, "snapshot_controller": False},
-            r"ebs=False: enable at least one driver \(or give mountpoint_s3_buckets\)",
+            r"ebs=False: enable at least one driver \(or mountpoint_s3, or give mountpoint_s3_buckets\)",
         ),
         ({"mountpoint_s3_write": True}, r"mountpoint_s3_write=True: needs mountpoint_s3_buckets"),
         ({"mountpoint_s3_buckets": ["my-bucket"]}, r"mountpoint_s3_buckets='my-bucket': must be s3.IBucket"),

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
@@ -15,7 +14,13 @@ from aws_cdk import aws_kms as kms
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
-from tests._gates import gate_problems, nag_synth, normalize_template
+from tests._gates import (
+    acknowledge_fixture,
+    acknowledge_fixture_vpc,
+    gate_problems,
+    nag_synth,
+    normalize_template,
+)
 
 ENV = cdk.Environment(account="111111111111", region="us-east-1")
 KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -26,7 +31,7 @@ def reference():
     app = cdk.App()
     stack = cdk.Stack(app, "EfsTest", env=ENV)
     vpc = ec2.Vpc(stack, "Vpc", max_azs=3, nat_gateways=1)
-    Validations.of(vpc).acknowledge(Acknowledgment(id="AwsSolutions-VPC7", reason="test VPC, no flow logs"))
+    acknowledge_fixture_vpc(vpc)
     keys = DataKeys(stack, "Keys")
     nodes = ec2.SecurityGroup(stack, "Nodes", vpc=vpc)
     shared = SharedEfs(
@@ -44,6 +49,8 @@ def reference():
     )
     reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
     shared.grant_access_point(reader, "llama", write=False)
+    acknowledge_fixture(reader, "the test's own role receives the grant under test", "IAMNoInlinePolicy")
+    acknowledge_fixture(shared, "SharedEfs alone, without the stack's DataBackupPlan", "EFSInBackupPlan")
     result = nag_synth(app)
     return SimpleNamespace(
         result=result,
@@ -75,6 +82,7 @@ def user():
         kms_key=kms.Key.from_key_arn(stack, "K", KEY_ARN),
     )
     shared.add_access_point("tenant-1", path="/tenants/1", uid=5000, gid=5000)
+    acknowledge_fixture(shared, "SharedEfs alone, without the stack's DataBackupPlan", "EFSInBackupPlan")
     result = nag_synth(app)
     return SimpleNamespace(
         result=result, template=result.template(stack.artifact_id), stack=stack, efs=shared

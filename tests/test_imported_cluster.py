@@ -23,7 +23,7 @@ from eks_ai_data.nodegroups import GpuNodeGroup, NvmeNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.distributed_dataset import DistributedDataset
 from eks_ai_data.patterns.model_repository import ModelRepository
-from tests._gates import cfn_lint_errors
+from tests._gates import acknowledge_fixture, cfn_lint_errors
 from tests.conftest import synthesize
 from tests.k8s.k8s_support import validate
 from tests.platform.k8s_model import GPU, ClusterModel, Pod
@@ -73,7 +73,8 @@ def _build(app):
         namespace="training",
         gpu_instance_types=["g6e.12xlarge"],
     )
-    ModelRepository(stack, "Models", cluster=cluster, storage=storage, namespace="inference")
+    models = ModelRepository(stack, "Models", cluster=cluster, storage=storage, namespace="inference")
+    acknowledge_fixture(models.efs, "the model cache, without the stack's DataBackupPlan", "EFSInBackupPlan")
     NvmeNodeGroup(stack, "Nvme", cluster=cluster, instance_types=["i4i.8xlarge"])
     ClusterAutoscaler(
         stack, "Autoscaler", cluster=cluster, identity="irsa"

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 from aws_cdk import aws_kms as kms
@@ -17,7 +16,7 @@ from eks_ai_data.bucket import DataBucket
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
 from eks_ai_data.lustre import DataRepositoryLink, LustreStore
-from tests._gates import gate_problems, nag_synth, normalize_template
+from tests._gates import acknowledge_fixture_vpc, gate_problems, nag_synth, normalize_template
 
 ENV = cdk.Environment(account="111111111111", region="us-east-1")
 KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -27,7 +26,7 @@ def _reference_app():
     app = cdk.App()
     stack = cdk.Stack(app, "LustreTest", env=ENV)
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
-    Validations.of(vpc).acknowledge(Acknowledgment(id="AwsSolutions-VPC7", reason="test VPC, no flow logs"))
+    acknowledge_fixture_vpc(vpc)
     keys = DataKeys(stack, "Keys")
     nodes = ec2.SecurityGroup(stack, "Nodes", vpc=vpc)
     data = DataBucket(stack, "Datasets", encryption_key=keys.data_key)

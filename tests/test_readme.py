@@ -89,3 +89,16 @@ def test_the_sample_error_message_is_what_the_library_says():
     with pytest.raises(EksAiDataValidationError) as info:
         GpuNodeGroup(dataset, "GpuNodes", cluster=platform, instance_types=["m5.large"])
     assert str(info.value) == sample
+
+
+def test_every_security_model_item_cites_tests_that_exist():
+    section = README.split("## Security model\n", 1)[1].split("\n## ", 1)[0]
+    items = re.split(r"\n(?=- )", section.split("\n- ", 1)[1])
+    assert len(items) >= 15
+    root = Path(__file__).resolve().parents[1]
+    for item in items:
+        cited = re.findall(r"`((?:tests|examples)/[\w/]+\.py)::(\w+)`", item)
+        assert cited, f"no test cited for: {item[:80]}"
+        for path, name in cited:
+            source = (root / path).read_text()
+            assert re.search(rf"^def {name}\(", source, flags=re.M), f"{path}::{name} does not exist"

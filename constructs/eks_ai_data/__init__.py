@@ -80,6 +80,10 @@ _EXPORTS: dict[str, str] = {
     "LOCAL_NVME_STORAGE_CLASS": "labels",
     "BACKUP_TAG_KEY": "labels",
     "BACKUP_TAG_VALUE": "labels",
+    # governance: teams (namespaces, RBAC, quotas, network policies) and their members' access entries
+    "TeamSpec": "k8s.teams",
+    "TeamAccess": "governance",
+    "MountpointVolumeSpec": "k8s.mountpoint",
     # patterns
     "ClusterStorage": "patterns.cluster_storage",
     "DistributedDataset": "patterns.distributed_dataset",

@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ._nag import acknowledge, managed_policy_finding
+from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
 from ._validate import fail, unresolved
 from .backup_restore_testing import RestoreTesting, RestoreTestSpec, check_spec
 from .backup_rules import (
@@ -169,6 +169,7 @@ class DataBackupPlan(Construct):
         # The vault's key policy delegates to IAM: the role needs the key to back up and restore ("Your IAM role
         # must have access to the KMS key being used to back up and restore", AWS Backup developer guide).
         grant_backup_key_use(self.role, backup_key)
+        acknowledge_inline_policy(self.role)
 
         destination = (
             backup.BackupVault.from_backup_vault_arn(self, "CopyDestination", copy_to_vault_arn)

@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ._nag import acknowledge_compliance, acknowledge_inline_policy
 from ._validate import fail, unresolved
 from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of
 from .naming import BUCKET_RULE, is_bucket_name
@@ -159,6 +160,7 @@ class DataBucket(Construct):
             )
             if access_logs_prefix is None:
                 access_logs_prefix = ""
+            self._acknowledge_log_bucket(access_logs_bucket, log_days)
         elif access_logs_prefix is None:
             access_logs_prefix = f"{self.node.path}/"
         self.access_logs_bucket = access_logs_bucket
@@ -239,6 +241,16 @@ class DataBucket(Construct):
                 ],
             )
             self._acknowledge_replication_wildcards(replication)
+            acknowledge_inline_policy(self.replication_role)
+        else:
+            acknowledge_compliance(
+                self.bucket,
+                "S3BucketReplicationEnabled",
+                "replication to another Region is opt-in (replication=ReplicationTarget(...)): its destination bucket "
+                "and key live in another Region, which a stack cannot create; the bucket is versioned (every "
+                "overwritten or deleted object keeps its previous versions for noncurrent_version_expiration) and "
+                "can be backed up with DataBackupPlan.add_bucket",
+            )
         self.bucket_name: str = self.bucket.bucket_name
         self.bucket_arn: str = self.bucket.bucket_arn
         self._endpoint_only: EndpointOnlyStatement | None = None
@@ -256,6 +268,23 @@ class DataBucket(Construct):
         """
         if self._endpoint_only is not None:
             self._endpoint_only.exempt(principal)
+
+    @staticmethod
+    def _acknowledge_log_bucket(bucket: s3.Bucket, days: int) -> None:
+        """NIST 800-53 / HIPAA findings intrinsic to a server-access-log bucket."""
+        acknowledge_compliance(
+            bucket,
+            "S3DefaultEncryptionKMS",
+            "a server access log target bucket: the S3 user guide ('Enabling Amazon S3 server access logging') "
+            "supports default encryption on the target bucket only with SSE-S3, which this bucket uses",
+        )
+        acknowledge_compliance(
+            bucket,
+            "S3BucketReplicationEnabled",
+            f"holds the data bucket's server access logs for {days} days (versioned, TLS only, no public access); "
+            "a copy in another Region needs a bucket there, which a stack cannot create: pass a replicated bucket "
+            "as access_logs_bucket for that",
+        )
 
     def _acknowledge_replication_wildcards(self, replication: ReplicationTarget) -> None:
         """cdk-nag IAM5 evidence for the replication role (findings are per wildcard, so are these)."""

@@ -15,7 +15,7 @@ from constructs import Construct, IDependable
 
 from . import catalog
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_flags
-from ._nag import acknowledge, managed_policy_finding
+from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
 from ._validate import fail, require, unresolved
 from .capacity_versions import NODE_MONITORING_AGENT_ADDON
 from .compute.node_health import NodeMonitoringAgent
@@ -36,6 +36,10 @@ SYSTEM_AMI_TYPES = {
     "x86_64": eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
     "arm64": eks.NodegroupAmiType.AL2023_ARM_64_STANDARD,
 }
+#: Configuration of core add-ons. The VPC CNI's network policy agent enforces Kubernetes NetworkPolicies (team
+#: namespaces rely on them); without ``enableNetworkPolicy`` the CNI ignores every policy (EKS user guide,
+#: eks-networking-add-ons "Enable the network policy parameter for the add-on": a string "true", VPC CNI 1.14+).
+CORE_ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
 
 
 class AiCluster(Construct):
@@ -217,6 +221,7 @@ class AiCluster(Construct):
         self.function_log_groups = own_function_logs(
             kubectl_provider, key=self.keys.data_key, retention=log_retention
         )
+        acknowledge_inline_policy(self.cluster.role)
 
         # The VPC CNI gets its own role through IRSA, so the node role carries no network-interface permissions.
         self.vpc_cni_role = iam.Role(
@@ -242,7 +247,12 @@ class AiCluster(Construct):
                 addon = self.cluster.eks_pod_identity_agent
             else:
                 addon = eks.Addon(
-                    self, f"Addon-{name}", cluster=self.cluster, addon_name=name, preserve_on_delete=False
+                    self,
+                    f"Addon-{name}",
+                    cluster=self.cluster,
+                    addon_name=name,
+                    preserve_on_delete=False,
+                    configuration_values=CORE_ADDON_CONFIGURATION.get(name),
                 )
             if name in addon_versions:
                 addon.node.default_child.add_property_override("AddonVersion", addon_versions[name])

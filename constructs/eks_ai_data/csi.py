@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._nag import acknowledge, acknowledge_resolved, managed_policy_finding
+from ._nag import acknowledge, acknowledge_inline_policy, acknowledge_resolved, managed_policy_finding
 from ._validate import fail, require
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .labels import (
@@ -161,9 +161,13 @@ class StorageDrivers(Construct):
       role; on the data key,
       through FSx only: ``kms:CreateGrant`` (for AWS resources), ``kms:Decrypt``, ``kms:DescribeKey``,
       ``kms:GenerateDataKeyWithoutPlaintext`` (PERSISTENT file systems encrypted with it).
-    - Mountpoint: ``s3:ListBucket`` on each bucket, ``s3:GetObject`` (and with ``mountpoint_s3_write``
-      ``s3:PutObject``, ``s3:AbortMultipartUpload``, ``s3:DeleteObject``) on its objects, and ``kms:Decrypt``
-      (+ ``kms:GenerateDataKey`` to write) on the bucket's key through S3 when it has one.
+    - Mountpoint: nothing for pod-level volumes (``authenticationSource: pod``, the default of
+      :class:`~eks_ai_data.k8s.MountpointVolumeSpec`): the driver mounts them with the workload pod's own
+      credentials and ignores any driver-level source (mountpoint-s3-csi-driver docs/CONFIGURATION.md), so with
+      ``mountpoint_s3=True`` alone the driver has no role at all. Only for driver-level volumes of
+      ``mountpoint_s3_buckets``: ``s3:ListBucket`` on each bucket, ``s3:GetObject`` (and with
+      ``mountpoint_s3_write`` ``s3:PutObject``, ``s3:AbortMultipartUpload``, ``s3:DeleteObject``) on its objects,
+      and ``kms:Decrypt`` (+ ``kms:GenerateDataKey`` to write) on the bucket's key through S3 when it has one.
 
     Placement: controllers get ``nodeSelector`` ``eks-ai-data/node-role=system``. Node plugins tolerate every
     taint by default, so a claim on an EBS, EFS, Lustre or S3 volume mounts on every node group, tainted ones
@@ -179,8 +183,11 @@ class StorageDrivers(Construct):
     :param efs: install the EFS CSI driver. Default: ``True``.
     :param fsx_lustre: install the FSx for Lustre CSI driver. Default: ``True``.
     :param snapshot_controller: install the CSI snapshot controller (VolumeSnapshot CRDs). Default: ``True``.
-    :param mountpoint_s3_buckets: buckets Mountpoint for Amazon S3 may mount; the driver is installed when
-        there is at least one. Default: none (no Mountpoint driver).
+    :param mountpoint_s3: install Mountpoint for Amazon S3 for pod-level volumes (no driver role). Default: ``False``
+        (:meth:`enable_mountpoint` installs it later).
+    :param mountpoint_s3_buckets: buckets Mountpoint may mount with its own, driver-level credentials (every
+        namespace's pods then read them through any volume of theirs: prefer pod-level volumes); the driver is
+        installed when there is at least one. Default: none.
     :param mountpoint_s3_write: let Mountpoint write and delete objects, not just read them. Default: ``False``.
     :param versions: pinned add-on versions by add-on name, e.g. ``{"aws-ebs-csi-driver": "v1.64.0-eksbuild.1"}``.
         Default: EKS's default version of each add-on for the cluster version.
@@ -189,7 +196,7 @@ class StorageDrivers(Construct):
         Default: none.
 
     Attributes: :attr:`addons` (add-on name -> ``eks.Addon``), :attr:`roles` (add-on name -> ``iam.Role``; the
-    snapshot controller has none).
+    snapshot controller has none, nor has Mountpoint without ``mountpoint_s3_buckets``).
     """
 
     def __init__(
@@ -203,6 +210,7 @@ class StorageDrivers(Construct):
         efs: bool = True,
         fsx_lustre: bool = True,
         snapshot_controller: bool = True,
+        mountpoint_s3: bool = False,
         mountpoint_s3_buckets: Sequence[s3.IBucket] = (),
         mountpoint_s3_write: bool = False,
         versions: Mapping[str, str] | None = None,
@@ -224,12 +232,17 @@ class StorageDrivers(Construct):
                 (EFS, efs),
                 (FSX, fsx_lustre),
                 (SNAPSHOT, snapshot_controller),
-                (MOUNTPOINT, bool(buckets)),
+                (MOUNTPOINT, mountpoint_s3 or bool(buckets)),
             )
             if on
         ]
         if not enabled:
-            raise fail(self, "ebs", False, "enable at least one driver (or give mountpoint_s3_buckets)")
+            raise fail(
+                self,
+                "ebs",
+                False,
+                "enable at least one driver (or mountpoint_s3, or give mountpoint_s3_buckets)",
+            )
         if mountpoint_s3_write and not buckets:
             raise fail(self, "mountpoint_s3_write", True, "needs mountpoint_s3_buckets")
         versions = dict(versions or {})
@@ -255,32 +268,42 @@ class StorageDrivers(Construct):
         #: The role the EFS node plugin mounts with (``-o iam``): grant it ``ClientMount``/``ClientWrite`` on the file
         #: systems the cluster mounts (``ClusterStorage.grant_efs_mounts`` does). ``None`` without the EFS driver.
         self.efs_mount_role: iam.Role | None = None
+        self._versions = versions
+        self._placement = {"tolerate_all_taints": tolerate_all_taints, "tolerations": extra_tolerations}
+        self._buckets, self._write = buckets, mountpoint_s3_write
         for name in enabled:
-            role = self._role(name, buckets, mountpoint_s3_write) if name in SERVICE_ACCOUNTS else None
-            addon = eks.Addon(
-                self,
-                f"Addon-{name}",
-                cluster=cluster.cluster,
-                addon_name=name,
-                addon_version=versions.get(name),
-                configuration_values=configuration_values(
-                    name,
-                    tolerate_all_taints=tolerate_all_taints,
-                    tolerations=extra_tolerations,
-                    system_labels=cluster.system_node_labels,
-                ),
-                preserve_on_delete=False,
-            )
-            for dependency in dependencies(cluster.node_dependency):
-                addon.node.add_dependency(dependency)
-            if name == FSX:
-                for dependency in dependencies(cluster.pod_identity_agent):
-                    addon.node.add_dependency(dependency)
-            if role is not None:
-                self._attach(addon, name, role)
-            self.addons[name] = addon
+            self._install(name)
         if EFS in self.roles:
             self.efs_mount_role = self._efs_node_role or self.roles[EFS]
+
+    def enable_mountpoint(self) -> eks.Addon:
+        """Install Mountpoint for Amazon S3 for pod-level volumes if it is not installed yet (idempotent)."""
+        return self.addons.get(MOUNTPOINT) or self._install(MOUNTPOINT)
+
+    def _install(self, name: str) -> eks.Addon:
+        # Mountpoint gets a role only for driver-level buckets: pod-level volumes use the workload's credentials.
+        needs_role = name in SERVICE_ACCOUNTS and (name != MOUNTPOINT or bool(self._buckets))
+        role = self._role(name, self._buckets, self._write) if needs_role else None
+        addon = eks.Addon(
+            self,
+            f"Addon-{name}",
+            cluster=self.cluster.cluster,
+            addon_name=name,
+            addon_version=self._versions.get(name),
+            configuration_values=configuration_values(
+                name, system_labels=self.cluster.system_node_labels, **self._placement
+            ),
+            preserve_on_delete=False,
+        )
+        for dependency in dependencies(self.cluster.node_dependency):
+            addon.node.add_dependency(dependency)
+        if name == FSX:
+            for dependency in dependencies(self.cluster.pod_identity_agent):
+                addon.node.add_dependency(dependency)
+        if role is not None:
+            self._attach(addon, name, role)
+        self.addons[name] = addon
+        return addon
 
     # -- identity -----------------------------------------------------------------------------------
     def _attach(self, addon: eks.Addon, name: str, role: iam.Role) -> None:
@@ -380,6 +403,8 @@ class StorageDrivers(Construct):
                 assumed_by=self._principal(name, [node_account]),
                 description=f"{name} node plugin ({node_account}): IAM-authorized EFS mounts, through pod-identity",
             )
+            acknowledge_inline_policy(self._efs_node_role)
+        acknowledge_inline_policy(role)
         self.roles[name] = role
         return role
 
@@ -451,19 +476,26 @@ class StorageDrivers(Construct):
                 conditions={"StringEquals": {"iam:AWSServiceName": "fsx.amazonaws.com"}},
             ),
         ]
-        reason = (
-            "fsx:DescribeFileSystems has no resource-level permissions; a dynamic file system's ARN is unknown "
-            "before the driver creates it, so create/tag are limited by request tags (CSIVolumeName and this "
-            "cluster's eks-ai-data:csi-cluster, nothing else) and update/delete by that resource tag; the "
-            "platform's own file systems carry eks-ai-data:protected and are denied every change; the FSx "
-            "service-linked role's name is AWS's"
-        )
+        # One IAM5 finding per wildcard resource: the reason says what every statement on that resource allows.
+        reasons = {
+            "*": "fsx:DescribeFileSystems has no resource type (Service Authorization Reference, Amazon FSx), so it "
+            "takes '*'; it only reads file-system descriptions",
+            file_systems: f"fsx:CreateFileSystem and fsx:TagResource on any file system of this account and Region "
+            f"when the request's tags are exactly {FSX_VOLUME_TAG} and {CSI_OWNER_TAG_KEY}=<this cluster's name> "
+            f"(a dynamic file system's ARN is unknown before the driver creates it); fsx:UpdateFileSystem and "
+            f"fsx:DeleteFileSystem on file systems tagged {CSI_OWNER_TAG_KEY}=<this cluster's name>. FSx has no "
+            f"condition key that limits TagResource to creation, so these credentials could also put those two tags "
+            f"on an existing file system and then update or delete it, unless it is tagged {PROTECTED_TAG_KEY}: "
+            f"the explicit Deny refuses every tag, untag, update and delete on those (every LustreStore has the tag)",
+            statements[-1].resources[0]: "iam:CreateServiceLinkedRole only for fsx.amazonaws.com "
+            "(iam:AWSServiceName); AWS names the role under aws-service-role/fsx.amazonaws.com/",
+        }
         for statement in statements:
             role.add_to_policy(statement)
             if statement.effect == iam.Effect.ALLOW:
                 for resource in statement.resources:
                     if "*" in resource:
-                        acknowledge(role, "IAM5", reason, finding=self._finding(resource))
+                        acknowledge(role, "IAM5", reasons[resource], finding=self._finding(resource))
 
     def _mountpoint(self, role: iam.Role, buckets: list[s3.IBucket], write: bool) -> None:
         object_actions = ["s3:GetObject"]

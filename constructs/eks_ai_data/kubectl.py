@@ -8,16 +8,21 @@ from aws_cdk import CfnCondition, Stack
 from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
-from ._nag import acknowledge, managed_policy_finding
+from ._nag import acknowledge, acknowledge_compliance, acknowledge_inline_policy, managed_policy_finding
 from ._validate import fail, unresolved
 from .versions import DEFAULT_KUBERNETES_VERSION, SUPPORTED_RELEASES, release
 
-#: AWS-managed policies aws-cdk-lib attaches to the kubectl provider's handler role (aws-eks-v2/lib/kubectl-provider.js).
-KUBECTL_HANDLER_POLICIES = (
-    "service-role/AWSLambdaBasicExecutionRole",
-    "service-role/AWSLambdaVPCAccessExecutionRole",
-    "AmazonEC2ContainerRegistryReadOnly",
-)
+#: AWS-managed policies aws-cdk-lib attaches to the kubectl provider's roles (aws-eks-v2 lib/kubectl-provider.js; the
+#: aws-eks source comments the ECR ones "For OCI helm chart authorization"), and what each one is for.
+KUBECTL_HANDLER_POLICIES = {
+    "service-role/AWSLambdaBasicExecutionRole": "lets the provider's functions write their CloudWatch logs",
+    "service-role/AWSLambdaVPCAccessExecutionRole": "lets the provider's functions manage their network "
+    "interfaces in the VPC's private subnets, where they run",
+    "AmazonEC2ContainerRegistryReadOnly": "lets helm in the kubectl handler pull charts stored as OCI artifacts "
+    "in private ECR repositories",
+}
+#: Attached only in the ``aws`` partition (a ``CfnCondition`` on the partition), for the same purpose on ECR Public.
+KUBECTL_PUBLIC_ECR_POLICY = "AmazonElasticContainerRegistryPublicReadOnly"
 
 
 def kubectl_layer_class(scope: Construct, version: str, prop: str = "version") -> type:
@@ -46,32 +51,47 @@ def kubectl_layer_class(scope: Construct, version: str, prop: str = "version") -
 
 
 def acknowledge_kubectl_provider(provider: Construct) -> None:
-    """cdk-nag AwsSolutions findings on aws-cdk-lib's kubectl provider, which we do not get to shape.
+    """cdk-nag findings on aws-cdk-lib's kubectl provider, which we do not get to shape (aws-eks-v2
+    lib/kubectl-provider.js, custom-resources lib/provider-framework).
 
-    The handler role carries the AWS-managed Lambda execution and ECR read-only policies (the handler runs in the
-    VPC and pulls nothing but its layers; ECR read-only lets Helm pull charts from ECR), the provider framework may
-    invoke any version of its own handler, and aws-cdk-lib pins the handler's runtime.
+    - IAM4: the AWS-managed policies aws-cdk-lib attaches (:data:`KUBECTL_HANDLER_POLICIES`, each with its purpose;
+      the ECR ones let ``helm`` in the handler pull charts stored as OCI artifacts in ECR, private and public).
+    - IAM5: the provider framework may invoke any version of its own handler function (``<handler ARN>:*``).
+    - L1: aws-cdk-lib pins the handler's runtime.
+    - IAMNoInlinePolicy (NIST 800-53 / HIPAA): both roles' statements are aws-cdk-lib's grants to that one
+      function (``eks:DescribeCluster`` on this cluster; invoking the handler).
+    - LambdaDLQ: the framework's ``onEvent`` function invokes the handler synchronously (``lambda.invoke``
+      without an invocation type is RequestResponse), and a dead-letter queue only receives events of
+      asynchronous invocations; the framework wraps ``onEvent`` in a handler that reports any error to
+      CloudFormation as FAILED, so no deployment event is dropped; aws-cdk-lib's kubectl provider takes no
+      dead-letter queue.
+    - LambdaConcurrency: both functions run only while CloudFormation deploys this stack; a reservation would
+      take concurrency from every other function of the account and Lambda refuses one that leaves less than
+      100 unreserved (Lambda developer guide, "Configuring reserved concurrency"), which fails the deployment in
+      accounts with a low concurrency quota.
     """
     stack = Stack.of(provider)
     handler = provider.node.find_child("Handler")
     handler_id = stack.resolve(stack.get_logical_id(handler.node.default_child))
-    findings = [managed_policy_finding(name) for name in KUBECTL_HANDLER_POLICIES]
+    findings = {}
+    for name, why in KUBECTL_HANDLER_POLICIES.items():
+        short = name.rsplit("/", 1)[-1]
+        findings[managed_policy_finding(name)] = (
+            f"aws-cdk-lib attaches {short} to its kubectl provider: it {why}"
+        )
     for condition in provider.node.find_all():
         if isinstance(condition, CfnCondition):
             cid = stack.resolve(stack.get_logical_id(condition))
             public_ecr = (
                 '{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},'
-                '":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]}'
+                f'":iam::aws:policy/{KUBECTL_PUBLIC_ECR_POLICY}"]]}}'
             )
-            findings.append(f'Policy::{{"Fn::If":["{cid}",{public_ecr},{{"Ref":"AWS::NoValue"}}]}}')
-    for finding in findings:
-        acknowledge(
-            provider,
-            "IAM4",
-            "aws-cdk-lib's kubectl provider Lambdas use the AWS-managed Lambda execution policies (to run in the "
-            "VPC) and ECR read-only policies (Helm charts stored in ECR); the provider's roles are aws-cdk-lib's",
-            finding=finding,
-        )
+            findings[f'Policy::{{"Fn::If":["{cid}",{public_ecr},{{"Ref":"AWS::NoValue"}}]}}'] = (
+                f"aws-cdk-lib attaches {KUBECTL_PUBLIC_ECR_POLICY} to its kubectl handler in the aws partition only: "
+                "it lets helm pull charts stored as OCI artifacts in ECR Public"
+            )
+    for finding, reason in findings.items():
+        acknowledge(provider, "IAM4", reason, finding=finding)
     acknowledge(
         provider,
         "IAM5",
@@ -81,6 +101,29 @@ def acknowledge_kubectl_provider(provider: Construct) -> None:
     acknowledge(
         provider, "L1", "aws-cdk-lib pins the kubectl provider's runtime; it moves with aws-cdk-lib upgrades"
     )
+    on_event = provider.node.find_child("Provider").node.find_child("framework-onEvent")
+    for function, dlq_reason in (
+        (
+            handler,
+            "the provider framework's onEvent function invokes this handler synchronously (RequestResponse) and "
+            "reports its errors to CloudFormation; a dead-letter queue only receives asynchronous invocations",
+        ),
+        (
+            on_event,
+            "aws-cdk-lib's provider framework wraps this function in a handler that reports every error to "
+            "CloudFormation as FAILED (the deployment fails visibly, no event is dropped), and the kubectl "
+            "provider takes no dead-letter queue",
+        ),
+    ):
+        acknowledge_compliance(function, "LambdaDLQ", dlq_reason)
+        acknowledge_compliance(
+            function,
+            "LambdaConcurrency",
+            "runs only while CloudFormation deploys this stack (one invocation per Kubernetes resource event); "
+            "reserved concurrency would be taken from every other function of the account, and Lambda refuses a "
+            "reservation that leaves less than 100 unreserved, which fails deployments in low-quota accounts",
+        )
+        acknowledge_inline_policy(function.role)
 
 
 def cluster_admin_policy() -> eks.AccessPolicy:

@@ -95,3 +95,24 @@ def is_bucket_name(value: object) -> bool:
         and not value.startswith(RESERVED_BUCKET_PREFIXES)
         and not value.endswith(RESERVED_BUCKET_SUFFIXES)
     )
+
+
+# -- Kubernetes groups of EKS access entries ----------------------------------------------------------
+#: Group-name prefixes a team's group must not use: Kubernetes' own ``system:`` groups (``system:masters`` is
+#: cluster-admin), and the prefixes EKS reserves for access-entry user names (EKS user guide, grant-k8s-access:
+#: ``system:``, ``eks:``, ``aws:``, ``amazon:``, ``iam:``).
+RESERVED_GROUP_PREFIXES = ("system:", "eks:", "aws:", "amazon:", "iam:")
+_GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}\Z")
+GROUP_RULE = (
+    "must be a Kubernetes group name of 1-128 letters, digits and ':._@-', not starting with "
+    + ", ".join(RESERVED_GROUP_PREFIXES)
+)
+
+
+def is_team_group(value: object) -> bool:
+    """A group an access entry may map IAM principals to, and a RoleBinding may name."""
+    return (
+        isinstance(value, str)
+        and bool(_GROUP_NAME.match(value))
+        and not value.startswith(RESERVED_GROUP_PREFIXES)
+    )

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ._nag import acknowledge_compliance, acknowledge_inline_policy
 from ._validate import fail, require, require_range
 from .function_logs import own_function_logs
 
@@ -54,7 +55,8 @@ class ClusterNetwork(Construct):
     """A VPC for an AI platform: private subnets with egress in ``max_azs`` AZs, an S3 gateway endpoint, flow logs.
 
     Nodes, file systems and the control-plane ENIs live in the private subnets; public subnets only hold the
-    NAT gateways. S3 traffic (datasets, models, checkpoints) stays on the gateway endpoint, which is free and
+    NAT gateways, and launch nothing with a public IP address of its own (``MapPublicIpOnLaunch`` false: the NAT
+    gateways' Elastic IPs are allocated explicitly). S3 traffic (datasets, models, checkpoints) stays on the gateway endpoint, which is free and
     keeps bulk data off the NAT gateways. Flow logs of all traffic go to a CloudWatch log group encrypted with
     ``logs_key`` and retained on stack deletion.
 
@@ -132,7 +134,12 @@ class ClusterNetwork(Construct):
             availability_zones=list(availability_zones) if availability_zones is not None else None,
             nat_gateways=nat_gateways if nat_gateways is not None else max_azs,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(
+                    name="public",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=24,
+                    map_public_ip_on_launch=False,
+                ),
                 ec2.SubnetConfiguration(
                     name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=19
                 ),
@@ -185,6 +192,23 @@ class ClusterNetwork(Construct):
             )
         # The VPC's restrict-default-security-group custom resource logs into a group under the logs key.
         own_function_logs(self, key=logs_key, retention=flow_log_retention)
+        self._acknowledge_compliance()
+
+    def _acknowledge_compliance(self) -> None:
+        """NIST 800-53 / HIPAA findings intrinsic to a VPC with NAT gateways, on the resources that carry them."""
+        for subnet in self.vpc.public_subnets:
+            route = subnet.node.try_find_child("DefaultRoute")
+            if route is not None:
+                acknowledge_compliance(
+                    route,
+                    "VPCNoUnrestrictedRouteToIGW",
+                    "the route of a public subnet, which holds only this VPC's NAT gateways: their egress to the "
+                    "internet is this route; nodes, file systems and control-plane ENIs are in the private "
+                    "subnets, which route to the NAT gateways, and public subnets assign no public IP addresses",
+                )
+        role = self.flow_log.node.try_find_child("IAMRole")
+        if role is not None:
+            acknowledge_inline_policy(role)
 
     def allow_bucket(self, bucket: s3.IBucket) -> None:
         """Let requests from the VPC reach ``bucket`` through the S3 endpoint (any S3 action: IAM and the

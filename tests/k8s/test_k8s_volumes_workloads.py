@@ -184,8 +184,12 @@ def test_namespaces_and_service_accounts():
     chart = reference_app()["workloads"]
     assert chart.namespace_names == ("training", "inference")
     namespaces = objects_of(chart, "Namespace")
-    assert namespaces["training"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
-    assert namespaces["inference"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    # restricted by default: non-root, no privilege escalation, capabilities dropped, a seccomp profile
+    for name in ("training", "inference"):
+        labels = namespaces[name]["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted", name
+        assert labels["pod-security.kubernetes.io/audit"] == "restricted", name
+        assert labels["pod-security.kubernetes.io/warn"] == "restricted", name
     assert namespaces["inference"]["metadata"]["labels"]["team"] == "ml"
     accounts = {
         (o["metadata"]["namespace"], o["metadata"]["name"]): o

@@ -90,6 +90,10 @@ class Templates:
             return f"vpce-{digest[:17]}"
         if res.type in ("AWS::FSx::FileSystem", "AWS::EFS::FileSystem"):
             return f"fs-{digest[:17]}"
+        if res.type == "AWS::EFS::AccessPoint":
+            return f"fsap-{digest[:17]}"
+        if res.type == "AWS::FSx::DataRepositoryAssociation":
+            return f"dra-{digest[:17]}"
         if res.type == "AWS::SNS::Topic":
             return self.arn(stack, name)
         if res.type == "AWS::EC2::Subnet":
@@ -113,6 +117,11 @@ class Templates:
             return f"arn:{p}:fsx:{r}:{a}:file-system/{self.ref(stack, name)}"
         if res.type == "AWS::EFS::FileSystem":
             return f"arn:{p}:elasticfilesystem:{r}:{a}:file-system/{self.ref(stack, name)}"
+        if res.type == "AWS::EFS::AccessPoint":
+            return f"arn:{p}:elasticfilesystem:{r}:{a}:access-point/{self.ref(stack, name)}"
+        if res.type == "AWS::FSx::DataRepositoryAssociation":
+            file_system = self._resolve(stack, res.properties["FileSystemId"])
+            return f"arn:{p}:fsx:{r}:{a}:association/{file_system}/{self.ref(stack, name)}"
         if res.type == "AWS::SNS::Topic":
             return f"arn:{p}:sns:{r}:{a}:{res.stack}-{res.logical_id}"
         service = res.type.split("::")[1].lower()

@@ -8,32 +8,102 @@ with every tag set the role may write.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.platform.iam_model import PolicyModel
 
 STACKS = ("EksAiDataTraining", "EksAiDataInference")
-#: Destructive or re-tagging actions per stateful type.
+#: Destructive, replacing or re-tagging actions per stateful type of the templates (and the identity-bearing EFS
+#: access points and FSx data repository associations, whose replacement breaks the volumes that name them).
 DESTRUCTIVE = {
-    "AWS::FSx::FileSystem": ("fsx:DeleteFileSystem", "fsx:UpdateFileSystem", "fsx:UntagResource"),
+    "AWS::FSx::FileSystem": (
+        "fsx:DeleteFileSystem",
+        "fsx:UpdateFileSystem",
+        "fsx:TagResource",
+        "fsx:UntagResource",
+        "fsx:CreateDataRepositoryAssociation",
+    ),
+    "AWS::FSx::DataRepositoryAssociation": (
+        "fsx:DeleteDataRepositoryAssociation",
+        "fsx:UpdateDataRepositoryAssociation",
+        "fsx:TagResource",
+        "fsx:UntagResource",
+    ),
     "AWS::EFS::FileSystem": (
         "elasticfilesystem:DeleteFileSystem",
+        "elasticfilesystem:UpdateFileSystem",
         "elasticfilesystem:PutFileSystemPolicy",
+        "elasticfilesystem:DeleteFileSystemPolicy",
         "elasticfilesystem:PutLifecycleConfiguration",
+        "elasticfilesystem:PutBackupPolicy",
+        "elasticfilesystem:DeleteMountTarget",
+        "elasticfilesystem:DeleteReplicationConfiguration",
+        "elasticfilesystem:TagResource",
+        "elasticfilesystem:UntagResource",
+    ),
+    "AWS::EFS::AccessPoint": (
+        "elasticfilesystem:DeleteAccessPoint",
         "elasticfilesystem:TagResource",
         "elasticfilesystem:UntagResource",
     ),
     "AWS::S3::Bucket": (
         "s3:DeleteBucket",
         "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
         "s3:PutLifecycleConfiguration",
         "s3:PutBucketTagging",
         "s3:PutBucketVersioning",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutReplicationConfiguration",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketLogging",
     ),
-    "AWS::KMS::Key": ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:TagResource"),
-    "AWS::Backup::BackupVault": ("backup:DeleteBackupVault", "backup:DeleteRecoveryPoint"),
-    "AWS::Logs::LogGroup": ("logs:DeleteLogGroup", "logs:PutRetentionPolicy"),
+    "AWS::KMS::Key": (
+        "kms:ScheduleKeyDeletion",
+        "kms:DisableKey",
+        "kms:DisableKeyRotation",
+        "kms:PutKeyPolicy",
+        "kms:UpdateAlias",
+        "kms:TagResource",
+        "kms:UntagResource",
+    ),
+    "AWS::Backup::BackupVault": (
+        "backup:DeleteBackupVault",
+        "backup:DeleteRecoveryPoint",
+        "backup:UpdateRecoveryPointLifecycle",
+        "backup:PutBackupVaultAccessPolicy",
+        "backup:DeleteBackupVaultAccessPolicy",
+        "backup:PutBackupVaultLockConfiguration",
+        "backup:DeleteBackupVaultLockConfiguration",
+    ),
+    "AWS::Logs::LogGroup": (
+        "logs:DeleteLogGroup",
+        "logs:DeleteLogStream",
+        "logs:PutRetentionPolicy",
+        "logs:DeleteRetentionPolicy",
+        "logs:AssociateKmsKey",
+        "logs:DisassociateKmsKey",
+    ),
 }
+#: What no role may do to any object of any bucket: delete a version (versioning is the bucket's undo) or change
+#: its retention; only lifecycle rules expire versions.
+OBJECT_DESTRUCTIVE = ("s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention")
+#: Resources the platform's data ends up in outside the templates: recovery points of the vaults, EBS volumes and
+#: snapshots of the node groups and the gp3 class (ARN patterns of the Service Authorization Reference).
+OUTSIDE_TEMPLATES = (
+    ("backup:DeleteRecoveryPoint", "arn:aws:backup:{region}:{account}:recovery-point:0a1b2c3d-recovery"),
+    (
+        "backup:UpdateRecoveryPointLifecycle",
+        "arn:aws:backup:{region}:{account}:recovery-point:0a1b2c3d-recovery",
+    ),
+    ("ec2:DeleteVolume", "arn:aws:ec2:{region}:{account}:volume/vol-0123456789abcdef0"),
+    ("ec2:DeleteSnapshot", "arn:aws:ec2:{region}::snapshot/snap-0123456789abcdef0"),
+    ("ec2:CreateTags", "arn:aws:ec2:{region}:{account}:volume/vol-0123456789abcdef0"),
+    ("ec2:DetachVolume", "arn:aws:ec2:{region}:{account}:volume/vol-0123456789abcdef0"),
+)
 #: Tag sets a role might try to write on a file system it wants to delete (the FSx driver's own tags, any tags).
 ATTACK_TAGS = (
     {"CSIVolumeName": "pvc-stolen"},
@@ -79,6 +149,31 @@ def test_no_role_can_delete_or_retag_a_file_system_bucket_key_vault_or_log_group
                     assert not decision, f"{role_lid} may {action} {lid}: {decision.allowed_by}"
                     checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_role_can_delete_object_versions_or_what_lives_outside_the_templates(model, stack):
+    roles = [model.role(s, lid) for s, lid in model.resources("AWS::IAM::Role", stack)]
+    for bs, blid in model.resources("AWS::S3::Bucket", stack):
+        obj = f"{model.arn(bs, blid)}/datasets/part-0"
+        for role in roles:
+            for action in OBJECT_DESTRUCTIVE:
+                decision = model.can(role, action, obj)
+                assert not decision, f"{role.arn} may {action} {blid}: {decision.allowed_by}"
+    for action, pattern in OUTSIDE_TEMPLATES:
+        arn = pattern.format(region=model.region, account=model.account)
+        for role in roles:
+            decision = model.can(role, action, arn)
+            assert not decision, f"{role.arn} may {action} {arn}: {decision.allowed_by}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_volume_the_platform_creates_carries_the_ebs_drivers_ownership_tag(model, reference, stack):
+    """AmazonEBSCSIDriverPolicyV2 lets the EBS driver delete volumes and snapshots tagged
+    ebs.csi.aws.com/cluster=true (the volumes it created): none of the platform's own carries that tag."""
+    for lid, template in reference.resources(stack, "AWS::EC2::LaunchTemplate").items():
+        tags = json.dumps(template["Properties"])
+        assert "ebs.csi.aws.com/cluster" not in tags, lid
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -18,9 +18,11 @@ from .gpu_software import (
     gpu_operator_helm_chart,
 )
 from .local_nvme import LOCAL_PROVISIONER_IMAGE, LOCAL_PROVISIONER_VERSION, LocalNvmeChart
+from .mountpoint import MountpointVolumeSpec
 from .snapshot_classes import SnapshotClassesChart
 from .static_volumes import EfsVolumeSpec, LustreVolumeSpec, StaticVolumesChart
 from .storage_classes import EfsClassSpec, LustreClassSpec, StorageClassesChart
+from .teams import TeamsChart, TeamSpec
 from .workloads import NamespaceSpec, ServiceAccountSpec, WorkloadsChart
 
 __all__ = [
@@ -38,11 +40,14 @@ __all__ = [
     "LocalNvmeChart",
     "LustreClassSpec",
     "LustreVolumeSpec",
+    "MountpointVolumeSpec",
     "NamespaceSpec",
     "ServiceAccountSpec",
     "SnapshotClassesChart",
     "StaticVolumesChart",
     "StorageClassesChart",
+    "TeamSpec",
+    "TeamsChart",
     "WorkloadsChart",
     "concrete",
     "gpu_operator_helm_chart",

@@ -41,6 +41,7 @@ from ._common import (
     unresolved,
     zone_affinity,
 )
+from .mountpoint import MountpointVolumeSpec, mountpoint_pv_spec
 from .storage_classes import EFS_CSI_DRIVER, FSX_CSI_DRIVER, efs_mount_options
 
 _MAX_GIB = 2**40  # far above any file system; keeps quantities sane
@@ -103,11 +104,13 @@ class EfsVolumeSpec:
 
 
 class StaticVolumesChart(cdk8s.Chart):
-    """PersistentVolume/claim pairs for existing Lustre file systems and EFS access points.
+    """PersistentVolume/claim pairs for existing Lustre file systems, EFS access points and S3 key prefixes
+    (Mountpoint for Amazon S3 with pod-level credentials: :mod:`eks_ai_data.k8s.mountpoint`).
 
     :param known_namespaces: namespaces that the charts create; every claim must be in one of them.
     :param lustre_volumes: Default: none.
     :param efs_volumes: Default: none.
+    :param mountpoint_volumes: Default: none.
 
     Attributes: ``volumes`` and ``claims``, dicts of the ApiObjects by volume name.
     """
@@ -120,21 +123,25 @@ class StaticVolumesChart(cdk8s.Chart):
         known_namespaces: Iterable[str],
         lustre_volumes: Sequence[LustreVolumeSpec] = (),
         efs_volumes: Sequence[EfsVolumeSpec] = (),
+        mountpoint_volumes: Sequence[MountpointVolumeSpec] = (),
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
         self._known = set(known_namespaces)
-        require_unique(self, "volume name", [v.name for v in (*lustre_volumes, *efs_volumes)])
-        require_unique(
-            self,
-            "claim",
-            [f"{v.namespace}/{v.claim_name or v.name}" for v in (*lustre_volumes, *efs_volumes)],
-        )
+        every = (*lustre_volumes, *efs_volumes, *mountpoint_volumes)
+        require_unique(self, "volume name", [v.name for v in every])
+        require_unique(self, "claim", [f"{v.namespace}/{v.claim_name or v.name}" for v in every])
         self.volumes: dict[str, cdk8s.ApiObject] = {}
         self.claims: dict[str, cdk8s.ApiObject] = {}
         for spec in lustre_volumes:
             self._lustre(spec)
         for spec in efs_volumes:
             self._efs(spec)
+        for spec in mountpoint_volumes:
+            claim = spec.claim_name or spec.name
+            self._common_checks("mountpoint_volumes", spec.name, spec.namespace, claim)
+            require_int_range(self, "mountpoint_volumes.capacity_gib", spec.capacity_gib, 1, _MAX_GIB)
+            pv_spec = mountpoint_pv_spec(self, spec)
+            self._pair(spec.name, spec.namespace, claim, spec.capacity_gib, spec.read_only, pv_spec)
 
     def _common_checks(self, prop: str, name: str, namespace: str, claim: str) -> None:
         require_subdomain(self, f"{prop}.name", name)

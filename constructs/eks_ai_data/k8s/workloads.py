@@ -23,10 +23,19 @@ from ._common import (
 )
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
-#: Namespaces Kubernetes and EKS create and own: a chart that "creates" one would take it over (relabel its Pod
-#: Security level, and delete it with the chart).
+#: Namespaces Kubernetes, EKS and the platform's add-ons create and own: a chart that "creates" one would take it
+#: over (relabel its Pod Security level, and delete it with the chart). ``mount-s3`` holds Mountpoint for S3's pods
+#: (mountpoint-s3-csi-driver chart values ``mountpointPod.namespace``), ``gpu-operator`` the NVIDIA GPU operator.
 SYSTEM_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "amazon-cloudwatch"}
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "amazon-cloudwatch",
+        "mount-s3",
+        "gpu-operator",
+    }
 )
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
@@ -38,13 +47,14 @@ class NamespaceSpec:
     """A workload namespace.
 
     :param name: DNS-1123 label.
-    :param pod_security: Pod Security Admission level enforced. Default: ``"baseline"`` (no
-        privileged pods, host paths or host namespaces); ``"restricted"`` is also warned about.
+    :param pod_security: Pod Security Admission level enforced. Default: ``"restricted"`` (non-root, no
+        privilege escalation, capabilities dropped, a seccomp profile, no host paths or host namespaces);
+        ``"restricted"`` is also audited and warned about whatever is enforced.
     :param labels: extra labels. Default: none.
     """
 
     name: str
-    pod_security: PodSecurityLevel = "baseline"
+    pod_security: PodSecurityLevel = "restricted"
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -107,6 +117,7 @@ class WorkloadsChart(cdk8s.Chart):
             labels = {
                 **spec.labels,
                 "pod-security.kubernetes.io/enforce": spec.pod_security,
+                "pod-security.kubernetes.io/audit": "restricted",
                 "pod-security.kubernetes.io/warn": "restricted",
             }
             self.namespaces[spec.name] = kplus.Namespace(

@@ -20,6 +20,7 @@ from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs import SharedEfs
 from ..errors import EksAiDataValidationError
+from ..governance import TeamAccess
 from ..k8s import (
     EfsClassSpec,
     EfsVolumeSpec,
@@ -27,11 +28,14 @@ from ..k8s import (
     LocalNvmeChart,
     LustreClassSpec,
     LustreVolumeSpec,
+    MountpointVolumeSpec,
     NamespaceSpec,
     ServiceAccountSpec,
     SnapshotClassesChart,
     StaticVolumesChart,
     StorageClassesChart,
+    TeamsChart,
+    TeamSpec,
     WorkloadsChart,
     gpu_operator_helm_chart,
 )
@@ -52,8 +56,11 @@ class ClusterStorage(Construct):
     - The EBS VolumeSnapshotClass (after the snapshot controller, which brings its CRDs).
     - The local static provisioner when any NVMe node group uses ``local-volumes`` mode.
     - The NVIDIA device plugin (or the GPU operator through Helm) for GPU node groups.
-    - Workload namespaces; static volumes and service accounts are added with :meth:`add_static_volumes` and
-      :meth:`add_service_accounts`, which check that their namespaces are created here.
+    - Workload namespaces and team namespaces (``teams``: RBAC for the team's group, quotas, limits, network
+      policies, Pod Security ``restricted``: :class:`~eks_ai_data.k8s.TeamsChart`; each team's IAM roles get EKS
+      access entries to its group: :class:`~eks_ai_data.governance.TeamAccess`); static volumes and service
+      accounts are added with :meth:`add_static_volumes` and :meth:`add_service_accounts`, which check that their
+      namespaces are created here.
 
     EFS mounts are IAM-authorized: every EFS class and static volume mounts with ``tls,iam``, and a class or volume
     on a :class:`SharedEfs` this construct knows (``shared_efs``, :meth:`grant_efs_mounts`) that asks for
@@ -68,14 +75,17 @@ class ClusterStorage(Construct):
     :param shared_efs: EFS file systems the cluster mounts: the EFS CSI driver's role is granted mount and write,
         and their classes and volumes must mount with IAM. More with :meth:`grant_efs_mounts`. Default: none.
     :param namespaces: workload namespaces to create (names or ``NamespaceSpec``). Default: none.
+    :param teams: team namespaces to create (``TeamSpec``; names distinct from ``namespaces``). Default: none.
     :param efs_classes: one dynamic ``efs-ap`` class per shared EFS (``EfsClassSpec``). Default: none.
     :param lustre_class: a dynamic FSx for Lustre class (each claim creates a file system, tagged for this
         cluster's FSx driver role; ``cluster_name`` is filled in). Default: none.
     :param local_volumes: install the local static provisioner (NVMe ``local-volumes`` mode). Default: False.
     :param gpu_software: ``device-plugin``, ``gpu-operator`` or ``none``. Default: ``device-plugin``.
     :param identity: how CSI drivers get AWS credentials: ``irsa`` or ``pod-identity``. Default: ``irsa``.
-    :param mountpoint_s3_buckets: buckets for the Mountpoint for S3 CSI driver (installed only when given; each is
-        allowed through the S3 endpoint of a network the cluster made).
+    :param mountpoint_s3_buckets: buckets the Mountpoint for S3 CSI driver may read with its own, driver-level
+        credentials (each is allowed through the S3 endpoint of a network the cluster made). Default: none: volumes
+        from :meth:`add_static_volumes` (``mountpoint_volumes``) mount with the pods' own credentials instead, and
+        the driver (installed for them) has no role.
     :param gp3_iops: provisioned IOPS of gp3 volumes. Default: gp3's baseline (3000).
     :param gp3_throughput: provisioned throughput (MiB/s) of gp3 volumes. Default: gp3's baseline (125).
     """
@@ -88,6 +98,7 @@ class ClusterStorage(Construct):
         cluster: IAiCluster,
         shared_efs: Sequence[SharedEfs] = (),
         namespaces: Sequence[NamespaceSpec | str] = (),
+        teams: Sequence[TeamSpec] = (),
         efs_classes: Sequence[EfsClassSpec] = (),
         lustre_class: LustreClassSpec | None = None,
         local_volumes: bool = False,
@@ -169,8 +180,31 @@ class ClusterStorage(Construct):
             )
 
         self.workloads = WorkloadsChart(self.charts, "workloads", namespaces=namespaces)
-        self.namespace_names: frozenset[str] = frozenset(self.workloads.namespace_names)
         self._apply("Workloads", self.workloads)
+        self.teams: TeamsChart | None = None
+        #: Team name -> its members' access entries (teams with ``iam_role_arns``).
+        self.team_access: dict[str, TeamAccess] = {}
+        if teams:
+            self.teams = TeamsChart(
+                self.charts,
+                "teams",
+                teams=teams,
+                storage_classes=list(self.storage_classes.storage_classes),
+                reserved_namespaces=self.workloads.namespace_names,
+            )
+            self._apply("Teams", self.teams, after=[self.manifests["StorageClasses"]])
+            for team in teams:
+                if team.iam_role_arns:
+                    self.team_access[team.name] = TeamAccess(
+                        self,
+                        f"TeamAccess-{team.name}",
+                        cluster=cluster,
+                        kubernetes_group=team.group,
+                        principal_arns=team.iam_role_arns,
+                    )
+        self.namespace_names: frozenset[str] = frozenset(
+            [*self.workloads.namespace_names, *(self.teams.teams if self.teams else ())]
+        )
 
     def grant_efs_mounts(self, efs: SharedEfs) -> None:
         """Let the EFS CSI driver mount and write ``efs``: its node plugin mounts with ``-o iam`` as the driver's
@@ -209,17 +243,19 @@ class ClusterStorage(Construct):
         *,
         lustre_volumes: Sequence[LustreVolumeSpec] = (),
         efs_volumes: Sequence[EfsVolumeSpec] = (),
+        mountpoint_volumes: Sequence[MountpointVolumeSpec] = (),
         owner: Construct | None = None,
     ) -> StaticVolumesChart:
-        """Static PersistentVolumes bound to claims, for existing Lustre file systems and EFS access points; the
-        claims' namespaces must be among those this construct creates.
+        """Static PersistentVolumes bound to claims, for existing Lustre file systems, EFS access points and S3 key
+        prefixes (Mountpoint with the pods' own credentials: the Mountpoint driver is installed on first use, with
+        no role of its own); the claims' namespaces must be among those this construct creates.
 
         :param id: names the chart (with ``owner``: a name within the owner).
         :param owner: the construct adding the volumes (a pattern passes itself): the chart's id is derived from
             its path, so equal ids under different parents never collide. Default: none (``id`` must be unique).
         """
         where = self._owner_path(owner, id)
-        for spec in (*lustre_volumes, *efs_volumes):
+        for spec in (*lustre_volumes, *efs_volumes, *mountpoint_volumes):
             self._claim(where, spec.name, f"{spec.namespace}/{spec.claim_name or spec.name}")
         for spec in efs_volumes:
             self._efs_mounts.append(("efs_volumes", spec.name, spec.file_system_id, spec.iam))
@@ -230,8 +266,12 @@ class ClusterStorage(Construct):
             known_namespaces=self.namespace_names,
             lustre_volumes=lustre_volumes,
             efs_volumes=efs_volumes,
+            mountpoint_volumes=mountpoint_volumes,
         )
-        self._apply(manifest_id, chart, after=[self.manifests["Workloads"]])
+        after = self._namespace_manifests()
+        if mountpoint_volumes:
+            after.append(self.drivers.enable_mountpoint())
+        self._apply(manifest_id, chart, after=after)
         return chart
 
     def add_service_accounts(
@@ -256,8 +296,12 @@ class ClusterStorage(Construct):
             service_accounts=service_accounts,
             existing_namespaces=(*self.namespace_names, "kube-system"),
         )
-        self._apply(manifest_id, chart, after=[self.manifests["Workloads"]])
+        self._apply(manifest_id, chart, after=self._namespace_manifests())
         return chart
+
+    def _namespace_manifests(self) -> list[Construct]:
+        """The manifests that create the namespaces (charts of namespaced objects are applied after them)."""
+        return [self.manifests[m] for m in ("Workloads", "Teams") if m in self.manifests]
 
     # -- naming -----------------------------------------------------------------------------------------
     def _key(self, value: str) -> str:

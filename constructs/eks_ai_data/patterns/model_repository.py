@@ -13,12 +13,13 @@ from .._validate import fail, require, require_dns1123_label, require_dns1123_su
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..efs import SharedEfs
 from ..identity import WorkloadIdentity
-from ..k8s import EfsVolumeSpec, ServiceAccountSpec
+from ..k8s import EfsVolumeSpec, MountpointVolumeSpec, ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
 from ._common import bucket_or_new, lustre_volume_spec
 from .cluster_storage import ClusterStorage
 
-ModelCache = Literal["efs", "lustre"]
+ModelCache = Literal["efs", "lustre", "mountpoint"]
+MODEL_CACHES = ("efs", "lustre", "mountpoint")
 
 
 class ModelRepository(Construct):
@@ -32,8 +33,14 @@ class ModelRepository(Construct):
     - ``cache="lustre"``: a :class:`LustreStore` linked to ``s3://bucket/models_prefix`` with auto-import, so
       models load lazily from S3 on first read at Lustre speed; it lives in one AZ (``subnet``), and its volume
       carries that zone's node affinity.
-    - A read-only workload identity (``service_account`` in ``namespace``) on ``s3://bucket/models_prefix/``. It
-      gets no EFS permission: pods reach the cache through the claim, which the driver mounts with its own role.
+    - ``cache="mountpoint"``: no cache; a read-only Mountpoint for Amazon S3 volume + claim of
+      ``s3://bucket/models_prefix/`` only (``prefix models/``), mounted with the credentials of the pod that uses
+      the claim (``authenticationSource: pod``): pods must run as ``service_account``, and the Mountpoint driver
+      (installed by :class:`ClusterStorage` on first use) gets no role of its own. A pod of another namespace, or
+      with another service account, has no claim to it and no role that reads the prefix.
+    - A read-only workload identity (``service_account`` in ``namespace``, IRSA) on ``s3://bucket/models_prefix/``.
+      With a file-system cache it gets no EFS permission: pods reach the cache through the claim, which the driver
+      mounts with its own role.
 
     Data that outlives the cluster (a data stack, several clusters one after the other): pass the stores and
     the bucket from there, ``efs`` with ``access_point`` (created where the file system is; this construct then
@@ -41,14 +48,15 @@ class ModelRepository(Construct):
     node security-group rules are created here, on the consuming side.
 
     :param cluster: the cluster. :param storage: the cluster's ClusterStorage. :param namespace: of the claim.
-    :param cache: ``efs`` or ``lustre``. Default: ``efs``. :param efs: the SharedEfs to use. Default: a new one.
+    :param cache: ``efs``, ``lustre`` or ``mountpoint``. Default: ``efs``.
+    :param efs: the SharedEfs to use. Default: a new one.
     :param access_point: an existing access point on ``efs`` holding the models. Default: a new one,
         ``/<namespace>/models``, owned by ``uid``.
     :param lustre: an existing LustreStore linking ``/models`` to ``model_bucket`` (``cache="lustre"``).
         Default: a new one.
     :param model_bucket: Default: a new DataBucket. :param models_prefix: Default: ``models``.
     :param service_account: Default: ``model-reader``. :param claim_name: Default: ``models``.
-    :param uid: POSIX uid/gid of the access point's files. Default: 1000.
+    :param uid: POSIX uid/gid of the access point's files (with ``mountpoint``: of the mounted files). Default: 1000.
     :param subnet: the Lustre cache's subnet. Default: the first private subnet.
     :param lustre_capacity_gib: Default: 1200.
     """
@@ -75,13 +83,13 @@ class ModelRepository(Construct):
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
-        require(self, cache in ("efs", "lustre"), "cache", cache, "must be 'efs' or 'lustre'")
+        require(self, cache in MODEL_CACHES, "cache", cache, f"must be one of {list(MODEL_CACHES)}")
         require_dns1123_label(self, "namespace", namespace)
         require_dns1123_subdomain(self, "claim_name", claim_name)
         require(
             self, models_prefix.strip("/") != "", "models_prefix", models_prefix, "must name a key prefix"
         )
-        if cache == "lustre" and efs is not None:
+        if cache != "efs" and efs is not None:
             raise fail(self, "efs", efs.node.path, "is only used with cache='efs'")
         if cache == "efs" and lustre is not None:
             raise fail(self, "lustre", lustre.node.path, "is only used with cache='lustre'")
@@ -137,6 +145,24 @@ class ModelRepository(Construct):
                         access_point_id=self.access_point.access_point_id,
                         namespace=namespace,
                         claim_name=claim_name,
+                    )
+                ],
+            )
+        elif cache == "mountpoint":
+            self.client_rules = []
+            self.volumes = storage.add_static_volumes(
+                "Volumes",
+                owner=self,
+                mountpoint_volumes=[
+                    MountpointVolumeSpec(
+                        name=volume_name,
+                        bucket_name=model_bucket.bucket_name,
+                        prefix=prefix,
+                        namespace=namespace,
+                        region=model_bucket.env.region,
+                        claim_name=claim_name,
+                        uid=uid,
+                        gid=uid,
                     )
                 ],
             )

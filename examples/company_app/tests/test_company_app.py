@@ -10,7 +10,13 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from company_app import PRODUCTION
 from company_app.ml_platform import DATASET_CLAIM, TRAINER_SERVICE_ACCOUNT, TRAINING_NAMESPACE
-from tests._gates import cfn_lint_errors, normalize_template, unacknowledged_warnings
+from tests._gates import (
+    acknowledgment_problems,
+    cfn_lint_errors,
+    nag_pack_names,
+    normalize_template,
+    unacknowledged_warnings,
+)
 
 STACK = "ExampleCorpMlPlatform"
 
@@ -216,3 +222,8 @@ def test_same_identity_and_encrypted_logs_under_both_flag_sets(company_app, comp
     assert identity_differences(company_app_no_flags, company_app) == []
     for synthesized in (company_app, company_app_no_flags):
         assert log_group_problems(synthesized.templates) == []
+
+
+def test_the_compliance_packs_ran_and_every_acknowledgment_is_scoped(company_app):
+    assert nag_pack_names(company_app.outdir) == ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5"]
+    assert acknowledgment_problems(company_app.outdir) == []

@@ -18,6 +18,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from eks_ai_data import labels
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
+from tests.platform.pod_security import violations
 from training_job import GPU_COUNTS, PYTORCH_IMAGE, TRAIN_SCRIPT, TrainingJobChart, build
 from training_job.chart import SHM_DIR, TMP_DIR
 
@@ -144,6 +145,14 @@ def test_least_privilege_security_context(chart_id):
         "readOnlyRootFilesystem": True,
         "runAsNonRoot": True,
     }
+
+
+@pytest.mark.parametrize("chart_id", [SINGLE, MULTI])
+def test_the_jobs_run_in_a_namespace_that_enforces_pod_security_restricted(chart_id):
+    """The platform's namespaces enforce ``restricted`` (EFA needs no exception: the device plugin hands the
+    devices to the container itself, so the pod spec holds no privilege, host path or added capability; EKS user
+    guide node-efa: "does not require a Pod to run in privileged mode")."""
+    assert violations(pod(chart_id), "restricted") == []
 
 
 # -- volumes ---------------------------------------------------------------------------------------------
