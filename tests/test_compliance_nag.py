@@ -14,13 +14,19 @@ from eks_ai_data.kubectl import KUBECTL_HANDLER_POLICIES, KUBECTL_PUBLIC_ECR_POL
 from eks_ai_data.labels import PROTECTED_TAG_KEY
 from tests._gates import acknowledgment_problems, nag_acknowledgments, nag_pack_names
 
-STACKS = ("EksAiDataTraining", "EksAiDataInference")
+#: Each reference platform's (data stack, cluster stack).
+PLATFORMS = {
+    "training": ("EksAiDataTrainingData", "EksAiDataTrainingBlue"),
+    "inference": ("EksAiDataInferenceData", "EksAiDataInferenceBlue"),
+}
+CLUSTER_STACKS = [cluster for _, cluster in PLATFORMS.values()]
 #: The NIST 800-53 / HIPAA rules the library acknowledges on the reference platforms, each for a reason given where it
 #: is acknowledged (constructs/eks_ai_data/_nag.py, kubectl.py, network.py, bucket.py). A new one is a deliberate act.
 COMPLIANCE_ACKNOWLEDGED = {
     "IAMNoInlinePolicy",  # one role's own statements (the IAM user guide's case for inline policies)
     "LambdaConcurrency",  # aws-cdk-lib's kubectl provider: runs only during deployments
-    "LambdaDLQ",  # aws-cdk-lib's kubectl provider: synchronous handler, framework reports errors
+    "LambdaDLQ",  # kubectl provider: synchronous handler; ASG-tags handler answers CloudFormation on every path
+    "LambdaInsideVPC",  # ASG-tags handler: reaches only AWS APIs, works without NAT or endpoints
     "S3BucketReplicationEnabled",  # opt-in: the destination lives in another Region
     "S3DefaultEncryptionKMS",  # server access log buckets: S3 supports SSE-S3 only there
     "VPCNoUnrestrictedRouteToIGW",  # public subnets' route: the NAT gateways' egress
@@ -63,7 +69,7 @@ def test_the_compliance_acknowledgments_are_the_documented_ones(reference):
     assert by_pack["NIST.800.53.R5"] == by_pack["HIPAA.Security"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_the_fsx_driver_wildcard_reasons_name_every_action_the_policy_allows_there(reference, stack):
     template = reference.template(stack)
     ((role_id, _),) = [
@@ -113,7 +119,7 @@ def test_the_fsx_driver_wildcard_reasons_name_every_action_the_policy_allows_the
     )
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_the_kubectl_provider_managed_policy_reasons_name_the_policy_and_its_purpose(reference, stack):
     acks = [
         a
@@ -146,9 +152,10 @@ def test_the_kubectl_provider_managed_policy_reasons_name_the_policy_and_its_pur
     }
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_public_subnets_assign_no_public_ip_and_hold_only_nat_gateways(reference, stack):
-    template = reference.template(stack)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_public_subnets_assign_no_public_ip_and_hold_only_nat_gateways(reference, platform):
+    data, cluster = PLATFORMS[platform]
+    template = reference.template(data)
     subnets = _resource(template, "AWS::EC2::Subnet")
     public = {
         lid
@@ -160,11 +167,18 @@ def test_public_subnets_assign_no_public_ip_and_hold_only_nat_gateways(reference
     )
     nat_subnets = {r["Properties"]["SubnetId"]["Ref"] for _, r in _resource(template, "AWS::EC2::NatGateway")}
     assert nat_subnets == public
-    # what the acknowledged internet route serves: nothing of the platform is placed in those subnets
+    # what the acknowledged internet route serves: nothing of the platform is placed in those subnets, in either
+    # stack (the cluster stack's subnet references are imports of the data stack's subnets, resolved here)
     placed = [
-        str(r["Properties"])
-        for r in template["Resources"].values()
+        str(reference.unimport(r["Properties"]))
+        for stack in (data, cluster)
+        for r in reference.template(stack)["Resources"].values()
         if r["Type"]
         in ("AWS::EKS::Nodegroup", "AWS::EKS::Cluster", "AWS::EFS::MountTarget", "AWS::FSx::FileSystem")
     ]
-    assert placed and not any(lid in text for lid in public for text in placed)
+    assert {"AWS::EKS::Nodegroup", "AWS::EKS::Cluster"} <= {
+        r["Type"] for r in reference.template(cluster)["Resources"].values()
+    }
+    private = {lid for lid, _ in subnets} - public
+    assert placed and all(any(lid in text for lid in private) for text in placed)
+    assert not any(lid in text for lid in public for text in placed)

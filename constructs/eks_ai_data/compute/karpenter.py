@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .._nag import acknowledge
+from .._nag import acknowledge, acknowledge_inline_policy
 from .._validate import fail, require, require_range
 from ..capacity_versions import KARPENTER_CHART, KARPENTER_CRD_CHART, KARPENTER_VERSION, karpenter_supports
 from ..cluster_interface import IAiCluster, require_ai_cluster
@@ -148,6 +148,7 @@ class Karpenter(Construct):
         self.controller_policy = iam.Policy(
             self, "ControllerPolicy", roles=[self.identity.role], statements=statements
         )
+        acknowledge_inline_policy(self.controller_policy)
         acknowledge_wildcards(
             self.controller_policy,
             statements,

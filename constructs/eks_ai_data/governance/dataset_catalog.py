@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._nag import acknowledge
+from .._nag import acknowledge, acknowledge_inline_policy
 from .._validate import fail, unresolved
 from ..bucket import DataBucket
 from ..csi import _nag_text
@@ -197,6 +197,7 @@ class DatasetCatalog(Construct):
             assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
             description=f"Glue crawler of s3://.../{spec.prefix} into {self.node.path} (tables {name}_*)",
         )
+        acknowledge_inline_policy(role)
         self._grant_location(role, spec)
         tables = self._table_arn(f"{name}_*")
         role.add_to_policy(
