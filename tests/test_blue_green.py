@@ -89,7 +89,7 @@ def test_blue_and_green_are_two_clusters_consuming_the_same_exports(blue_green, 
         {
             r["Properties"].get("LogGroupName")
             for r in t["Resources"].values()
-            if r["Type"] == "AWS::Logs::LogGroup"
+            if r["Type"] == "AWS::Logs::LogGroup" and isinstance(r["Properties"].get("LogGroupName"), str)
         }
         for t in (blue, green)
     ]
