@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from eks_ai_data.identity import flatten_cfn
+from eks_ai_data._nag import nag_flatten
 from eks_ai_data.kubectl import KUBECTL_HANDLER_POLICIES, KUBECTL_PUBLIC_ECR_POLICY
 from eks_ai_data.labels import PROTECTED_TAG_KEY
 from tests._gates import acknowledgment_problems, nag_acknowledgments, nag_pack_names
@@ -98,7 +98,7 @@ def test_the_fsx_driver_wildcard_reasons_name_every_action_the_policy_allows_the
             statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         )
         for resource in resources:
-            text = flatten_cfn(resource)
+            text = nag_flatten(resource)
             if "*" not in text:
                 continue
             wildcards += 1

@@ -14,8 +14,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.lambda_layer_kubectl_v36 import KubectlV36Layer
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from eks_ai_data._nag import nag_flatten
 from eks_ai_data.errors import EksAiDataValidationError
-from eks_ai_data.identity import IdentityMode, WorkloadIdentity, flatten_cfn
+from eks_ai_data.identity import IdentityMode, WorkloadIdentity
 from eks_ai_data.keys import DataKeys
 from tests._gates import cfn_lint_errors, nag_synth, normalize_template
 
@@ -181,7 +182,7 @@ def test_read_prefix_lists_and_gets_only_that_prefix(synth):
     prefixes = [s["Condition"]["StringLike"]["s3:prefix"] for s in lists]
     assert ["datasets/imagenet", "datasets/imagenet/*"] in prefixes
     assert ["coco", "coco/*"] in prefixes
-    gets = [flatten_cfn(s["Resource"]) for s in _one(statements, "s3:GetObject")]
+    gets = [nag_flatten(s["Resource"]) for s in _one(statements, "s3:GetObject")]
     assert f"<{data}.Arn>/datasets/imagenet/*" in gets
     assert any(g.endswith(":s3:::public-datasets-example/coco/*") for g in gets)
 
@@ -200,7 +201,7 @@ def test_kms_grants_name_the_key_and_are_scoped_to_s3_and_the_bucket(synth):
         assert statement["Resource"] == {"Fn::GetAtt": [key, "Arn"]}
         assert statement["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
         context = [
-            flatten_cfn(v) for v in statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
+            nag_flatten(v) for v in statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
         ]
         assert context == [f"<{data}.Arn>", f"<{data}.Arn>/{path}/*"]
 
@@ -215,7 +216,7 @@ def test_write_prefix_actions(synth):
         "s3:ListMultipartUploadParts",
         "s3:GetObject",
     ]
-    assert flatten_cfn(trainer[0]["Resource"]) == f"<{data}.Arn>/checkpoints/run-1/*"
+    assert nag_flatten(trainer[0]["Resource"]) == f"<{data}.Arn>/checkpoints/run-1/*"
     server = _one(_statements(synth, "Server"), "s3:PutObject")
     assert server[0]["Action"] == [
         "s3:PutObject",
@@ -238,7 +239,7 @@ def test_efs_client_is_scoped_to_file_system_and_access_point(synth):
     access_point = read_only["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"]
     assert re.fullmatch(
         r"arn:<AWS::Partition>:elasticfilesystem:eu-west-1:111111111111:access-point/<SharedModels[0-9A-F]{8}>",
-        flatten_cfn(access_point),
+        nag_flatten(access_point),
     )
     assert read_only["Condition"]["Bool"] == {"elasticfilesystem:AccessedViaMountTarget": "true"}
     (read_write,) = _one(_statements(synth, "Server"), "elasticfilesystem:ClientMount")
@@ -394,10 +395,10 @@ def test_tokens_skip_value_checks(scratch):
 
 
 def test_flatten_cfn_matches_cdk_nag_naming():
-    assert flatten_cfn({"Fn::Join": ["", [{"Fn::GetAtt": ["B1", "Arn"]}, "/p/*"]]}) == "<B1.Arn>/p/*"
+    assert nag_flatten({"Fn::Join": ["", [{"Fn::GetAtt": ["B1", "Arn"]}, "/p/*"]]}) == "<B1.Arn>/p/*"
     assert (
-        flatten_cfn({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::b/p/*"]]})
+        nag_flatten({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::b/p/*"]]})
         == "arn:<AWS::Partition>:s3:::b/p/*"
     )
-    assert flatten_cfn("arn:${AWS::Partition}:x") == "arn:<AWS::Partition>:x"
-    assert re.fullmatch(r'\{"Fn::If":.*\}', flatten_cfn({"Fn::If": ["C", "a", "b"]}))
+    assert nag_flatten("arn:${AWS::Partition}:x") == "arn:<AWS::Partition>:x"
+    assert re.fullmatch(r'\{"Fn::If":.*\}', nag_flatten({"Fn::If": ["C", "a", "b"]}))

@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import CfnJson, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -16,6 +16,7 @@ from constructs import Construct, IDependable
 from . import catalog
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_flags
 from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
+from ._trust import irsa_principal
 from ._validate import fail, require, unresolved
 from .capacity_versions import NODE_MONITORING_AGENT_ADDON
 from .compute.node_health import NodeMonitoringAgent
@@ -335,16 +336,13 @@ class AiCluster(Construct):
     def service_account_principal(self, namespace: str, service_account: str) -> iam.IPrincipal:
         """An IRSA principal for exactly one Kubernetes service account: ``StringEquals`` on the OIDC provider's
         ``sub`` (``system:serviceaccount:NS:SA``) and ``aud`` (``sts.amazonaws.com``), never a wildcard."""
-        issuer = self.oidc_provider.open_id_connect_provider_issuer
-        conditions = CfnJson(
+        return irsa_principal(
             self,
             f"IrsaConditions-{namespace}-{service_account}",
-            value={
-                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{issuer}:aud": "sts.amazonaws.com",
-            },
+            self.oidc_provider,
+            namespace,
+            [service_account],
         )
-        return iam.OpenIdConnectPrincipal(self.oidc_provider, {"StringEquals": conditions})
 
     def grant_admin(self, id: str, principal_arn: str) -> eks.AccessEntry:
         """Give ``principal_arn`` (an IAM role or user) cluster-admin through an access entry."""

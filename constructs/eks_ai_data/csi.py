@@ -7,13 +7,20 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from aws_cdk import CfnJson, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._nag import acknowledge, acknowledge_inline_policy, acknowledge_resolved, managed_policy_finding
+from ._nag import (
+    acknowledge,
+    acknowledge_inline_policy,
+    acknowledge_resolved,
+    managed_policy_finding,
+    nag_flatten,
+)
+from ._trust import irsa_principal, pod_identity_principal
 from ._validate import fail, require
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .labels import (
@@ -82,8 +89,6 @@ EBS_KEY_ACTIONS = (
 FSX_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext")
 #: The tag the FSx driver puts on every file system it creates (its value is the PersistentVolume name).
 FSX_VOLUME_TAG = "CSIVolumeName"
-IRSA_AUDIENCE = "sts.amazonaws.com"
-POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 IDENTITY_MODES = ("irsa", "pod-identity")
 ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
 
@@ -341,16 +346,7 @@ class StorageDrivers(Construct):
     def _principal(self, name: str, accounts: Sequence[str] | None = None) -> iam.IPrincipal:
         accounts = tuple(accounts) if accounts is not None else self._accounts(name)
         if self.identity == "pod-identity":
-            return iam.PrincipalWithConditions(
-                iam.SessionTagsPrincipal(iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)),
-                {
-                    "StringEquals": {
-                        "aws:RequestTag/eks-cluster-arn": self.cluster.cluster.cluster_arn,
-                        "aws:RequestTag/kubernetes-namespace": NAMESPACE,
-                        "aws:RequestTag/kubernetes-service-account": _one_or_list(accounts),
-                    }
-                },
-            )
+            return pod_identity_principal(self.cluster.cluster.cluster_arn, NAMESPACE, accounts)
         provider = self.cluster.oidc_provider
         if provider is None:
             raise fail(
@@ -360,16 +356,7 @@ class StorageDrivers(Construct):
                 "the cluster has no IAM OIDC provider (give AiCluster.from_existing an open_id_connect_provider), "
                 "or use identity='pod-identity'",
             )
-        issuer = provider.open_id_connect_provider_issuer
-        conditions = CfnJson(
-            self,
-            f"TrustConditions-{name}",
-            value={
-                f"{issuer}:sub": _one_or_list([f"system:serviceaccount:{NAMESPACE}:{sa}" for sa in accounts]),
-                f"{issuer}:aud": IRSA_AUDIENCE,
-            },
-        )
-        return iam.OpenIdConnectPrincipal(provider, {"StringEquals": conditions})
+        return irsa_principal(self, f"TrustConditions-{name}", provider, NAMESPACE, accounts)
 
     # -- permissions --------------------------------------------------------------------------------
     def _role(self, name: str, buckets: list[s3.IBucket], write: bool) -> iam.Role:
@@ -529,7 +516,7 @@ class StorageDrivers(Construct):
 
     def _finding(self, resource: str) -> str:
         """cdk-nag's finding id for a wildcard resource (intrinsics rendered as cdk-nag renders them)."""
-        return f"Resource::{_nag_text(self._stack.resolve(resource))}"
+        return f"Resource::{nag_flatten(self._stack.resolve(resource))}"
 
     # -- validation ---------------------------------------------------------------------------------
     def _check_buckets(self, stack: Stack, buckets: list[s3.IBucket]) -> None:
@@ -566,21 +553,3 @@ class StorageDrivers(Construct):
                 )
             if not ok:
                 raise fail(self, "extra_tolerations", toleration, allowed)
-
-
-def _nag_text(node: Any) -> str:
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and len(node) == 1:
-        ((intrinsic, value),) = node.items()
-        if intrinsic == "Ref":
-            return f"<{value}>"
-        if intrinsic == "Fn::GetAtt":
-            return f"<{value[0]}.{value[1]}>"
-        if intrinsic == "Fn::Join":
-            return value[0].join(_nag_text(part) for part in value[1])
-    return json.dumps(node, sort_keys=True)
-
-
-def _one_or_list(values: Sequence[str]) -> str | list[str]:
-    return values[0] if len(values) == 1 else list(values)

@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._nag import acknowledge_inline_policy, acknowledge_resolved, nag_flatten
+from ._nag import acknowledge_inline_policy, acknowledge_resolved
 from ._trust import irsa_principal, pod_identity_principal
 from ._validate import fail, require, require_dns1123_label, require_dns1123_subdomain, unresolved
 
@@ -350,7 +350,3 @@ class WorkloadIdentity(Construct):
             kind="Resource",
             value=bucket.arn_for_objects(f"{path}/*"),
         )
-
-
-#: A resolved CloudFormation value as cdk-nag writes it in finding ids (kept under its old name).
-flatten_cfn = nag_flatten

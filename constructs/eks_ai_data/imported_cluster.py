@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import CfnJson
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -13,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IDependable
 
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, pin_feature_flags
+from ._trust import irsa_principal
 from ._validate import fail, require, unresolved, validate_node_labels
 from .cluster_interface import IPlatformKeys
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
@@ -248,16 +248,9 @@ class ImportedAiCluster(Construct):
                 "IRSA needs the cluster's IAM OIDC provider: import the cluster with open_id_connect_provider=..., "
                 "or use Pod Identity",
             )
-        issuer = self._oidc.open_id_connect_provider_issuer
-        conditions = CfnJson(
-            self,
-            f"IrsaConditions-{namespace}-{service_account}",
-            value={
-                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                f"{issuer}:aud": "sts.amazonaws.com",
-            },
+        return irsa_principal(
+            self, f"IrsaConditions-{namespace}-{service_account}", self._oidc, namespace, [service_account]
         )
-        return iam.OpenIdConnectPrincipal(self._oidc, {"StringEquals": conditions})
 
     def grant_admin(self, id: str, principal_arn: str) -> eks.AccessEntry:
         """Give ``principal_arn`` cluster-admin through an access entry (API authentication mode needed)."""

@@ -16,10 +16,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._nag import acknowledge, acknowledge_inline_policy
+from .._nag import acknowledge, acknowledge_inline_policy, nag_flatten
 from .._validate import fail, unresolved
 from ..bucket import DataBucket
-from ..csi import _nag_text
 from ..schedule import CronSchedule, ScheduleError, parse_schedule
 
 #: Database and table names Athena can query without quoting: lowercase letters, digits and underscores (Athena
@@ -306,7 +305,7 @@ class DatasetCatalog(Construct):
                 resource_name=resource,
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
-        finding = f"Resource::{_nag_text(self._stack.resolve(resource))}"
+        finding = f"Resource::{nag_flatten(self._stack.resolve(resource))}"
         acknowledge(principal, "IAM5", reason, finding=finding)
 
     # -- helpers -------------------------------------------------------------------------------------------

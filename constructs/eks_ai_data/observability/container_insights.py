@@ -14,10 +14,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._nag import acknowledge
+from .._nag import acknowledge, nag_flatten
 from .._validate import fail, require, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
-from ..identity import IdentityMode, WorkloadIdentity, flatten_cfn
+from ..identity import IdentityMode, WorkloadIdentity
 
 ADDON = "amazon-cloudwatch-observability"
 #: The agent's service account (CloudWatch user guide, "Quick start with the Amazon CloudWatch Observability EKS
@@ -167,7 +167,7 @@ class ContainerInsights(Construct):
             "is limited to the ContainerInsights and CWAgent namespaces)"
         )
         for resource in (groups, f"{groups}:*", "*"):
-            finding = "Resource::" + flatten_cfn(Stack.of(self).resolve(resource))
+            finding = "Resource::" + nag_flatten(Stack.of(self).resolve(resource))
             acknowledge(self.role, "IAM5", reason, finding=finding)
 
         values: dict[str, Any] = {
