@@ -460,7 +460,10 @@ def _bucket(platform: AiCluster, name: str) -> s3.IBucket:
 @pytest.mark.parametrize(
     ("props", "message"),
     [
-        ({"identity": "oidc"}, r"identity='oidc': must be one of \['irsa', 'pod-identity'\]"),
+        (
+            {"identity": "oidc"},
+            r"identity='oidc': must be IdentityMode.IRSA or IdentityMode.POD_IDENTITY \(or 'irsa', 'pod-identity'\)",
+        ),
         (
             {"versions": {"metrics-server": "v0.7.2-eksbuild.1"}},
             r"versions='metrics-server': keys must be enabled add-ons: \['aws-ebs-csi-driver', ",

@@ -322,6 +322,18 @@ def test_bad_props(scratch, props, message):
     assert raised.value.where.startswith("Scratch/Id")
 
 
+@pytest.mark.parametrize(
+    ("spelling", "mode"), [("irsa", IdentityMode.IRSA), ("pod-identity", IdentityMode.POD_IDENTITY)]
+)
+def test_the_string_spelling_of_a_mode_is_the_same_mode(scratch, spelling, mode):
+    # one identity enum for the library; every identity/mode prop also takes its string spelling
+    by_string, by_enum = _identity(scratch, mode=spelling), _identity(scratch, mode=mode)
+    assert by_string.mode is by_enum.mode is mode
+    assert mode.label == spelling
+    assert (by_string.pod_identity_association is None) == (mode is IdentityMode.IRSA)
+    assert set(by_string.service_account_annotations) == set(by_enum.service_account_annotations)
+
+
 def test_service_account_names_are_dns_subdomains_as_kubernetes_allows(scratch):
     identity = _identity(scratch, service_account="trainer.v2")
     assert identity.service_account_name == "trainer.v2"

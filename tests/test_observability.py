@@ -542,7 +542,8 @@ def test_irsa_identity_puts_the_role_on_the_add_on_and_creates_no_association():
     ]
     assert [g["Properties"]["LogGroupName"]["Fn::Join"][1][-1] for g in groups] == ["/performance"]
     with pytest.raises(
-        EksAiDataValidationError, match="invalid identity='iam': must be 'pod-identity' or 'irsa'"
+        EksAiDataValidationError,
+        match=r"invalid identity='iam': must be IdentityMode.IRSA or IdentityMode.POD_IDENTITY \(or 'irsa', 'pod-identity'\)",
     ):
         ContainerInsights(stack, "Bad", cluster=platform, identity="iam")
     with pytest.raises(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_eks_v2 as eks
@@ -23,6 +23,7 @@ from ._nag import (
 from ._trust import irsa_principal, pod_identity_principal
 from ._validate import fail, require
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
+from .identity import IdentityLike, IdentityMode, identity_mode
 from .labels import (
     ALL_NODE_TAINTS,
     CSI_OWNER_TAG_KEY,
@@ -89,7 +90,6 @@ EBS_KEY_ACTIONS = (
 FSX_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext")
 #: The tag the FSx driver puts on every file system it creates (its value is the PersistentVolume name).
 FSX_VOLUME_TAG = "CSIVolumeName"
-IDENTITY_MODES = ("irsa", "pod-identity")
 ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
 
 _TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
@@ -183,7 +183,8 @@ class StorageDrivers(Construct):
     EKS's default for the cluster version unless pinned; nothing is looked up at synth time.
 
     :param cluster: the cluster (:class:`~eks_ai_data.cluster.AiCluster` or ``AiCluster.from_existing(...)``).
-    :param identity: ``"irsa"`` or ``"pod-identity"``. Default: ``"irsa"``.
+    :param identity: ``IdentityMode.IRSA`` / ``"irsa"`` or ``IdentityMode.POD_IDENTITY`` / ``"pod-identity"``.
+        Default: IRSA.
     :param ebs: install the EBS CSI driver. Default: ``True``.
     :param efs: install the EFS CSI driver. Default: ``True``.
     :param fsx_lustre: install the FSx for Lustre CSI driver. Default: ``True``.
@@ -210,7 +211,7 @@ class StorageDrivers(Construct):
         id: str,
         *,
         cluster: IAiCluster,
-        identity: Literal["irsa", "pod-identity"] = "irsa",
+        identity: IdentityLike = IdentityMode.IRSA,
         ebs: bool = True,
         efs: bool = True,
         fsx_lustre: bool = True,
@@ -225,9 +226,7 @@ class StorageDrivers(Construct):
         super().__init__(scope, id)
         stack = Stack.of(self)
         cluster = require_ai_cluster(self, "cluster", cluster)
-        require(
-            self, identity in IDENTITY_MODES, "identity", identity, f"must be one of {list(IDENTITY_MODES)}"
-        )
+        mode = identity_mode(self, "identity", identity)
         buckets = list(mountpoint_s3_buckets)
         self._check_buckets(stack, buckets)
         enabled = [
@@ -263,7 +262,7 @@ class StorageDrivers(Construct):
         self._check_tolerations(tolerate_all_taints, extra_tolerations)
 
         self.cluster = cluster
-        self.identity = identity
+        self.identity = mode
         self._stack = stack
         self._data_key_arn = cluster.keys.data_key.key_arn
         self.roles: dict[str, iam.Role] = {}
@@ -313,7 +312,7 @@ class StorageDrivers(Construct):
     # -- identity -----------------------------------------------------------------------------------
     def _attach(self, addon: eks.Addon, name: str, role: iam.Role) -> None:
         cfn = addon.node.default_child
-        if self.identity == "irsa":
+        if self.identity is IdentityMode.IRSA:
             cfn.add_property_override("ServiceAccountRoleArn", role.role_arn)
             return
         declared = ADDON_POD_IDENTITY_ACCOUNTS[name]
@@ -339,13 +338,13 @@ class StorageDrivers(Construct):
 
     def _accounts(self, name: str) -> tuple[str, ...]:
         """The service accounts the add-on's role serves (in Pod Identity mode the EFS node plugin has its own)."""
-        if self.identity == "pod-identity" and name == EFS:
+        if self.identity is IdentityMode.POD_IDENTITY and name == EFS:
             return ADDON_POD_IDENTITY_ACCOUNTS[EFS]
         return SERVICE_ACCOUNTS[name]
 
     def _principal(self, name: str, accounts: Sequence[str] | None = None) -> iam.IPrincipal:
         accounts = tuple(accounts) if accounts is not None else self._accounts(name)
-        if self.identity == "pod-identity":
+        if self.identity is IdentityMode.POD_IDENTITY:
             return pod_identity_principal(self.cluster.cluster.cluster_arn, NAMESPACE, accounts)
         provider = self.cluster.oidc_provider
         if provider is None:
@@ -365,7 +364,7 @@ class StorageDrivers(Construct):
             self,
             f"Role-{name}",
             assumed_by=self._principal(name),
-            description=f"{name} ({', '.join(self._accounts(name))}) through {self.identity}",
+            description=f"{name} ({', '.join(self._accounts(name))}) through {self.identity.label}",
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(policy)] if policy else None,
         )
         if policy:
@@ -382,7 +381,7 @@ class StorageDrivers(Construct):
             self._kms(role, "fsx", FSX_KEY_ACTIONS)
         elif name == MOUNTPOINT:
             self._mountpoint(role, buckets, write)
-        elif name == EFS and self.identity == "pod-identity":
+        elif name == EFS and self.identity is IdentityMode.POD_IDENTITY:
             (node_account,) = STANDALONE_POD_IDENTITY_ACCOUNTS[EFS]
             self._efs_node_role = iam.Role(
                 self,

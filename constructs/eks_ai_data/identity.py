@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import Any, Literal
 
 import jsii
 from aws_cdk import Stack
@@ -40,6 +40,31 @@ class IdentityMode(enum.Enum):
     #: EKS Pod Identity: an association (``AWS::EKS::PodIdentityAssociation``) maps the service account to the
     #: role; the eks-pod-identity-agent add-on hands out credentials. No annotation.
     POD_IDENTITY = "POD_IDENTITY"
+
+    @property
+    def label(self) -> str:
+        """The string spelling the ``identity`` props also accept (``"irsa"``, ``"pod-identity"``)."""
+        return "irsa" if self is IdentityMode.IRSA else "pod-identity"
+
+
+#: What every ``identity``/``mode`` prop of the library accepts: the enum, or its string spelling.
+IdentityLike = IdentityMode | Literal["irsa", "pod-identity"]
+
+
+def identity_mode(scope: Construct, prop: str, value: Any) -> IdentityMode:
+    """``value`` as an :class:`IdentityMode` (the enum itself, ``"irsa"`` or ``"pod-identity"``), else a
+    validation error naming ``prop``."""
+    if isinstance(value, IdentityMode):
+        return value
+    for mode in IdentityMode:
+        if value == mode.label:
+            return mode
+    raise fail(
+        scope,
+        prop,
+        value,
+        "must be IdentityMode.IRSA or IdentityMode.POD_IDENTITY (or 'irsa', 'pod-identity')",
+    )
 
 
 @jsii.implements(iam.IGrantable)
@@ -81,7 +106,7 @@ class WorkloadIdentity(Construct):
         cluster: eks.ICluster,
         namespace: str,
         service_account: str,
-        mode: IdentityMode = IdentityMode.IRSA,
+        mode: IdentityLike = IdentityMode.IRSA,
         role_name: str | None = None,
         description: str | None = None,
     ) -> None:
@@ -100,8 +125,7 @@ class WorkloadIdentity(Construct):
                 "must be at most 1000 characters of printable ASCII, Latin-1, tab or line breaks (IAM role "
                 "descriptions: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*)",
             )
-        if not isinstance(mode, IdentityMode):
-            raise fail(self, "mode", mode, "must be IdentityMode.IRSA or IdentityMode.POD_IDENTITY")
+        mode = identity_mode(self, "mode", mode)
         if role_name is not None:
             require(
                 self,

@@ -274,7 +274,10 @@ def test_node_monitoring_agent_is_installed_by_default_and_can_be_left_out():
     ("props", "message"),
     [
         ({"expander": "price"}, r"expander='price': must be one of \['least-waste'"),
-        ({"identity": "keys"}, r"identity='keys': must be 'pod-identity' or 'irsa'"),
+        (
+            {"identity": "keys"},
+            r"identity='keys': must be IdentityMode.IRSA or IdentityMode.POD_IDENTITY \(or 'irsa', 'pod-identity'\)",
+        ),
         ({"scale_down_unneeded_time": Duration.seconds(0)}, r"must be between 1 minute and 24 hours"),
         ({"extra_args": {"node-group-auto-discovery": "asg:tag=x"}}, r"is set by the construct"),
     ],

@@ -46,17 +46,16 @@ def helm_release(
 
 
 def controller_identity(
-    scope: Construct, cluster: IAiCluster, *, service_account: str, mode: str, description: str
+    scope: Construct, cluster: IAiCluster, *, service_account: str, mode: IdentityMode, description: str
 ) -> WorkloadIdentity:
-    """The role of a controller's service account in ``kube-system``: EKS Pod Identity (``mode="pod-identity"``) or
-    IRSA (``"irsa"``)."""
+    """The role of a controller's service account in ``kube-system``, through ``mode`` (EKS Pod Identity or IRSA)."""
     return WorkloadIdentity(
         scope,
         "Identity",
         cluster=cluster.cluster,
         namespace="kube-system",
         service_account=service_account,
-        mode=IdentityMode.POD_IDENTITY if mode == "pod-identity" else IdentityMode.IRSA,
+        mode=mode,
         description=description,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -16,6 +16,7 @@ from ..capacity_versions import (
     cluster_autoscaler_image_tag,
 )
 from ..cluster_interface import IAiCluster, require_ai_cluster
+from ..identity import IdentityLike, IdentityMode, identity_mode
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG
 from ._helm import controller_identity, helm_release, identity_dependencies, service_account_values
 from ._nag_findings import acknowledge_wildcards
@@ -71,7 +72,8 @@ class ClusterAutoscaler(Construct):
       GPUs (the GPU groups' own scale-down threshold of 0).
 
     :param cluster: the cluster. Required.
-    :param identity: ``pod-identity`` or ``irsa``. Default: ``pod-identity``.
+    :param identity: ``IdentityMode.POD_IDENTITY`` / ``"pod-identity"`` or ``IdentityMode.IRSA`` / ``"irsa"``.
+        Default: Pod Identity.
     :param scale_down_unneeded_time: how long a node must be unneeded before it is removed (what an idle GPU node
         costs before it goes; a job resubmitted within it finds its nodes). Default: 15 minutes.
     :param scale_down_delay_after_add: no scale-down for this long after a scale-up. Default: 10 minutes.
@@ -87,7 +89,7 @@ class ClusterAutoscaler(Construct):
         id: str,
         *,
         cluster: IAiCluster,
-        identity: Literal["pod-identity", "irsa"] = "pod-identity",
+        identity: IdentityLike = IdentityMode.POD_IDENTITY,
         scale_down_unneeded_time: Duration | None = None,
         scale_down_delay_after_add: Duration | None = None,
         max_node_provision_time: Duration | None = None,
@@ -104,13 +106,7 @@ class ClusterAutoscaler(Construct):
                 cluster.kubernetes_version,
                 "has no Cluster Autoscaler release pinned (eks_ai_data.capacity_versions.CLUSTER_AUTOSCALER_RELEASES)",
             )
-        require(
-            self,
-            identity in ("pod-identity", "irsa"),
-            "identity",
-            identity,
-            "must be 'pod-identity' or 'irsa'",
-        )
+        identity = identity_mode(self, "identity", identity)
         require(self, expander in EXPANDERS, "expander", expander, f"must be one of {list(EXPANDERS)}")
         args: dict[str, Any] = {
             "expander": expander,

@@ -7,7 +7,7 @@ NodePools and EC2NodeClasses are separate constructs (:class:`~eks_ai_data.compu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_eks_v2 as eks
@@ -19,9 +19,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_inline_policy
-from .._validate import fail, require, require_range
+from .._validate import fail, require_range
 from ..capacity_versions import KARPENTER_CHART, KARPENTER_CRD_CHART, KARPENTER_VERSION, karpenter_supports
 from ..cluster_interface import IAiCluster, require_ai_cluster
+from ..identity import IdentityLike, IdentityMode, identity_mode
 from ..node_role import node_role
 from ._helm import controller_identity, helm_release, identity_dependencies, service_account_values
 from ._nag_findings import acknowledge_wildcards
@@ -58,7 +59,8 @@ class Karpenter(Construct):
       instance metadata service.
 
     :param cluster: the cluster (Kubernetes 1.33-1.36). Required.
-    :param identity: ``pod-identity`` or ``irsa``. Default: ``pod-identity``.
+    :param identity: ``IdentityMode.POD_IDENTITY`` / ``"pod-identity"`` or ``IdentityMode.IRSA`` / ``"irsa"``.
+        Default: Pod Identity.
     :param replicas: controller replicas (each on its own node). Default: 2.
     :param node_repair: Karpenter's node repair (feature gate ``nodeRepair``, alpha in 1.14: replaces nodes whose
         conditions the node monitoring agent reports unhealthy). Default: ``False``.
@@ -74,7 +76,7 @@ class Karpenter(Construct):
         id: str,
         *,
         cluster: IAiCluster,
-        identity: Literal["pod-identity", "irsa"] = "pod-identity",
+        identity: IdentityLike = IdentityMode.POD_IDENTITY,
         replicas: int = 2,
         node_repair: bool = False,
         extra_values: Mapping[str, Any] | None = None,
@@ -89,13 +91,7 @@ class Karpenter(Construct):
                 f"is not supported by Karpenter {KARPENTER_VERSION} (website/content/en/docs/upgrading/"
                 "compatibility.md)",
             )
-        require(
-            self,
-            identity in ("pod-identity", "irsa"),
-            "identity",
-            identity,
-            "must be 'pod-identity' or 'irsa'",
-        )
+        identity = identity_mode(self, "identity", identity)
         require_range(self, "replicas", replicas, 1, 5)
         self.cluster = cluster
         self.version = KARPENTER_VERSION

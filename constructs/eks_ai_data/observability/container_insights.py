@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_eks_v2 as eks
@@ -17,7 +17,7 @@ from constructs import Construct
 from .._nag import acknowledge, nag_flatten
 from .._validate import fail, require, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
-from ..identity import IdentityMode, WorkloadIdentity
+from ..identity import IdentityLike, IdentityMode, WorkloadIdentity, identity_mode
 
 ADDON = "amazon-cloudwatch-observability"
 #: The agent's service account (CloudWatch user guide, "Quick start with the Amazon CloudWatch Observability EKS
@@ -79,8 +79,8 @@ class ContainerInsights(Construct):
       policy admits CloudWatch Logs for this account's log groups), kept ``log_retention``, and retained.
 
     :param cluster: the cluster. Required.
-    :param identity: ``"pod-identity"`` (recommended by AWS for add-on 3.1.0 and later) or ``"irsa"``.
-        Default: ``"pod-identity"``.
+    :param identity: ``IdentityMode.POD_IDENTITY`` / ``"pod-identity"`` (recommended by AWS for add-on 3.1.0 and
+        later) or ``IdentityMode.IRSA`` / ``"irsa"``. Default: Pod Identity.
     :param addon_version: e.g. ``"v4.7.0-eksbuild.1"``. Default: EKS's default for the cluster version (GPU metrics
         need 1.3.0 or later, EBS NVMe metrics 4.1.0 or later).
     :param container_logs: ship container, host and data-plane logs with Fluent Bit. Default: ``True``.
@@ -94,7 +94,7 @@ class ContainerInsights(Construct):
         id: str,
         *,
         cluster: IAiCluster,
-        identity: Literal["pod-identity", "irsa"] = "pod-identity",
+        identity: IdentityLike = IdentityMode.POD_IDENTITY,
         addon_version: str | None = None,
         container_logs: bool = True,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
@@ -102,13 +102,7 @@ class ContainerInsights(Construct):
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
-        require(
-            self,
-            identity in ("pod-identity", "irsa"),
-            "identity",
-            identity,
-            "must be 'pod-identity' or 'irsa'",
-        )
+        identity = identity_mode(self, "identity", identity)
         if addon_version is not None:
             require(
                 self,
@@ -132,7 +126,7 @@ class ContainerInsights(Construct):
                 removal_policy=RemovalPolicy.RETAIN,
             )
 
-        mode = IdentityMode.POD_IDENTITY if identity == "pod-identity" else IdentityMode.IRSA
+        mode = identity
         self.identity = WorkloadIdentity(
             self,
             "AgentIdentity",
@@ -140,7 +134,7 @@ class ContainerInsights(Construct):
             namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT,
             mode=mode,
-            description=f"{ADDON} add-on: CloudWatch agent ({NAMESPACE}/{SERVICE_ACCOUNT}) through {identity}",
+            description=f"{ADDON} add-on: CloudWatch agent ({NAMESPACE}/{SERVICE_ACCOUNT}) through {identity.label}",
         )
         self.role: iam.Role = self.identity.role
         groups = Stack.of(self).format_arn(

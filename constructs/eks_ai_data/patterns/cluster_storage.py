@@ -21,6 +21,7 @@ from ..csi import StorageDrivers
 from ..efs import SharedEfs
 from ..errors import EksAiDataValidationError
 from ..governance import TeamAccess
+from ..identity import IdentityLike, IdentityMode
 from ..k8s import (
     EfsClassSpec,
     EfsVolumeSpec,
@@ -81,7 +82,8 @@ class ClusterStorage(Construct):
         cluster's FSx driver role; ``cluster_name`` is filled in). Default: none.
     :param local_volumes: install the local static provisioner (NVMe ``local-volumes`` mode). Default: False.
     :param gpu_software: ``device-plugin``, ``gpu-operator`` or ``none``. Default: ``device-plugin``.
-    :param identity: how CSI drivers get AWS credentials: ``irsa`` or ``pod-identity``. Default: ``irsa``.
+    :param identity: how CSI drivers get AWS credentials: ``IdentityMode.IRSA`` / ``"irsa"`` or
+        ``IdentityMode.POD_IDENTITY`` / ``"pod-identity"``. Default: IRSA.
     :param mountpoint_s3_buckets: buckets the Mountpoint for S3 CSI driver may read with its own, driver-level
         credentials (each is allowed through the S3 endpoint of a network the cluster made). Default: none: volumes
         from :meth:`add_static_volumes` (``mountpoint_volumes``) mount with the pods' own credentials instead, and
@@ -103,7 +105,7 @@ class ClusterStorage(Construct):
         lustre_class: LustreClassSpec | None = None,
         local_volumes: bool = False,
         gpu_software: GpuSoftware = "device-plugin",
-        identity: Literal["irsa", "pod-identity"] = "irsa",
+        identity: IdentityLike = IdentityMode.IRSA,
         mountpoint_s3_buckets: Sequence[s3.IBucket] = (),
         gp3_iops: int | None = None,
         gp3_throughput: int | None = None,
