@@ -10,6 +10,7 @@ import pytest
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.lambda_layer_kubectl_v36 import KubectlV36Layer
 from syrupy.extensions.json import JSONSnapshotExtension
@@ -332,6 +333,41 @@ def test_the_string_spelling_of_a_mode_is_the_same_mode(scratch, spelling, mode)
     assert mode.label == spelling
     assert (by_string.pod_identity_association is None) == (mode is IdentityMode.IRSA)
     assert set(by_string.service_account_annotations) == set(by_enum.service_account_annotations)
+
+
+def _granted_actions(grant: iam.Grant) -> list[str]:
+    found = []
+    for statement in grant.principal_statements:
+        action = statement.to_statement_json()["Action"]
+        found += action if isinstance(action, list) else [action]
+    return sorted(found)
+
+
+def test_grants_are_aws_cdk_lib_grants_naming_what_they_added(scratch):
+    identity = _identity(scratch)
+    key = kms.Key(scratch["stack"], "GrantKey")
+    bucket = s3.Bucket(scratch["stack"], "Encrypted", encryption_key=key)
+    read = identity.read_prefix(bucket, "datasets/imagenet")
+    write = identity.write_prefix(bucket, "checkpoints", read=False, delete=True)
+    mount = identity.efs_client(scratch["fs"], scratch["fs"].add_access_point("Ap", path="/ap"), write=False)
+    for grant in (read, write, mount):
+        assert isinstance(grant, iam.Grant) and grant.success
+    assert _granted_actions(read) == ["kms:Decrypt", "s3:GetObject", "s3:ListBucket"]
+    assert _granted_actions(write) == [
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:ListMultipartUploadParts",
+        "s3:PutObject",
+    ]
+    assert _granted_actions(mount) == ["elasticfilesystem:ClientMount"]
+    # the grants' statements are exactly what the role's identity policy holds
+    policy = identity.role.node.find_child("DefaultPolicy").document.to_json()["Statement"]
+    granted = [st.to_statement_json() for g in (read, write, mount) for st in g.principal_statements]
+    assert sorted(map(json.dumps, map(scratch["stack"].resolve, granted))) == sorted(
+        map(json.dumps, map(scratch["stack"].resolve, policy))
+    )
 
 
 def test_service_account_names_are_dns_subdomains_as_kubernetes_allows(scratch):

@@ -211,8 +211,9 @@ class WorkloadIdentity(Construct):
         return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}
 
     # -- grants ----------------------------------------------------------------------------------------
-    def read_prefix(self, bucket: s3.IBucket, prefix: str, *, key: kms.IKey | None = None) -> None:
+    def read_prefix(self, bucket: s3.IBucket, prefix: str, *, key: kms.IKey | None = None) -> iam.Grant:
         """Read objects under ``s3://bucket/prefix/``: ``s3:GetObject``, ``s3:ListBucket`` on that prefix.
+        Returns the grant (its ``principal_statements`` are the statements added to the role's policy).
 
         :param key: the bucket's KMS key. Default: ``bucket.encryption_key`` (none: no KMS grant, SSE-S3).
             The grant is ``kms:Decrypt`` on that key only, through S3 in the bucket's region, for this
@@ -220,12 +221,11 @@ class WorkloadIdentity(Construct):
             bucket uses S3 Bucket Keys).
         """
         path = self._prefix(prefix)
-        self._list(bucket, path)
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{path}/*")])
-        )
-        self._kms(bucket, path, key, ["kms:Decrypt"])
+        grant = self._list(bucket, path)
+        grant = grant.combine(self._allow(["s3:GetObject"], [bucket.arn_for_objects(f"{path}/*")]))
+        grant = self._kms(grant, bucket, path, key, ["kms:Decrypt"])
         self._acknowledge_objects(bucket, path)
+        return grant
 
     def write_prefix(
         self,
@@ -235,8 +235,9 @@ class WorkloadIdentity(Construct):
         key: kms.IKey | None = None,
         read: bool = True,
         delete: bool = False,
-    ) -> None:
+    ) -> iam.Grant:
         """Write objects under ``s3://bucket/prefix/`` (checkpoints): ``s3:PutObject`` and multipart upload.
+        Returns the grant.
 
         :param key: the bucket's KMS key. Default: ``bucket.encryption_key``. The grant is
             ``kms:GenerateDataKey`` and ``kms:Decrypt`` (multipart uploads decrypt the data key to complete),
@@ -246,16 +247,17 @@ class WorkloadIdentity(Construct):
         """
         path = self._prefix(prefix)
         actions = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+        grants = []
         if read:
             actions.append("s3:GetObject")
-            self._list(bucket, path)
+            grants.append(self._list(bucket, path))
         if delete:
             actions.append("s3:DeleteObject")
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{path}/*")])
-        )
-        self._kms(bucket, path, key, ["kms:Decrypt", "kms:GenerateDataKey"])
+        grants.append(self._allow(actions, [bucket.arn_for_objects(f"{path}/*")]))
+        grant = grants[0] if len(grants) == 1 else grants[0].combine(grants[1])
+        grant = self._kms(grant, bucket, path, key, ["kms:Decrypt", "kms:GenerateDataKey"])
         self._acknowledge_objects(bucket, path)
+        return grant
 
     def efs_client(
         self,
@@ -263,8 +265,8 @@ class WorkloadIdentity(Construct):
         access_point: efs.IAccessPoint,
         *,
         write: bool = True,
-    ) -> None:
-        """Mount ``file_system`` through ``access_point`` only (EFS IAM authorization).
+    ) -> iam.Grant:
+        """Mount ``file_system`` through ``access_point`` only (EFS IAM authorization). Returns the grant.
 
         Grants ``elasticfilesystem:ClientMount`` (and ``ClientWrite`` when ``write``) on the file system, with
         conditions ``elasticfilesystem:AccessPointArn`` = the access point and
@@ -303,15 +305,13 @@ class WorkloadIdentity(Construct):
                     f"must be an access point of the file system {file_system.node.path}",
                 )
         actions = ["elasticfilesystem:ClientMount"] + (["elasticfilesystem:ClientWrite"] if write else [])
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=actions,
-                resources=[fs_arn],
-                conditions={
-                    "StringEquals": {"elasticfilesystem:AccessPointArn": access_point.access_point_arn},
-                    "Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"},
-                },
-            )
+        return self._allow(
+            actions,
+            [fs_arn],
+            {
+                "StringEquals": {"elasticfilesystem:AccessPointArn": access_point.access_point_arn},
+                "Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"},
+            },
         )
 
     # -- helpers ---------------------------------------------------------------------------------------
@@ -334,25 +334,32 @@ class WorkloadIdentity(Construct):
             )
         return path
 
-    def _list(self, bucket: s3.IBucket, path: str) -> None:
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [path, f"{path}/*"]}},
-            )
+    def _allow(
+        self, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None
+    ) -> iam.Grant:
+        """One statement on the role's identity policy, as aws-cdk-lib's grants add it."""
+        return iam.Grant.add_to_principal(
+            grantee=self, actions=actions, resource_arns=resources, conditions=conditions
         )
 
-    def _kms(self, bucket: s3.IBucket, path: str, key: kms.IKey | None, actions: list[str]) -> None:
+    def _list(self, bucket: s3.IBucket, path: str) -> iam.Grant:
+        return self._allow(
+            ["s3:ListBucket"], [bucket.bucket_arn], {"StringLike": {"s3:prefix": [path, f"{path}/*"]}}
+        )
+
+    def _kms(
+        self, grant: iam.Grant, bucket: s3.IBucket, path: str, key: kms.IKey | None, actions: list[str]
+    ) -> iam.Grant:
+        """``grant`` and, when the bucket has a KMS key, the key use its objects need."""
         key = key if key is not None else bucket.encryption_key
         if key is None:
-            return
+            return grant
         region = bucket.env.region
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=actions,
-                resources=[key.key_arn],
-                conditions={
+        return grant.combine(
+            self._allow(
+                actions,
+                [key.key_arn],
+                {
                     "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
                     "StringLike": {
                         "kms:EncryptionContext:aws:s3:arn": [
