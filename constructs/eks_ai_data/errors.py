@@ -15,6 +15,11 @@ class EksAiDataValidationError(ValueError):
     """A prop value that the construct (or helper) does not accept.
 
     Attributes mirror the message so that callers and tests can inspect them.
+
+    :param where: the construct path (or helper) that refused the value.
+    :param prop: the prop as the user passed it.
+    :param value: the value refused.
+    :param allowed: what is allowed instead.
     """
 
     def __init__(self, where: str, prop: str, value: Any, allowed: str) -> None:

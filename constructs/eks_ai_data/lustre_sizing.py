@@ -129,7 +129,13 @@ def is_valid_metadata_iops(iops: int) -> bool:
 
 @dataclass(frozen=True)
 class LustreSize:
-    """A storage capacity and per-unit throughput chosen by :func:`size_lustre`."""
+    """A storage capacity and per-unit throughput chosen by :func:`size_lustre`.
+
+    :param storage_capacity_gib: the file system's ``StorageCapacity`` (GiB).
+    :param per_unit_storage_throughput: MB/s per TiB of storage (``PerUnitStorageThroughput``).
+    :param deployment_type: FSx for Lustre deployment type. Default: ``PERSISTENT_2``.
+    :param storage_type: ``SSD`` or ``HDD``. Default: ``SSD``.
+    """
 
     storage_capacity_gib: int
     per_unit_storage_throughput: int

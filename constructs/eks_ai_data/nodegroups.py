@@ -85,8 +85,9 @@ class GpuNodeGroup(ManagedGroup):
     :param ami_type: accelerated AMI type. Default: ``AL2023_X86_64_NVIDIA``.
     :param capacity_type: ``ON_DEMAND``, ``SPOT`` or ``CAPACITY_BLOCK``. Default: ``ON_DEMAND``.
     :param capacity_reservation_id: the capacity block's reservation (``cr-...``); required for CAPACITY_BLOCK.
-    :param min_size: Default: 0. :param max_size: Default: 2 (at most 64 for a capacity block). :param desired_size:
-        Default: ``min_size``.
+    :param min_size: Default: 0.
+    :param max_size: Default: 2 (at most 64 for a capacity block).
+    :param desired_size: Default: ``min_size``.
     :param efa: attach EFA interfaces (all the type supports). Default: ``False``.
     :param subnet: pin the group to this subnet (and its AZ), e.g. the subnet of the Lustre file system it reads;
         required for a capacity block (a subnet in the reservation's zone). Default: all private subnets (with EFA:
@@ -298,7 +299,9 @@ class NvmeNodeGroup(ManagedGroup):
     :param mode: ``ephemeral`` or ``local-volumes``. Default: ``ephemeral``.
     :param taint: add the local-NVMe taint. Default: ``False``.
     :param capacity_type: ``ON_DEMAND`` or ``SPOT``. Default: ``ON_DEMAND``.
-    :param min_size: Default: 0. :param max_size: Default: 4. :param desired_size: Default: ``min_size``.
+    :param min_size: Default: 0.
+    :param max_size: Default: 4.
+    :param desired_size: Default: ``min_size``.
     :param subnet: pin to one subnet/AZ. Default: all private subnets.
     :param root_volume_gib: Default: 100.
     :param labels: extra node labels (EKS limits; library keys refused, as for :class:`GpuNodeGroup`). Default: none.

@@ -67,7 +67,9 @@ class GpuNodePool(Pool):
     :param gpu_limit: total GPUs (Neuron devices) of the pool. Default: two nodes of the largest type.
     :param subnet: the one subnet (zone) of the pool. Default: all private subnets (or ``availability_zone``'s).
     :param availability_zone: the pool's zone; with ``subnet`` it must be the subnet's. Default: the subnet's, or all.
-    :param efa: Default: ``False``. :param nvme_raid0: Default: ``True``. :param root_volume_gib: Default: 200.
+    :param efa: Default: ``False``.
+    :param nvme_raid0: Default: ``True``.
+    :param root_volume_gib: Default: 200.
     :param labels: extra node labels (library keys refused). Default: none.
     :param consolidate_after: how long an empty node stays before Karpenter removes it. Default: 15 minutes.
     :param weight: priority among NodePools that fit a pod (1-100). Default: none.
@@ -198,9 +200,12 @@ class NvmeNodePool(Pool):
     :param taint: add the local-NVMe taint. Default: ``False``.
     :param max_nodes: the pool's size, as a vCPU limit of this many nodes of the largest type. Default: 4.
     :param capacity_types: ``on-demand`` and/or ``spot``. Default: ``("on-demand",)``.
-    :param subnet: :param availability_zone: placement, as for :class:`GpuNodePool`. Default: all private subnets.
-    :param root_volume_gib: Default: 100. :param labels: extra node labels. Default: none.
-    :param consolidate_after: Default: 15 minutes. :param name: Default: derived from the construct path.
+    :param subnet: placement, as for :class:`GpuNodePool`. Default: all private subnets.
+    :param availability_zone: placement, as for :class:`GpuNodePool`. Default: all private subnets.
+    :param root_volume_gib: Default: 100.
+    :param labels: extra node labels. Default: none.
+    :param consolidate_after: Default: 15 minutes.
+    :param name: Default: derived from the construct path.
     """
 
     def __init__(

@@ -126,7 +126,16 @@ class GpuSoftwareChart(cdk8s.Chart):
 
 @dataclass(frozen=True)
 class HelmChartSpec:
-    """Where a Helm chart is and how to install it (arguments of ``Cluster.add_helm_chart``)."""
+    """Where a Helm chart is and how to install it (arguments of ``Cluster.add_helm_chart``).
+
+    :param repository: the chart repository's URL.
+    :param chart: the chart's name in that repository.
+    :param version: the chart version (pinned).
+    :param release: the Helm release name.
+    :param namespace: the namespace the release is installed in.
+    :param create_namespace: let Helm create the namespace.
+    :param values: the release's values. Default: none.
+    """
 
     repository: str
     chart: str

@@ -41,11 +41,16 @@ _RESTRICTED_DOMAINS = ("karpenter.sh", "karpenter.k8s.aws")
 class NodeClassSpec:
     """An EC2NodeClass: where and how Karpenter launches the pool's instances.
 
-    :param role: the node role's *name*. :param subnet_ids: subnets to launch in. :param security_group_ids: the
-    nodes' security groups. :param ami_alias: e.g. ``al2023@v20260714``. :param root_volume_gib: the root volume.
-    :param kms_key_arn: key of the root volume. :param instance_store_raid0: stripe the NVMe instance store.
-    :param user_data: AL2023 nodeadm MIME user data merged by Karpenter. :param capacity_reservation_ids: the
-    reservations (``cr-...``) ``reserved`` capacity may use. :param placement_group: a placement group's name.
+    :param role: the node role's *name*.
+    :param subnet_ids: subnets to launch in.
+    :param security_group_ids: the nodes' security groups.
+    :param ami_alias: e.g. ``al2023@v20260714``.
+    :param root_volume_gib: the root volume.
+    :param kms_key_arn: key of the root volume.
+    :param instance_store_raid0: stripe the NVMe instance store.
+    :param user_data: AL2023 nodeadm MIME user data merged by Karpenter.
+    :param capacity_reservation_ids: the reservations (``cr-...``) ``reserved`` capacity may use.
+    :param placement_group: a placement group's name.
     :param tags: tags on every instance and volume.
     """
 
@@ -66,10 +71,15 @@ class NodeClassSpec:
 class NodePoolSpec:
     """A NodePool: which nodes Karpenter may launch for pending pods, and when it may take them away.
 
-    :param instance_types: exact types. :param capacity_types: ``on-demand``, ``spot``, ``reserved``. :param zones:
-    zones the nodes may land in. :param labels: node labels. :param taints: node taints. :param limits: the pool's
-    total resources (``{"nvidia.com/gpu": "16"}``). :param consolidate_after: how long an empty node stays
-    (``"15m"``). :param weight: priority among pools (1-100). :param annotations: node annotations.
+    :param instance_types: exact types.
+    :param capacity_types: ``on-demand``, ``spot``, ``reserved``.
+    :param zones: zones the nodes may land in.
+    :param labels: node labels.
+    :param taints: node taints.
+    :param limits: the pool's total resources (``{"nvidia.com/gpu": "16"}``).
+    :param consolidate_after: how long an empty node stays (``"15m"``).
+    :param weight: priority among pools (1-100).
+    :param annotations: node annotations.
     """
 
     instance_types: Sequence[str]

@@ -37,8 +37,10 @@ class DistributedDataset(Construct):
     - A static PersistentVolume of the file system, with the node affinity of its zone, and a ``ReadWriteMany``
       claim ``claim_name`` in ``namespace``, which training pods mount.
 
-    :param cluster: the cluster. :param storage: the cluster's :class:`ClusterStorage` (namespace must be its).
-    :param namespace: namespace of the claim. :param gpu_instance_types: the GPU node group's instance types.
+    :param cluster: the cluster.
+    :param storage: the cluster's :class:`ClusterStorage` (namespace must be its).
+    :param namespace: namespace of the claim.
+    :param gpu_instance_types: the GPU node group's instance types.
     :param gpu_node_group_props: further :class:`GpuNodeGroup` props (``efa``, ``max_size``, ``capacity_type``, ...).
     :param karpenter: the cluster's :class:`~eks_ai_data.compute.karpenter.Karpenter`: GPU capacity is then a
         NodePool in the file system's subnet. Default: none (a managed node group, scaled by the Cluster Autoscaler).
@@ -53,7 +55,8 @@ class DistributedDataset(Construct):
         ``file_system_path``, ``subnet``, ``storage_capacity_gib`` and ``per_unit_storage_throughput`` describe
         nothing new and must be left at their defaults, and ``file_system_path`` names the directory to mount).
         Default: a new store.
-    :param storage_capacity_gib: Default: 2400. :param per_unit_storage_throughput: MB/s/TiB. Default: 250.
+    :param storage_capacity_gib: Default: 2400.
+    :param per_unit_storage_throughput: MB/s/TiB. Default: 250.
     :param claim_name: Default: ``datasets``.
     """
 

@@ -47,15 +47,19 @@ class ModelRepository(Construct):
     creates nothing on it) or ``lustre`` (linked to the model bucket at ``/models``), and ``model_bucket``. The
     node security-group rules are created here, on the consuming side.
 
-    :param cluster: the cluster. :param storage: the cluster's ClusterStorage. :param namespace: of the claim.
+    :param cluster: the cluster.
+    :param storage: the cluster's ClusterStorage.
+    :param namespace: of the claim.
     :param cache: ``efs``, ``lustre`` or ``mountpoint``. Default: ``efs``.
     :param efs: the SharedEfs to use. Default: a new one.
     :param access_point: an existing access point on ``efs`` holding the models. Default: a new one,
         ``/<namespace>/models``, owned by ``uid``.
     :param lustre: an existing LustreStore linking ``/models`` to ``model_bucket`` (``cache="lustre"``).
         Default: a new one.
-    :param model_bucket: Default: a new DataBucket. :param models_prefix: Default: ``models``.
-    :param service_account: Default: ``model-reader``. :param claim_name: Default: ``models``.
+    :param model_bucket: Default: a new DataBucket.
+    :param models_prefix: Default: ``models``.
+    :param service_account: Default: ``model-reader``.
+    :param claim_name: Default: ``models``.
     :param uid: POSIX uid/gid of the access point's files (with ``mountpoint``: of the mounted files). Default: 1000.
     :param subnet: the Lustre cache's subnet. Default: the first private subnet.
     :param lustre_capacity_gib: Default: 1200.

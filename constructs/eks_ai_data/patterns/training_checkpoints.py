@@ -39,11 +39,17 @@ class TrainingCheckpoints(Construct):
     Lifecycle: checkpoints under the prefix expire after ``expire_after`` (noncurrent versions after
     ``noncurrent_expire_after``); incomplete multipart uploads are aborted after 7 days (DataBucket).
 
+    :param cluster: the cluster the training pods run on (an :class:`~eks_ai_data.AiCluster` or one imported with
+        ``AiCluster.from_existing``).
+    :param storage: the cluster's :class:`~eks_ai_data.ClusterStorage` (its drivers and volume registry).
+    :param namespace: namespace of the training pods and the writer's service account.
+    :param service_account: the writer identity's service account. Default: ``checkpoint-writer``.
     :param scratch_node_groups: node groups training runs on; at least one must carry a local NVMe RAID0.
     :param sync: ``lustre-export`` or ``writer-identity``. Default: ``lustre-export`` when ``lustre`` is given.
     :param lustre: the file system that exports (``lustre-export``); when it links ``export_path`` already (a store
         in a data stack, linked there), that link must export to the checkpoint bucket's prefix and is used as it
-        is. :param export_path: Default: ``/checkpoints``.
+        is.
+    :param export_path: the Lustre directory exported to S3. Default: ``/checkpoints``.
     :param checkpoint_bucket: an existing bucket. Default: a new DataBucket.
     :param prefix: key prefix of checkpoints. Default: ``checkpoints``.
     :param expire_after: how long a checkpoint is kept. Default: 30 days.
