@@ -28,7 +28,7 @@ from eks_ai_data import (
     ZonalStack,
 )
 from eks_ai_data._nag import nag_flatten
-from tests._gates import nag_synth
+from tests._gates import acknowledge_fixture, nag_synth
 
 ENV = cdk.Environment(account="111122223333", region="us-east-1")
 WEAK = {"@aws-cdk/core:defaultCrossStackReferences": "weak"}
@@ -63,6 +63,9 @@ class _Data(ZonalStack):
             ],
         )
         self.efs = SharedEfs(self, "Efs", vpc=vpc, node_security_groups=[], kms_key=self.keys.data_key)
+        acknowledge_fixture(
+            self.efs, "the cross-stack test's file system, in no DataBackupPlan", "EFSInBackupPlan"
+        )
         self.access_point = self.efs.add_access_point("models", path="/models", uid=1000, gid=1000)
 
 

@@ -15,9 +15,14 @@ from eks_ai_data.bucket import DataBucket
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.governance import DatasetCatalog, DatasetSpec
 from eks_ai_data.keys import DataKeys
-from tests._gates import cfn_lint_errors, nag_synth
+from stacks import INFERENCE_DATA_STACK, INFERENCE_STACK, TRAINING_DATA_STACK, TRAINING_STACK
+from tests._gates import acknowledge_fixture, cfn_lint_errors, nag_synth
 
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+#: Each platform's (data stack, cluster stack): the catalog is data (data stack), its readers run in the cluster.
+PLATFORMS = {
+    "training": (TRAINING_DATA_STACK, TRAINING_STACK),
+    "inference": (INFERENCE_DATA_STACK, INFERENCE_STACK),
+}
 DATA_KEY = {"Fn::GetAtt": ["KeysDataKey8F3FE3A4", "Arn"]}
 
 
@@ -57,13 +62,17 @@ def _actions(statement: dict) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("stack", "dataset", "bucket"),
-    [(TRAINING, "datasets", "DatasetBucket"), (INFERENCE, "models", "ModelsBucket")],
+    ("platform", "dataset", "bucket"),
+    [("training", "datasets", "DatasetBucket"), ("inference", "models", "ModelsBucket")],
 )
 def test_each_reference_platform_catalogs_its_dataset_prefix_with_a_scheduled_encrypted_crawler(
-    reference, stack, dataset, bucket
+    reference, platform, dataset, bucket
 ):
-    template = reference.template(stack)
+    data, cluster = PLATFORMS[platform]
+    template = reference.template(data)
+    # the catalog outlives clusters: nothing of it in the cluster stack
+    for type_ in ("AWS::Glue::Database", "AWS::Glue::Crawler", "AWS::Glue::SecurityConfiguration"):
+        assert not _of(reference.template(cluster), type_), type_
     (database,) = _of(template, "AWS::Glue::Database").values()
     name = database["Properties"]["DatabaseInput"]["Name"]
     assert re.fullmatch(r"[a-z0-9_]{1,255}", name)
@@ -104,9 +113,9 @@ def test_each_reference_platform_catalogs_its_dataset_prefix_with_a_scheduled_en
     assert group["Properties"]["KmsKeyId"] == DATA_KEY and group["DeletionPolicy"] == "Retain"
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_the_crawler_role_is_limited_to_its_prefix_its_tables_and_its_log_group(reference, stack):
-    template = reference.template(stack)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_crawler_role_is_limited_to_its_prefix_its_tables_and_its_log_group(reference, platform):
+    template = reference.template(PLATFORMS[platform][0])
     (crawler,) = _of(template, "AWS::Glue::Crawler").values()
     role = crawler["Properties"]["Role"]["Fn::GetAtt"][0]
     prefix = crawler["Properties"]["TablePrefix"].rstrip("_")
@@ -140,11 +149,14 @@ def _join_streams(template: dict, group: str) -> str:
 
 
 def test_the_training_identity_reads_the_catalog_tables_and_their_locations(reference):
-    template = reference.template(TRAINING)
-    (crawler,) = _of(template, "AWS::Glue::Crawler").values()
+    data, cluster = PLATFORMS["training"]
+    (crawler,) = _of(reference.template(data), "AWS::Glue::Crawler").values()
     database = crawler["Properties"]["DatabaseName"]
+    (target,) = crawler["Properties"]["Targets"]["S3Targets"]
+    # the trainer runs in the cluster stack; what it names of the data stack arrives through that stack's exports
+    template = reference.template(cluster)
     (trainer,) = [k for k in _of(template, "AWS::IAM::Role") if k.startswith("TrainerRole")]
-    statements = _statements(template, trainer)
+    statements = reference.unimport(_statements(template, trainer))
     glue = [s for s in statements if any(a.startswith("glue:") for a in _actions(s))]
     (read,) = glue
     assert sorted(_actions(read)) == sorted(
@@ -163,7 +175,9 @@ def test_the_training_identity_reads_the_catalog_tables_and_their_locations(refe
         f"table/{database}/datasets_*",
     }
     objects = [r for s in statements if "s3:GetObject" in _actions(s) for r in _resources(s)]
-    assert any(r.endswith("/datasets/*") for r in objects)
+    # the objects of the catalogued location: the crawler's bucket (in the data stack) under its prefix
+    bucket = re.fullmatch(r"s3://<(\w+)>/datasets/", _join(target["Path"])).group(1)
+    assert f"<{bucket}.Arn>/datasets/*" in objects
 
 
 def _stack():
@@ -195,6 +209,7 @@ def test_lake_formation_registration_and_the_gates(tmp_path):
     )
     reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
     catalog.grant_read(reader, "imagenet")
+    acknowledge_fixture(reader, "the test's reader role takes its grants inline", "IAMNoInlinePolicy")
     result = nag_synth(app)
     template = result.template("Data")
     assert [str(f) for f in result.findings] == [], "\n".join(map(str, result.findings))

@@ -1,8 +1,11 @@
 """StorageMonitoring and ContainerInsights: the alarms CloudWatch will evaluate, what they watch, the dashboard.
 
-The reference app (session fixture) is checked for an alarm on every monitored resource with the documented metric,
-namespace, dimension, statistic, threshold and comparison; small apps check what the reference does not contain
-(a second file system, other EFS modes, bucket request metrics) and every validation rule.
+Each reference platform monitors where its resources live: the data stack (``EksAiDataTrainingData``, ...) alarms on
+its file systems, buckets and backup vault, the cluster stack (``EksAiDataTrainingBlue``, ...) on its cluster and
+accelerator node groups through Container Insights; each stack has its own topic (encrypted with the data stack's
+key) and its own dashboard. The reference app (session fixture) is checked for an alarm on every monitored resource
+with the documented metric, namespace, dimension, statistic, threshold and comparison; small apps check what the
+reference does not contain (a second file system, other EFS modes, bucket request metrics) and every validation rule.
 """
 
 from __future__ import annotations
@@ -23,10 +26,36 @@ from eks_ai_data.labels import ALL_NODE_TAINTS
 from eks_ai_data.lustre import LustreStore
 from eks_ai_data.observability import AlarmThresholds, StorageMonitoring
 from eks_ai_data.observability import container_insights as ci
-from tests._gates import cfn_lint_errors, nag_synth
+from stacks import INFERENCE_DATA_STACK, INFERENCE_STACK, TRAINING_DATA_STACK, TRAINING_STACK
+from tests._gates import acknowledge_fixture, cfn_lint_errors, nag_synth
 
 GIB = 1024**3
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+#: Each platform's (data stack, cluster stack) in the default configuration (one cluster, blue).
+PLATFORMS = {
+    "training": (TRAINING_DATA_STACK, TRAINING_STACK),
+    "inference": (INFERENCE_DATA_STACK, INFERENCE_STACK),
+}
+STACKS = [stack for pair in PLATFORMS.values() for stack in pair]
+DATA_KEY = "KeysDataKey8F3FE3A4"
+#: What each kind of stack's alarms may watch: stateful resources in the data stack, the cluster in its own.
+WATCHED = {
+    "data": {"AWS::FSx::FileSystem", "AWS::EFS::FileSystem", "AWS::Backup::BackupVault", "AWS::S3::Bucket"},
+    "cluster": {"AWS::EKS::Cluster"},
+}
+CONTAINER_INSIGHTS_METRICS = (
+    "pod_status_pending",
+    "node_gpu_utilization",
+    "node_gpu_memory_utilization",
+    "node_diskio_ebs_volume_queue_length",
+)
+
+
+def kind_of(stack: str) -> str:
+    return "data" if stack in (TRAINING_DATA_STACK, INFERENCE_DATA_STACK) else "cluster"
+
+
+def data_stack_of(stack: str) -> str:
+    return next(data for data, cluster in PLATFORMS.values() if stack in (data, cluster))
 
 
 # -- template helpers ------------------------------------------------------------------------------------------
@@ -77,13 +106,61 @@ def watching(template: dict, metric_name: str, dimension: str, ref: str) -> list
     return found
 
 
+def metric_names(template: dict) -> set[str]:
+    """Every metric the stack's alarms read, by name (Metrics Insights queries included)."""
+    names = {stat["MetricName"] for alarm in alarms(template).values() for stat in stats(alarm)}
+    for alarm in alarms(template).values():
+        for m in alarm.get("Metrics", []):
+            names.update(re.findall(r"SELECT \w+\((\w+)\)", json.dumps(m.get("Expression", ""))))
+    return names
+
+
 def of_type(template: dict, type_: str) -> list[str]:
     return [k for k, v in template["Resources"].items() if v["Type"] == type_]
 
 
-# -- the reference platforms ---------------------------------------------------------------------------------------
+def intrinsics(node: object) -> list[tuple[str, object]]:
+    """The ``Ref``, ``Fn::GetAtt`` and ``Fn::ImportValue`` inside ``node``: (function, argument)."""
+    if isinstance(node, list):
+        return [found for item in node for found in intrinsics(item)]
+    if isinstance(node, dict):
+        if len(node) == 1 and next(iter(node)) in ("Ref", "Fn::GetAtt", "Fn::ImportValue"):
+            return [next(iter(node.items()))]
+        return [found for value in node.values() for found in intrinsics(value)]
+    return []
+
+
+def exported_from(reference, value: object) -> tuple[str, object]:
+    """(exporting stack, exported value) of an ``Fn::ImportValue`` of the assembly."""
+    assert set(value) == {"Fn::ImportValue"}, value
+    return reference.exports()[value["Fn::ImportValue"]]
+
+
+# -- the reference platforms: where each alarm lives -----------------------------------------------------------
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_alarm_lives_in_the_stack_of_the_resource_it_watches(reference, stack):
+    template = reference.template(stack)
+    found = alarms(template)
+    assert found, f"{stack} monitors something"
+    for name, alarm in found.items():
+        watched = {k: v for k, v in alarm.items() if k not in ("AlarmActions", "OKActions")}
+        refs = intrinsics(watched)
+        # no cross-stack import: the resource is this stack's, so the alarm goes with it (and goes when it goes)
+        assert not [arg for fn, arg in refs if fn == "Fn::ImportValue"], name
+        targets = {arg if fn == "Ref" else arg[0] for fn, arg in refs} - {"AWS::Region", "AWS::AccountId"}
+        assert targets, f"{name} names the resource it watches"
+        types = {template["Resources"][t]["Type"] for t in targets}
+        assert types <= WATCHED[kind_of(stack)], (name, types)
+    if kind_of(stack) == "data":  # Container Insights metrics come from a cluster: its stack alarms on them
+        assert not set(CONTAINER_INSIGHTS_METRICS) & metric_names(template)
+        assert not of_type(template, "AWS::EKS::Addon")
+    else:  # and a cluster stack holds no file system, vault or bucket to alarm on
+        assert not [t for t in WATCHED["data"] if of_type(template, t)]
+
+
 def test_every_lustre_file_system_has_free_capacity_and_throughput_alarms(reference):
-    template = reference.template(TRAINING)
+    data, cluster = PLATFORMS["training"]
+    template = reference.template(data)
     (fs,) = of_type(template, "AWS::FSx::FileSystem")
     capacity = template["Resources"][fs]["Properties"]["StorageCapacity"]
     per_unit = template["Resources"][fs]["Properties"]["LustreConfiguration"]["PerUnitStorageThroughput"]
@@ -106,12 +183,17 @@ def test_every_lustre_file_system_has_free_capacity_and_throughput_alarms(refere
     provisioned = capacity / 1024 * per_unit * 10**6  # bytes/s
     assert expression(throughput) == f"100 * (readb + writeb) / PERIOD(readb) / {provisioned:.0f}"
     assert (throughput["Threshold"], throughput["ComparisonOperator"]) == (80, "GreaterThanThreshold")
+    # the cluster stack that mounts it does not alarm on it a second time
+    assert "FreeDataStorageCapacity" not in metric_names(reference.template(cluster))
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_every_efs_has_throughput_and_io_limit_alarms_and_no_burst_alarm_in_elastic_mode(reference, stack):
-    template = reference.template(stack)
-    for fs in of_type(template, "AWS::EFS::FileSystem"):
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_efs_has_throughput_and_io_limit_alarms_and_no_burst_alarm_in_elastic_mode(reference, platform):
+    data, cluster = PLATFORMS[platform]
+    template = reference.template(data)
+    file_systems = of_type(template, "AWS::EFS::FileSystem")
+    assert file_systems  # training: the shared EFS; inference: the model cache (model_cache="efs")
+    for fs in file_systems:
         props = template["Resources"][fs]["Properties"]
         assert (
             props["ThroughputMode"] == "elastic"
@@ -137,22 +219,30 @@ def test_every_efs_has_throughput_and_io_limit_alarms_and_no_burst_alarm_in_elas
         )
         assert (io["Threshold"], io["ComparisonOperator"]) == (100, "GreaterThanOrEqualToThreshold")
         assert watching(template, "BurstCreditBalance", "FileSystemId", fs) == []
+    assert not {"MeteredIOBytes", "PercentIOLimit"} & metric_names(reference.template(cluster))
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_every_backup_vault_has_failed_and_expired_job_alarms(reference, stack):
-    template = reference.template(stack)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_backup_vault_has_failed_and_expired_job_alarms(reference, platform):
+    data, cluster = PLATFORMS[platform]
+    template = reference.template(data)
     (vault,) = of_type(template, "AWS::Backup::BackupVault")
     for metric in ("NumberOfBackupJobsFailed", "NumberOfBackupJobsExpired"):
         (alarm,) = watching(template, metric, "BackupVaultName", vault)
         assert (alarm["Namespace"], alarm["Statistic"], alarm["Threshold"]) == ("AWS/Backup", "Sum", 0)
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         assert alarm["TreatMissingData"] == "notBreaching"  # no failure publishes no datapoint
+    # the cluster stack's EKS backup selection uses that vault's plan; its jobs are the vault's, alarmed there
+    assert of_type(reference.template(cluster), "AWS::Backup::BackupSelection")
+    assert not of_type(reference.template(cluster), "AWS::Backup::BackupVault")
+    assert not {"NumberOfBackupJobsFailed"} & metric_names(reference.template(cluster))
 
 
-@pytest.mark.parametrize(("stack", "instance_type"), [(TRAINING, "p5.48xlarge"), (INFERENCE, "g6e.12xlarge")])
-def test_gpu_node_groups_get_gpu_memory_and_idle_alarms_by_instance_type(reference, stack, instance_type):
-    template = reference.template(stack)
+@pytest.mark.parametrize(
+    ("platform", "instance_type"), [("training", "p5.48xlarge"), ("inference", "g6e.12xlarge")]
+)
+def test_gpu_node_groups_get_gpu_memory_and_idle_alarms_by_instance_type(reference, platform, instance_type):
+    template = reference.template(PLATFORMS[platform][1])
     (cluster,) = of_type(template, "AWS::EKS::Cluster")
     queries = {}
     for alarm in alarms(template).values():
@@ -187,80 +277,109 @@ def test_gpu_node_groups_get_gpu_memory_and_idle_alarms_by_instance_type(referen
     )
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_every_alarm_notifies_the_encrypted_topic_in_alarm_and_ok(reference, stack):
-    template = reference.template(stack)
-    (topic,) = [k for k in of_type(template, "AWS::SNS::Topic") if "Monitoring" in k]
-    assert template["Resources"][topic]["Properties"]["KmsMasterKeyId"] == {
-        "Fn::GetAtt": ["KeysDataKey8F3FE3A4", "Arn"]
-    }
-    found = alarms(template)
-    assert len(found) >= 8
-    for alarm in found.values():
-        assert alarm["AlarmActions"] == [{"Ref": topic}] and alarm["OKActions"] == [{"Ref": topic}]
-    (policy,) = [
-        v["Properties"]["PolicyDocument"]["Statement"]
-        for v in template["Resources"].values()
-        if v["Type"] == "AWS::SNS::TopicPolicy" and v["Properties"]["Topics"] == [{"Ref": topic}]
-    ]
-    allow = next(s for s in policy if s.get("Sid") == "AllowCloudWatchAlarms")
-    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
-    assert "aws:SourceArn" in allow["Condition"]["ArnLike"]
-    assert any(
-        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in policy
-    )
-    key_policy = template["Resources"]["KeysDataKey8F3FE3A4"]["Properties"]["KeyPolicy"]["Statement"]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_alarm_notifies_its_stacks_topic_encrypted_with_the_data_key_in_alarm_and_ok(
+    reference, platform
+):
+    data, _ = PLATFORMS[platform]
+    key_policy = reference.template(data)["Resources"][DATA_KEY]["Properties"]["KeyPolicy"]["Statement"]
+    # CloudWatch encrypts what it publishes to an encrypted topic with the topic's key: the key policy must let it
     statement = next(s for s in key_policy if s.get("Sid") == "AllowCloudWatchAlarmsToEncryptedTopic")
     assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    total = 0
+    for stack in PLATFORMS[platform]:
+        template = reference.template(stack)
+        (topic,) = [k for k in of_type(template, "AWS::SNS::Topic") if "Monitoring" in k]
+        key = template["Resources"][topic]["Properties"]["KmsMasterKeyId"]
+        if stack == data:
+            assert key == {"Fn::GetAtt": [DATA_KEY, "Arn"]}
+        else:  # the cluster stack's topic uses the data stack's key, through an export of that stack
+            assert exported_from(reference, key) == (data, {"Fn::GetAtt": [DATA_KEY, "Arn"]})
+        found = alarms(template)
+        total += len(found)
+        for alarm in found.values():
+            assert alarm["AlarmActions"] == [{"Ref": topic}] and alarm["OKActions"] == [{"Ref": topic}]
+        (policy,) = [
+            v["Properties"]["PolicyDocument"]["Statement"]
+            for v in template["Resources"].values()
+            if v["Type"] == "AWS::SNS::TopicPolicy" and v["Properties"]["Topics"] == [{"Ref": topic}]
+        ]
+        allow = next(s for s in policy if s.get("Sid") == "AllowCloudWatchAlarms")
+        assert (
+            allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+        )
+        assert "aws:SourceArn" in allow["Condition"]["ArnLike"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in policy
+        )
+    assert total >= 8  # file systems, vault, cluster, GPU node group
 
 
-def _resolved_body(body: object) -> str:
-    """The dashboard body with each intrinsic replaced by a placeholder naming what it refers to."""
+def _resolved_body(reference, stack: str, body: object) -> str:
+    """The dashboard body with each intrinsic replaced by a placeholder naming what it refers to: ``@Ref:<id>``,
+    ``@GetAtt:<id>`` in this stack, ``@Import:<stack>/<id>`` for an export of another stack."""
     if isinstance(body, str):
         return body
-    parts = body["Fn::Join"][1]
     out = []
-    for part in parts:
+    for part in body["Fn::Join"][1]:
         if isinstance(part, str):
             out.append(part)
         elif "Ref" in part:
             out.append(f"@Ref:{part['Ref']}")
-        else:
+        elif "Fn::GetAtt" in part:
             out.append(f"@GetAtt:{part['Fn::GetAtt'][0]}")
+        else:
+            home, value = exported_from(reference, part)
+            ((fn, arg),) = intrinsics(value)
+            out.append(f"@Import:{home}/{arg if fn == 'Ref' else arg[0]}")
     return "".join(out)
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
+@pytest.mark.parametrize("stack", STACKS)
 def test_the_dashboard_is_valid_json_and_shows_only_resources_that_exist(reference, stack):
     template = reference.template(stack)
     (dashboard,) = of_type(template, "AWS::CloudWatch::Dashboard")
-    body = json.loads(_resolved_body(template["Resources"][dashboard]["Properties"]["DashboardBody"]))
-    referenced = set(re.findall(r"@(?:Ref|GetAtt):(\w+)", json.dumps(body))) - {"AWS::Region"}
+    raw = _resolved_body(reference, stack, template["Resources"][dashboard]["Properties"]["DashboardBody"])
+    body = json.loads(raw)
+    referenced = set(re.findall(r"@(?:Ref|GetAtt):(\w+)", raw)) - {"AWS::Region"}
     assert referenced, "the dashboard names the resources it shows"
     assert referenced <= set(template["Resources"]) | {"AWS"}
+    # a resource of another stack may only be one of the platform's data stack (what CloudFormation can import)
+    for home, logical_id in re.findall(r"@Import:(\w+)/(\w+)", raw):
+        assert home == data_stack_of(stack) and logical_id in reference.template(home)["Resources"]
     shown = {
         m[1]
         for w in body["widgets"]
         if w["type"] == "metric"
         for m in w["properties"]["metrics"]
         if isinstance(m[0], str)
-    }
-    assert {"FreeDataStorageCapacity", "PercentIOLimit", "NumberOfBackupJobsFailed"} & shown
+    } | set(re.findall(r"SELECT \w+\((\w+)\)", raw))
+    if kind_of(stack) == "data":
+        assert {"PercentIOLimit", "NumberOfBackupJobsFailed"} <= shown
+        assert not set(CONTAINER_INSIGHTS_METRICS) & shown
+    else:
+        assert set(CONTAINER_INSIGHTS_METRICS) <= shown
+        assert not {"FreeDataStorageCapacity", "PercentIOLimit", "NumberOfBackupJobsFailed"} & shown
     # every alarm of the stack is on the dashboard
     alarm_widgets = [a for w in body["widgets"] if w["type"] == "alarm" for a in w["properties"]["alarms"]]
     assert {a.removeprefix("@GetAtt:") for a in alarm_widgets} == set(alarms(template))
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_container_insights_add_on_with_gpu_metrics_and_its_own_identity(reference, stack):
-    template = reference.template(stack)
-    res = template["Resources"]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_container_insights_add_on_with_gpu_metrics_and_its_own_identity(reference, platform):
+    data, cluster = PLATFORMS[platform]
+    assert not of_type(reference.template(data), "AWS::EKS::Addon")  # the add-on goes with its cluster
+    res = reference.template(cluster)["Resources"]
     (addon,) = [
         k
         for k, v in res.items()
         if v["Type"] == "AWS::EKS::Addon" and v["Properties"]["AddonName"] == ci.ADDON
     ]
+    assert res[addon]["Properties"]["ClusterName"] == {
+        "Ref": next(k for k in res if res[k]["Type"] == "AWS::EKS::Cluster")
+    }
     values = json.loads(res[addon]["Properties"]["ConfigurationValues"])
     kubernetes = values["agent"]["config"]["logs"]["metrics_collected"]["kubernetes"]
     assert kubernetes == {"enhanced_container_insights": True, "accelerated_compute_metrics": True}
@@ -304,7 +423,11 @@ def test_container_insights_add_on_with_gpu_metrics_and_its_own_identity(referen
     names = {v["Properties"]["LogGroupName"]["Fn::Join"][1][-1].lstrip("/") for v in groups.values()}
     assert names == {"performance", "application", "host", "dataplane"}
     for group in groups.values():
-        assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["KeysDataKey8F3FE3A4", "Arn"]}
+        # encrypted with the data stack's data key (its policy admits CloudWatch Logs for the account's groups)
+        assert exported_from(reference, group["Properties"]["KmsKeyId"]) == (
+            data,
+            {"Fn::GetAtt": [DATA_KEY, "Arn"]},
+        )
         assert group["Properties"]["RetentionInDays"] == 30 and group["DeletionPolicy"] == "Retain"
     assert set(groups) <= set(res[addon]["DependsOn"])  # the agent finds them and creates nothing
 
@@ -322,11 +445,13 @@ def test_the_add_on_leaves_the_chart_default_tolerations_which_tolerate_every_pl
     assert all(any(tolerates(t, taint) for t in ci.CHART_DEFAULT_TOLERATIONS) for taint in ALL_NODE_TAINTS)
 
 
-def test_the_ebs_csi_driver_publishes_the_metrics_the_ebs_alarm_reads(reference):
-    res = reference.template(TRAINING)["Resources"]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_ebs_csi_driver_publishes_the_metrics_the_ebs_alarm_reads(reference, platform):
+    template = reference.template(PLATFORMS[platform][1])
+    assert "node_diskio_ebs_volume_queue_length" in metric_names(template)  # the alarm, in this stack
     (ebs,) = [
         v
-        for v in res.values()
+        for v in template["Resources"].values()
         if v["Type"] == "AWS::EKS::Addon" and v["Properties"]["AddonName"] == "aws-ebs-csi-driver"
     ]
     values = json.loads(ebs["Properties"]["ConfigurationValues"])
@@ -396,6 +521,9 @@ def test_discovery_finds_file_systems_and_buckets_with_request_metrics_and_the_g
         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         throughput_mode=efs.ThroughputMode.BURSTING,
         performance_mode=efs.PerformanceMode.MAX_IO,
+    )
+    acknowledge_fixture(
+        bursting, "a file system of the monitoring's test, in no DataBackupPlan", "EFSInBackupPlan"
     )
     measured = DataBucket(stack, "Measured", encryption_key=keys.data_key, request_metrics=True)
     plain = DataBucket(stack, "Plain", encryption_key=keys.data_key)

@@ -116,7 +116,7 @@ def require_ai_cluster(scope: Construct, prop: str, value: object) -> IAiCluster
     A bare ``aws_eks_v2`` cluster (created or imported) lacks the facts the constructs need (keys, subnets, node
     security group, Kubernetes version): the message says how to describe it with ``AiCluster.from_existing``.
     """
-    if isinstance(value, IAiCluster):
+    if _is_ai_cluster(value):
         return value
     what = getattr(getattr(value, "node", None), "path", None) or type(value).__name__
     hint = (
@@ -128,9 +128,26 @@ def require_ai_cluster(scope: Construct, prop: str, value: object) -> IAiCluster
     raise fail(scope, prop, what, hint)
 
 
+def _is_ai_cluster(value: object) -> bool:
+    """``isinstance(value, IAiCluster)``, ``False`` where reading one of its attributes raises.
+
+    A runtime-checkable protocol reads every member with ``hasattr``, in an order that changes with the process's
+    string hashing, and ``hasattr`` passes on anything but ``AttributeError``. A jsii object answers some
+    properties with a ``RuntimeError`` (``eks.Cluster.from_cluster_attributes`` without a VPC: "vpc is not
+    defined for this imported cluster"), so without this the check failed in some processes only.
+    """
+    try:
+        return isinstance(value, IAiCluster)
+    except RuntimeError:
+        return False
+
+
 def _looks_like_eks_cluster(value: object) -> bool:
     # jsii interfaces are not runtime-checkable protocols: recognise an eks.ICluster by what it offers
-    return all(hasattr(value, name) for name in ("cluster_name", "cluster_arn", "add_manifest"))
+    try:
+        return all(hasattr(value, name) for name in ("cluster_name", "cluster_arn", "add_manifest"))
+    except RuntimeError:
+        return False
 
 
 def dependencies(*items: IDependable | None) -> Sequence[IDependable]:
