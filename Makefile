@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup synth test lint manifests bench cost cost-readme clean
+.PHONY: setup synth test lint manifests bench cost cost-readme docs clean
 
 # The virtualenv is rebuilt when pyproject.toml changes (stamp file).
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +34,11 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+docs: setup
+	rm -rf docs/api
+	$(PY) -m pdoc --docformat restructuredtext --output-directory docs/api eks_ai_data
+	@echo "API reference: docs/api/index.html"
 
 manifests: setup
 	$(PY) scripts/write_manifests.py dist
