@@ -210,34 +210,20 @@ def price_alarm(logical_id: str, resource: dict[str, Any], ctx: Context) -> list
     ]
 
 
-def price_composite_alarm(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
-    pricing = Pricing(ctx)
-    return [
-        fixed_item(
-            ctx,
-            logical_id,
-            resource,
-            "alarm",
-            "composite alarm",
-            pricing,
-            pricing.usd("cloudwatch:composite-alarm-month"),
-        )
-    ]
+def _fixed_price(component: str, what: str, key: str) -> Callable[[str, dict[str, Any], Context], list[Item]]:
+    """A pricer for a resource with one flat monthly price (``key`` in the price table)."""
+
+    def price(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
+        pricing = Pricing(ctx)
+        return [fixed_item(ctx, logical_id, resource, component, what, pricing, pricing.usd(key))]
+
+    return price
 
 
-def price_dashboard(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
-    pricing = Pricing(ctx)
-    return [
-        fixed_item(
-            ctx,
-            logical_id,
-            resource,
-            "dashboard",
-            "dashboard (an account's first 3 are free; not applied)",
-            pricing,
-            pricing.usd("cloudwatch:dashboard-month"),
-        )
-    ]
+price_composite_alarm = _fixed_price("alarm", "composite alarm", "cloudwatch:composite-alarm-month")
+price_dashboard = _fixed_price(
+    "dashboard", "dashboard (an account's first 3 are free; not applied)", "cloudwatch:dashboard-month"
+)
 
 
 def price_parameter(logical_id: str, resource: dict[str, Any], ctx: Context) -> list[Item]:
