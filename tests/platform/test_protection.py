@@ -188,13 +188,14 @@ class ProtectionWalk(Templates):
                     problems.append(f"{stack}/{lid}: cold storage for types that ignore it")
         return problems + self.problems
 
-    def plan_of(self, selection: str) -> tuple[str, str]:
+    def plan_of(self, selection: str) -> tuple[str, str] | None:
         """``(stack, logical id)`` of the backup plan a selection (``stack/logical id``) belongs to, in any stack
-        (a cluster stack's selection names its data stack's plan through an import)."""
+        (a cluster stack's selection names its data stack's plan through an import); ``None`` for a plan outside
+        the templates."""
         stack, lid = selection.split("/", 1)
         plan_id = self._resolve(stack, self._resources[(stack, lid)].properties["BackupPlanId"])
-        (plan,) = [k for k in self.resources("AWS::Backup::BackupPlan") if self.ref(*k) == plan_id]
-        return plan
+        plans = [k for k in self.resources("AWS::Backup::BackupPlan") if self.ref(*k) == plan_id]
+        return plans[0] if plans else None
 
     def _plan_types(self, stack: str, plan: str) -> set[str]:
         kinds = set()
