@@ -12,10 +12,11 @@ import pytest
 from moto import mock_aws
 
 from eks_ai_data.compute.asg_tags import HANDLER_CODE, RESOURCE_TYPE
+from tests.platform.cfn_templates import REFERENCE_PLATFORMS
 from tests.platform.iam_model import PolicyModel
 
 REGION = "eu-west-1"
-STACK = "EksAiDataTraining"
+STACK = REFERENCE_PLATFORMS["training"].cluster  # the node groups, their tags and the handler
 TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template/label/eks-ai-data/accelerator"
 DISCOVERY = {"k8s.io/cluster-autoscaler/enabled": "true", "k8s.io/cluster-autoscaler/c": "owned"}
 

@@ -10,7 +10,10 @@ from eks_ai_data.cluster import AiCluster
 from eks_ai_data.compute.device_plugins import efa_device_plugin, neuron_device_plugin
 from eks_ai_data.nodegroups import GpuNodeGroup
 from tests.platform.capacity_model import helm_values
+from tests.platform.cfn_templates import REFERENCE_PLATFORMS
 from tests.platform.k8s_model import ClusterModel
+
+TRAINING, INFERENCE = REFERENCE_PLATFORMS["training"], REFERENCE_PLATFORMS["inference"]
 
 
 def test_only_clusters_with_efa_or_neuron_groups_get_those_plugins(reference):
@@ -21,9 +24,10 @@ def test_only_clusters_with_efa_or_neuron_groups_get_those_plugins(reference):
         }
         for stack in reference.templates
     }
-    assert charts["EksAiDataTraining"] == {"cluster-autoscaler", "aws-efa-k8s-device-plugin"}
-    assert charts["EksAiDataInference"] == {"cluster-autoscaler"}  # g6e inference nodes: no EFA, no Neuron
-    model = ClusterModel(reference.templates, "EksAiDataTraining")
+    assert charts[TRAINING.cluster] == {"cluster-autoscaler", "aws-efa-k8s-device-plugin"}
+    assert charts[INFERENCE.cluster] == {"cluster-autoscaler"}  # g6e inference nodes: no EFA, no Neuron
+    assert charts[TRAINING.data] == charts[INFERENCE.data] == set()  # no cluster in a data stack
+    model = ClusterModel(reference.templates, TRAINING.cluster)
     values = helm_values(model.release("aws-efa-k8s-device-plugin"))
     assert values["image"] == {
         "repository": f"602401143452.dkr.ecr.{model.region}.amazonaws.com/eks/aws-efa-k8s-device-plugin",

@@ -14,10 +14,13 @@ from eks_ai_data.compute.karpenter import INTERRUPTION_EVENTS
 from eks_ai_data.ops import cost
 from tests._gates import cfn_lint_errors, normalize_template
 from tests.platform.capacity_model import helm_values
+from tests.platform.cfn_templates import REFERENCE_PLATFORMS
 from tests.platform.iam_model import PolicyModel
 from tests.platform.k8s_model import ClusterModel
 
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+#: The cluster stacks (the engine, its identities, node groups and pools) and the training data stack (its keys).
+TRAINING, INFERENCE = (p.cluster for p in REFERENCE_PLATFORMS.values())
+TRAINING_DATA = REFERENCE_PLATFORMS["training"].data
 CLUSTER = "PlatformCluster6842C9C4"
 
 
@@ -84,8 +87,18 @@ def karpenter_model(reference_karpenter) -> ClusterModel:
 
 def test_karpenter_gates(reference_karpenter):
     assert reference_karpenter.nag_findings == []
-    for stack in (TRAINING, INFERENCE):
-        assert cfn_lint_errors(reference_karpenter.template(stack)) == []
+    assert len(reference_karpenter.templates) == 4  # both platforms' data and cluster stacks
+    for stack, template in reference_karpenter.templates.items():
+        assert cfn_lint_errors(template) == [], stack
+
+
+def test_the_engine_changes_nothing_in_the_data_stacks(reference, reference_karpenter):
+    """The capacity engine is the cluster stack's: the data stacks are the same with either engine (so switching
+    engines never updates, let alone replaces, the data)."""
+    for platform in REFERENCE_PLATFORMS.values():
+        assert normalize_template(reference_karpenter.template(platform.data)) == normalize_template(
+            reference.template(platform.data)
+        ), platform.data
 
 
 @pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
@@ -94,9 +107,12 @@ def test_karpenter_template_matches_snapshot(reference_karpenter, stack, snapsho
 
 
 def test_karpenter_replaces_the_gpu_and_nvme_node_groups(reference_karpenter, karpenter_model):
-    groups = reference_karpenter.resources(TRAINING, "AWS::EKS::Nodegroup")
-    assert list(groups) == ["PlatformSystemNodes9CD72BAC"]
-    assert reference_karpenter.resources(TRAINING, "Custom::EksAiDataAsgTags") == {}
+    training = REFERENCE_PLATFORMS["training"].stacks
+    groups = [lid for s in training for lid in reference_karpenter.resources(s, "AWS::EKS::Nodegroup")]
+    assert groups == ["PlatformSystemNodes9CD72BAC"]
+    assert [
+        lid for s in training for lid in reference_karpenter.resources(s, "Custom::EksAiDataAsgTags")
+    ] == []
     assert karpenter_model.engines() == ["karpenter"]
     pools = {g.name: g for g in karpenter_model.node_groups if g.kind == "nodepool"}
     assert len(pools) == 2
@@ -207,7 +223,7 @@ def test_karpenter_may_launch_and_terminate_only_what_it_tagged_for_this_cluster
     assert not model.can(
         controller, "iam:PassRole", other, context={"iam:PassedToService": "ec2.amazonaws.com"}
     )
-    key = model.arn(TRAINING, "KeysDataKey8F3FE3A4")
+    key = model.arn(TRAINING_DATA, "KeysDataKey8F3FE3A4")
     via = {"kms:ViaService": f"ec2.{model.region}.amazonaws.com"}
     assert model.can(controller, "kms:GenerateDataKeyWithoutPlaintext", key, context=via)
     assert not model.can(controller, "kms:Decrypt", key)  # only through EC2

@@ -14,9 +14,34 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from stacks import INFERENCE_DATA_STACK, INFERENCE_STACK, TRAINING_DATA_STACK, TRAINING_STACK
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A reference platform as deployed: its data stack and the cluster stack that consumes it (``stacks.build``,
+    default configuration: one cluster, ``blue``)."""
+
+    name: str
+    data: str
+    cluster: str
+
+    @property
+    def stacks(self) -> tuple[str, str]:
+        """Both stacks, data first: where a resource that may live in either (roles, alarms, log groups, rules) is."""
+        return (self.data, self.cluster)
+
+
+#: The reference platforms by name (``training``, ``inference``); parametrize tests with ``PLATFORMS``.
+REFERENCE_PLATFORMS = {
+    "training": Platform("training", TRAINING_DATA_STACK, TRAINING_STACK),
+    "inference": Platform("inference", INFERENCE_DATA_STACK, INFERENCE_STACK),
+}
+PLATFORMS = tuple(REFERENCE_PLATFORMS)
 
 
 @dataclass
@@ -127,9 +152,13 @@ class Templates:
         service = res.type.split("::")[1].lower()
         return f"arn:{p}:{service}:{r}:{a}:{res.type.split('::')[2].lower()}/{res.stack}-{res.logical_id}"
 
-    def resources(self, type_: str, stack: str | None = None) -> list[tuple[str, str]]:
-        """``(stack, logical id)`` of every resource of ``type_`` (in ``stack`` only, when given)."""
-        return sorted(k for k, r in self._resources.items() if r.type == type_ and stack in (None, k[0]))
+    def resources(self, type_: str, stack: str | Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """``(stack, logical id)`` of every resource of ``type_`` (in ``stack`` only, or in those stacks, when
+        given: a platform's ``Platform.stacks``)."""
+        stacks = None if stack is None else {stack} if isinstance(stack, str) else set(stack)
+        return sorted(
+            k for k, r in self._resources.items() if r.type == type_ and (stacks is None or k[0] in stacks)
+        )
 
     # -- resolution -------------------------------------------------------------------------------------
     def _resource(self, stack: str, name: str, type_: str | None = None) -> _Resource:
@@ -160,6 +189,8 @@ class Templates:
             logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
             if attribute in ("Arn", "ResourceARN", "TopicArn", "BackupVaultArn"):
                 return self.arn(stack, logical)
+            if attribute == "BackupPlanId":  # what Ref of an AWS::Backup::BackupPlan returns too
+                return self.ref(stack, logical)
             resource = self._resources.get((stack, logical))
             if resource is not None and resource.type == "Custom::AWSCDKCfnJson" and attribute == "Value":
                 # aws-cdk-lib's CfnJson: the resolved JSON text of its Value, parsed (what the custom resource returns)

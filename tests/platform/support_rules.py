@@ -29,6 +29,17 @@ def _resources(model: Templates, stack: str, type_: str) -> Iterator[tuple[str, 
         yield lid, model._resolve(s, model._resources[(s, lid)].properties)
 
 
+def _everywhere(model: Templates, type_: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(stack, logical id, resolved properties)`` of every resource of ``type_`` in every template."""
+    for s, lid in model.resources(type_):
+        yield s, lid, model._resolve(s, model._resources[(s, lid)].properties)
+
+
+def _where(stack: str, other: str, lid: str) -> str:
+    """A resource's logical id, prefixed with its stack when it is not the stack being checked."""
+    return lid if other == stack else f"{other}/{lid}"
+
+
 def _objects(model: Templates, stack: str) -> Iterator[dict[str, Any]]:
     for _, props in _resources(model, stack, MANIFEST):
         yield from json.loads(props["Manifest"])
@@ -69,31 +80,36 @@ def _lustre_capacity(model: Templates, stack: str) -> Iterator[str]:
 
 def _associations_supported(model: Templates, stack: str) -> Iterator[str]:
     """ "Data repository associations are supported on all FSx for Lustre 2.12 and 2.15 file systems, excluding
-    scratch_1 deployment type" (FSx API reference, CreateDataRepositoryAssociation); at most 8 per file system."""
-    file_systems = dict(_resources(model, stack, "AWS::FSx::FileSystem"))
+    scratch_1 deployment type" (FSx API reference, CreateDataRepositoryAssociation); at most 8 per file system.
+    The associations of this stack's file systems are looked up in every stack (one may link an imported one)."""
+    file_systems = {
+        model.ref(stack, lid): (lid, props) for lid, props in _resources(model, stack, "AWS::FSx::FileSystem")
+    }
     counts: dict[str, int] = {}
-    for lid, props in _resources(model, stack, "AWS::FSx::DataRepositoryAssociation"):
-        owner = next(k for k in file_systems if model.ref(stack, k) == props["FileSystemId"])
-        fs = file_systems[owner]
+    for s, lid, props in _everywhere(model, "AWS::FSx::DataRepositoryAssociation"):
+        if props["FileSystemId"] not in file_systems:
+            continue
+        owner, fs = file_systems[props["FileSystemId"]]
         counts[owner] = counts.get(owner, 0) + 1
         if fs.get("LustreConfiguration", {}).get("DeploymentType") == "SCRATCH_1" or fs.get(
             "FileSystemTypeVersion"
         ) not in ("2.12", "2.15"):
-            yield f"{lid}: association on {owner}, which FSx does not support them on"
+            yield f"{_where(stack, s, lid)}: association on {owner}, which FSx does not support them on"
         if not str(props["DataRepositoryPath"]).startswith("s3://"):
-            yield f"{lid}: DataRepositoryPath must be s3://..."
+            yield f"{_where(stack, s, lid)}: DataRepositoryPath must be s3://..."
         if not 1 <= int(props.get("ImportedFileChunkSize", 1024)) <= 512000:
-            yield f"{lid}: ImportedFileChunkSize outside 1-512000 MiB"
+            yield f"{_where(stack, s, lid)}: ImportedFileChunkSize outside 1-512000 MiB"
     yield from (f"{fs}: {n} associations (at most 8)" for fs, n in counts.items() if n > 8)
 
 
 def _linked_lustre_not_backed_up(model: Templates, stack: str) -> Iterator[str]:
     """ "File system backups aren't supported on file systems that are linked to an Amazon S3 data repository"
-    (FSx for Lustre user guide, Working with backups): no automatic backups and no AWS Backup selection."""
+    (FSx for Lustre user guide, Working with backups): no automatic backups and no AWS Backup selection, in any
+    stack (a cluster stack's selection may name a data stack's file system through an import)."""
     linked = {
-        props["FileSystemId"] for _, props in _resources(model, stack, "AWS::FSx::DataRepositoryAssociation")
+        props["FileSystemId"] for _, _, props in _everywhere(model, "AWS::FSx::DataRepositoryAssociation")
     }
-    selected = json.dumps([props for _, props in _resources(model, stack, "AWS::Backup::BackupSelection")])
+    selected = json.dumps([props for _, _, props in _everywhere(model, "AWS::Backup::BackupSelection")])
     for lid, props in _resources(model, stack, "AWS::FSx::FileSystem"):
         fs_id = model.ref(stack, lid)
         config = props.get("LustreConfiguration", {})

@@ -12,9 +12,9 @@ import json
 
 import pytest
 
+from tests.platform.cfn_templates import PLATFORMS, REFERENCE_PLATFORMS
 from tests.platform.iam_model import PolicyModel
 
-STACKS = ("EksAiDataTraining", "EksAiDataInference")
 #: Destructive, replacing or re-tagging actions per stateful type of the templates (and the identity-bearing EFS
 #: access points and FSx data repository associations, whose replacement breaks the volumes that name them).
 DESTRUCTIVE = {
@@ -112,13 +112,35 @@ ATTACK_TAGS = (
 )
 
 
+def _crawlers_own_log_group(model: PolicyModel, stack: str, lid: str, role) -> bool:
+    """A Glue crawler with a security configuration logs to ``/aws-glue/crawlers-role/<role name>-<security
+    configuration>`` and associates the configuration's key with that group itself (AWS Glue developer guide,
+    "Encrypting data written by crawlers, jobs, and development endpoints"; DatasetCatalog's CRAWLER_LOG_ACTIONS):
+    the group named after the role is the role's own."""
+    resource = model._resources[(stack, lid)]
+    if resource.type != "AWS::Logs::LogGroup":
+        return False
+    name = str(model._resolve(stack, resource.properties.get("LogGroupName", "")))
+    return name.startswith(f"/aws-glue/crawlers-role/{role.arn.rsplit('/', 1)[-1]}-")
+
+
+#: What a service needs its role to do to a stateful resource created for that role alone: action -> whether the
+#: resource is the role's own. The role must be allowed that (the service does it), and only on its own resource.
+OWNED_BY_THE_ROLE = {"logs:AssociateKmsKey": _crawlers_own_log_group}
+
+
 @pytest.fixture(scope="module")
 def model(reference) -> PolicyModel:
     return PolicyModel(reference.templates)
 
 
-def _cluster_names(model: PolicyModel, stack: str) -> list[str]:
-    return [model.ref(s, lid) for s, lid in model.resources("AWS::EKS::Cluster", stack)]
+def _stacks(platform: str) -> tuple[str, str]:
+    """A platform's data and cluster stacks: its stateful resources and its roles may live in either."""
+    return REFERENCE_PLATFORMS[platform].stacks
+
+
+def _cluster_names(model: PolicyModel, platform: str) -> list[str]:
+    return [model.ref(s, lid) for s, lid in model.resources("AWS::EKS::Cluster", _stacks(platform))]
 
 
 def _resource_tags(model: PolicyModel, stack: str, lid: str) -> dict[str, str]:
@@ -132,13 +154,13 @@ def _tag_context(tags: dict[str, str]) -> dict[str, object]:
     return {**{f"aws:RequestTag/{k}": v for k, v in tags.items()}, "aws:TagKeys": sorted(tags)}
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_no_role_can_delete_or_retag_a_file_system_bucket_key_vault_or_log_group(model, stack):
-    roles = [(s, lid) for s, lid in model.resources("AWS::IAM::Role") if s == stack]
-    assert roles
-    checked = 0
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_no_role_can_delete_or_retag_a_file_system_bucket_key_vault_or_log_group(model, platform):
+    roles = model.resources("AWS::IAM::Role", _stacks(platform))
+    assert {s for s, _ in roles} == set(_stacks(platform))  # the data stack's roles and the cluster stack's
+    checked, owned = 0, set()
     for type_, actions in DESTRUCTIVE.items():
-        for s, lid in model.resources(type_, stack):
+        for s, lid in model.resources(type_, _stacks(platform)):
             arn = model.arn(s, lid)
             tags = _resource_tags(model, s, lid)
             context = {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
@@ -146,15 +168,25 @@ def test_no_role_can_delete_or_retag_a_file_system_bucket_key_vault_or_log_group
                 role = model.role(role_stack, role_lid)
                 for action in actions:
                     decision = model.can(role, action, arn, context=context)
+                    if action in OWNED_BY_THE_ROLE and OWNED_BY_THE_ROLE[action](model, s, lid, role):
+                        assert decision, f"{role_lid} may not {action} its own {lid}, as the service needs"
+                        owned.add((role_lid, action, lid))
+                        continue
                     assert not decision, f"{role_lid} may {action} {lid}: {decision.allowed_by}"
                     checked += 1
     assert checked > 100
+    # the exception applies to the crawler's own log group only (one crawler per dataset on each platform)
+    assert [(r.startswith("Catalog"), a, g.startswith("Catalog")) for r, a, g in owned] == [
+        (True, "logs:AssociateKmsKey", True)
+    ], owned
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_no_role_can_delete_object_versions_or_what_lives_outside_the_templates(model, stack):
-    roles = [model.role(s, lid) for s, lid in model.resources("AWS::IAM::Role", stack)]
-    for bs, blid in model.resources("AWS::S3::Bucket", stack):
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_no_role_can_delete_object_versions_or_what_lives_outside_the_templates(model, platform):
+    roles = [model.role(s, lid) for s, lid in model.resources("AWS::IAM::Role", _stacks(platform))]
+    buckets = model.resources("AWS::S3::Bucket", _stacks(platform))
+    assert roles and buckets
+    for bs, blid in buckets:
         obj = f"{model.arn(bs, blid)}/datasets/part-0"
         for role in roles:
             for action in OBJECT_DESTRUCTIVE:
@@ -167,22 +199,25 @@ def test_no_role_can_delete_object_versions_or_what_lives_outside_the_templates(
             assert not decision, f"{role.arn} may {action} {arn}: {decision.allowed_by}"
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_no_volume_the_platform_creates_carries_the_ebs_drivers_ownership_tag(model, reference, stack):
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_no_volume_the_platform_creates_carries_the_ebs_drivers_ownership_tag(model, reference, platform):
     """AmazonEBSCSIDriverPolicyV2 lets the EBS driver delete volumes and snapshots tagged
     ebs.csi.aws.com/cluster=true (the volumes it created): none of the platform's own carries that tag."""
-    for lid, template in reference.resources(stack, "AWS::EC2::LaunchTemplate").items():
-        tags = json.dumps(template["Properties"])
+    templates = model.resources("AWS::EC2::LaunchTemplate", _stacks(platform))
+    assert templates  # the node groups' launch templates (in the cluster stack)
+    for s, lid in templates:
+        tags = json.dumps(reference.template(s)["Resources"][lid]["Properties"])
         assert "ebs.csi.aws.com/cluster" not in tags, lid
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_no_role_can_tag_a_platform_file_system_and_then_delete_it(model, stack):
-    clusters = _cluster_names(model, stack)
-    for s, lid in model.resources("AWS::FSx::FileSystem", stack):
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_no_role_can_tag_a_platform_file_system_and_then_delete_it(model, platform):
+    clusters = _cluster_names(model, platform)
+    assert clusters
+    for s, lid in model.resources("AWS::FSx::FileSystem", _stacks(platform)):
         arn = model.arn(s, lid)
         existing = _resource_tags(model, s, lid)
-        for role_stack, role_lid in model.resources("AWS::IAM::Role", stack):
+        for role_stack, role_lid in model.resources("AWS::IAM::Role", _stacks(platform)):
             role = model.role(role_stack, role_lid)
             for attack in ATTACK_TAGS:
                 attack = {k: (clusters[0] if v == "<cluster>" else v) for k, v in attack.items()}
@@ -207,11 +242,10 @@ def test_no_role_can_tag_a_platform_file_system_and_then_delete_it(model, stack)
 
 def test_the_fsx_driver_still_manages_its_own_dynamic_file_systems(model):
     """The restriction is not vacuous: the driver can create, update and delete file systems of its own class."""
-    stack = "EksAiDataTraining"
-    (cluster,) = _cluster_names(model, stack)
-    (addon,) = [
-        model._resources[(s, lid)].properties
-        for s, lid in model.resources("AWS::EKS::Addon", stack)
+    (cluster,) = _cluster_names(model, "training")
+    ((stack, addon),) = [
+        (s, model._resources[(s, lid)].properties)
+        for s, lid in model.resources("AWS::EKS::Addon", _stacks("training"))
         if model._resources[(s, lid)].properties["AddonName"] == "aws-fsx-csi-driver"
     ]
     role = model.role(stack, addon["ServiceAccountRoleArn"]["Fn::GetAtt"][0])
@@ -230,11 +264,13 @@ def test_the_fsx_driver_still_manages_its_own_dynamic_file_systems(model):
     )
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_workload_roles_delete_objects_only_under_their_own_prefixes(model, stack):
-    for s, lid in model.resources("AWS::IAM::Role", stack):
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_workload_roles_delete_objects_only_under_their_own_prefixes(model, platform):
+    buckets = model.resources("AWS::S3::Bucket", _stacks(platform))
+    assert buckets
+    for s, lid in model.resources("AWS::IAM::Role", _stacks(platform)):
         role = model.role(s, lid)
-        for bs, blid in model.resources("AWS::S3::Bucket", stack):
+        for bs, blid in buckets:
             outside = f"{model.arn(bs, blid)}/not-yours/object"
             assert not model.can(role, "s3:DeleteObject", outside), f"{lid} may delete {blid}/not-yours/*"
             assert not model.can(role, "s3:PutObject", outside), f"{lid} may overwrite {blid}/not-yours/*"
@@ -265,6 +301,7 @@ def test_managed_policies_the_model_cannot_read_are_the_documented_ones(model, r
     }
     attached = {arn.rsplit("/", 1)[-1] for role in model.roles() for arn in role.unmodeled}
     assert attached <= known, attached - known
-    for stack in STACKS:
-        for s, lid in model.resources("AWS::EFS::AccessPoint", stack):
-            assert "efs.csi.aws.com/cluster" not in _resource_tags(model, s, lid), lid
+    access_points = model.resources("AWS::EFS::AccessPoint")
+    assert {s for s, _ in access_points} == {p.data for p in REFERENCE_PLATFORMS.values()}
+    for s, lid in access_points:
+        assert "efs.csi.aws.com/cluster" not in _resource_tags(model, s, lid), lid

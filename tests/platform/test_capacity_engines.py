@@ -10,20 +10,22 @@ import copy
 import pytest
 
 from tests.platform.capacity_model import helm_values
+from tests.platform.cfn_templates import PLATFORMS, REFERENCE_PLATFORMS
 from tests.platform.k8s_model import EFA, GPU, NEURON, ZONE, ClusterModel, Pod
 from tests.platform.test_scheduling import GPU_TOLERATION, _training_job_pods
 
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+TRAINING, INFERENCE = PLATFORMS
 ENGINES = ("cluster-autoscaler", "karpenter")
 
 
 @pytest.fixture(scope="module")
 def platforms(reference, reference_karpenter) -> dict[tuple[str, str], ClusterModel]:
+    """Each engine's clusters (cluster stacks), by engine and platform, with the data stacks they import."""
     synthesized = {"cluster-autoscaler": reference, "karpenter": reference_karpenter}
     return {
-        (engine, stack): ClusterModel(synthesized[engine].templates, stack)
+        (engine, name): ClusterModel(synthesized[engine].templates, platform.cluster)
         for engine in ENGINES
-        for stack in (TRAINING, INFERENCE)
+        for name, platform in REFERENCE_PLATFORMS.items()
     }
 
 
@@ -35,16 +37,16 @@ def _gpu_pod(claim) -> Pod:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_a_pending_gpu_pod_on_every_claim_gets_a_node_from_zero_in_its_zone(platforms, engine, stack):
-    model = platforms[(engine, stack)]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_pending_gpu_pod_on_every_claim_gets_a_node_from_zero_in_its_zone(platforms, engine, platform):
+    model = platforms[(engine, platform)]
     assert model.engines() == [engine]
     namespaces = set(model.workload_namespaces())
     claims = [c for c in model.claims() if c["metadata"]["namespace"] in namespaces]
     assert claims
     for claim in claims:
         placements = model.feasible(_gpu_pod(claim))
-        assert placements, f"{engine}/{stack}: nothing scales up for a GPU pod on {claim['metadata']}"
+        assert placements, f"{engine}/{platform}: nothing scales up for a GPU pod on {claim['metadata']}"
         for placement in placements:
             group = placement.node_group
             assert group.kind == ("managed" if engine == "cluster-autoscaler" else "nodepool")
@@ -179,8 +181,8 @@ def test_karpenter_pools_admit_only_within_their_limits_and_capacity(platforms, 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_gpu_node_group_or_pool_advertises_its_gpus_once(platforms, engine):
-    for stack in (TRAINING, INFERENCE):
-        model = platforms[(engine, stack)]
+    for platform in PLATFORMS:
+        model = platforms[(engine, platform)]
         gpu_groups = [g for g in model.node_groups if "NVIDIA" in g.ami_type]
         assert gpu_groups and {g.kind for g in gpu_groups} == {
             "managed" if engine == "cluster-autoscaler" else "nodepool"

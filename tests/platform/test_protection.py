@@ -37,7 +37,7 @@ from eks_ai_data.protection_matrix import (
 )
 from eks_ai_data.stateful import RETAINING_POLICIES, STATEFUL_RESOURCE_TYPES
 from tests.conftest import synthesize
-from tests.platform.cfn_templates import Templates
+from tests.platform.cfn_templates import REFERENCE_PLATFORMS, Platform, Templates
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY_APP = ROOT / "examples" / "company_app"
@@ -52,10 +52,9 @@ class ProtectionWalk(Templates):
         self.links: dict[tuple[str, str], list[str]] = {}  # (stack, fs logical id) -> data repository paths
         self.log_targets: set[tuple[str, str]] = set()
         self.problems: list[str] = []
+        # file systems by id, whichever stack they are in (an association may link an imported one)
         refs = {
-            (s, self.ref(s, lid)): (s, lid)
-            for (s, lid), r in self._resources.items()
-            if "FileSystem" in r.type
+            self.ref(s, lid): (s, lid) for (s, lid), r in self._resources.items() if "FileSystem" in r.type
         }
         for (stack, lid), res in self._resources.items():
             props = res.properties
@@ -67,7 +66,7 @@ class ProtectionWalk(Templates):
                     key = cond["ConditionKey"].removeprefix("aws:ResourceTag/")
                     self.tag_selections.append((key, cond["ConditionValue"]))
             elif res.type == "AWS::FSx::DataRepositoryAssociation":
-                fs = refs.get((stack, self._resolve(stack, props["FileSystemId"])))
+                fs = refs.get(self._resolve(stack, props["FileSystemId"]))
                 if fs is not None:
                     self.links.setdefault(fs, []).append(self._resolve(stack, props["DataRepositoryPath"]))
             elif res.type == "AWS::S3::Bucket" and "LoggingConfiguration" in props:
@@ -189,10 +188,19 @@ class ProtectionWalk(Templates):
                     problems.append(f"{stack}/{lid}: cold storage for types that ignore it")
         return problems + self.problems
 
+    def plan_of(self, selection: str) -> tuple[str, str] | None:
+        """``(stack, logical id)`` of the backup plan a selection (``stack/logical id``) belongs to, in any stack
+        (a cluster stack's selection names its data stack's plan through an import); ``None`` for a plan outside
+        the templates."""
+        stack, lid = selection.split("/", 1)
+        plan_id = self._resolve(stack, self._resources[(stack, lid)].properties["BackupPlanId"])
+        plans = [k for k in self.resources("AWS::Backup::BackupPlan") if self.ref(*k) == plan_id]
+        return plans[0] if plans else None
+
     def _plan_types(self, stack: str, plan: str) -> set[str]:
         kinds = set()
-        for (s, _lid), res in self._resources.items():
-            if res.type != "AWS::Backup::BackupSelection" or res.properties["BackupPlanId"] != {"Ref": plan}:
+        for (s, lid), res in self._resources.items():
+            if res.type != "AWS::Backup::BackupSelection" or self.plan_of(f"{s}/{lid}") != (stack, plan):
                 continue
             body = res.properties["BackupSelection"]
             if body.get("Conditions"):
@@ -242,39 +250,62 @@ def _expect(verdicts: dict[tuple[str, str], tuple[str, str]], expected: dict[str
     assert got == expected, _table(verdicts)
 
 
-TRAINING = {
-    "EksAiDataTraining/KeysSecretsKey": "kms-key",
-    "EksAiDataTraining/KeysDataKey": "kms-key",
-    "EksAiDataTraining/KeysBackupKey": "kms-key",
-    "EksAiDataTraining/PlatformNetworkFlowLogs": "log-group",
-    "EksAiDataTraining/SharedEfsFileSystem": "aws-backup",
-    "EksAiDataTraining/DatasetBucketAccessLogs": "access-log-bucket",
-    "EksAiDataTraining/DatasetBucket1": "aws-backup",
-    "EksAiDataTraining/DatasetLustreFileSystem": "lustre-linked",
-    "EksAiDataTraining/CheckpointsBucketAccessLogs": "access-log-bucket",
-    "EksAiDataTraining/CheckpointsBucketC": "aws-backup",
-    "EksAiDataTraining/BackupsVault": "backup-vault",
-    "EksAiDataTraining/MonitoringContainerInsightsLogGroupapplication": "log-group",
-    "EksAiDataTraining/MonitoringContainerInsightsLogGroupdataplane": "log-group",
-    "EksAiDataTraining/MonitoringContainerInsightsLogGrouphost": "log-group",
-    "EksAiDataTraining/MonitoringContainerInsightsLogGroupperformance": "log-group",
-    "EksAiDataTraining/CatalogDatasetsCrawlerLogs": "log-group",
+#: Stateful resources a cluster stack holds: the cluster's own log groups (control plane, the kubectl provider's and
+#: the custom resources' handlers, Container Insights), each retained with a retention period. Everything that
+#: holds data (keys, buckets, file systems, the vault) is in the data stack, which outlives the cluster stacks.
+CLUSTER_LOG_GROUPS = (
+    "AWSCDKCfnUtilsProviderCustomResourceProviderHandlerLogs",
+    "EksAiDataAsgTagsHandlerLogs",
+    "MonitoringContainerInsightsLogGroupapplication",
+    "MonitoringContainerInsightsLogGroupdataplane",
+    "MonitoringContainerInsightsLogGrouphost",
+    "MonitoringContainerInsightsLogGroupperformance",
+    "PlatformClusterKubectlProviderHandlerResourceLogs",
+    "PlatformClusterKubectlProviderframeworkonEventResourceLogs",
+    "PlatformControlPlaneLogs",
+)
+
+
+def _platform(platform: Platform, data: dict[str, str]) -> dict[str, str]:
+    """The expected verdicts of a platform: ``data`` (logical-id prefix -> verdict) in its data stack, and the
+    cluster's log groups in its cluster stack."""
+    return {
+        **{f"{platform.data}/{name}": verdict for name, verdict in data.items()},
+        **{f"{platform.cluster}/{name}": "log-group" for name in CLUSTER_LOG_GROUPS},
+    }
+
+
+DATA_KEYS_AND_NETWORK = {
+    "KeysSecretsKey": "kms-key",
+    "KeysDataKey": "kms-key",
+    "KeysBackupKey": "kms-key",
+    "NetworkFlowLogs": "log-group",
+    "CustomVpcRestrictDefaultSGCustomResourceProviderHandlerLogs": "log-group",
+    "BackupsVault": "backup-vault",
 }
-INFERENCE = {
-    "EksAiDataInference/KeysSecretsKey": "kms-key",
-    "EksAiDataInference/KeysDataKey": "kms-key",
-    "EksAiDataInference/KeysBackupKey": "kms-key",
-    "EksAiDataInference/PlatformNetworkFlowLogs": "log-group",
-    "EksAiDataInference/ModelsBucketAccessLogs": "access-log-bucket",
-    "EksAiDataInference/ModelsBucket7": "aws-backup",
-    "EksAiDataInference/ModelsCacheFileSystem": "aws-backup",
-    "EksAiDataInference/BackupsVault": "backup-vault",
-    "EksAiDataInference/MonitoringContainerInsightsLogGroupapplication": "log-group",
-    "EksAiDataInference/MonitoringContainerInsightsLogGroupdataplane": "log-group",
-    "EksAiDataInference/MonitoringContainerInsightsLogGrouphost": "log-group",
-    "EksAiDataInference/MonitoringContainerInsightsLogGroupperformance": "log-group",
-    "EksAiDataInference/CatalogModelsCrawlerLogs": "log-group",
-}
+TRAINING = _platform(
+    REFERENCE_PLATFORMS["training"],
+    {
+        **DATA_KEYS_AND_NETWORK,
+        "SharedEfsFileSystem": "aws-backup",
+        "DatasetBucketAccessLogs": "access-log-bucket",
+        "DatasetBucket1": "aws-backup",
+        "DatasetLustreFileSystem": "lustre-linked",
+        "CheckpointsBucketAccessLogs": "access-log-bucket",
+        "CheckpointsBucketC": "aws-backup",
+        "CatalogDatasetsCrawlerLogs": "log-group",
+    },
+)
+INFERENCE = _platform(
+    REFERENCE_PLATFORMS["inference"],
+    {
+        **DATA_KEYS_AND_NETWORK,
+        "ModelsBucketAccessLogs": "access-log-bucket",
+        "ModelsBucket7": "aws-backup",
+        "ModelsCacheFileSystem": "aws-backup",
+        "CatalogModelsCrawlerLogs": "log-group",
+    },
+)
 
 
 def test_every_stateful_resource_of_the_reference_app_is_protected_or_needs_no_backup(reference):
@@ -296,18 +327,31 @@ def test_the_linked_lustre_file_system_has_every_byte_in_a_backed_up_bucket(refe
 
 
 def test_both_reference_clusters_are_in_their_backup_plans(reference):
-    clusters = ProtectionWalk(reference.templates).clusters()
-    assert sorted(stack for stack, _ in clusters) == ["EksAiDataInference", "EksAiDataTraining"]
+    walk = ProtectionWalk(reference.templates)
+    clusters = walk.clusters()
+    assert sorted(stack for stack, _ in clusters) == sorted(p.cluster for p in REFERENCE_PLATFORMS.values())
     assert all(clusters.values()), clusters
+    for platform in REFERENCE_PLATFORMS.values():
+        # each cluster is selected (from its cluster stack) into its own data stack's plan
+        ((cluster_stack, cluster),) = [k for k in clusters if k[0] == platform.cluster]
+        selection = walk.selected[walk.arn(cluster_stack, cluster)]
+        assert selection.startswith(f"{platform.cluster}/"), selection
+        (plan,) = walk.resources("AWS::Backup::BackupPlan", platform.data)
+        assert walk.plan_of(selection) == plan, selection
 
 
 def test_the_lustre_model_cache_is_protected_through_the_model_bucket(lustre_cache):
     walk = ProtectionWalk(lustre_cache.templates)
-    verdicts = {k: v for k, v in walk.verdicts().items() if k[0] == "EksAiDataInference"}
+    inference = REFERENCE_PLATFORMS["inference"]
+    verdicts = {k: v for k, v in walk.verdicts().items() if k[0] in inference.stacks}
     (cache,) = [v for k, v in verdicts.items() if k[1].startswith("ModelsCache")]
     assert cache[0] == "lustre-linked" and "(backed up)" in cache[1], _table(verdicts)
     assert "unknown" not in {key for key, _ in verdicts.values()}, _table(verdicts)
     assert walk.unsupported() == []
+
+
+#: The company app's own log groups: its cluster's (no Container Insights add-on there).
+COMPANY_LOG_GROUPS = tuple(n for n in CLUSTER_LOG_GROUPS if not n.startswith("MonitoringContainerInsights"))
 
 
 def test_the_company_app_lustre_copy_lives_in_the_bucket_it_imports(company):
@@ -318,6 +362,7 @@ def test_the_company_app_lustre_copy_lives_in_the_bucket_it_imports(company):
         {
             "ExampleCorpMlPlatform/KeysSecretsKey": "kms-key",
             "ExampleCorpMlPlatform/LustreFileSystem": "lustre-linked",
+            **{f"ExampleCorpMlPlatform/{name}": "log-group" for name in COMPANY_LOG_GROUPS},
         },
     )
     (lustre,) = [v for k, v in verdicts.items() if k[1].startswith("LustreFileSystem")]

@@ -10,15 +10,20 @@ from pathlib import Path
 import cdk8s
 import pytest
 
+from tests.platform.cfn_templates import PLATFORMS, REFERENCE_PLATFORMS
 from tests.platform.k8s_model import GPU, ZONE, ClusterModel, Pod
 
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+TRAINING, INFERENCE = PLATFORMS
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
 
 @pytest.fixture(scope="module")
 def models(reference) -> dict[str, ClusterModel]:
-    return {stack: ClusterModel(reference.templates, stack) for stack in (TRAINING, INFERENCE)}
+    """Each platform's cluster (its cluster stack), with the data stack's file systems and subnets it imports."""
+    return {
+        name: ClusterModel(reference.templates, platform.cluster)
+        for name, platform in REFERENCE_PLATFORMS.items()
+    }
 
 
 def _workload_claims(model: ClusterModel):
@@ -26,9 +31,9 @@ def _workload_claims(model: ClusterModel):
     return [c for c in model.claims() if c["metadata"]["namespace"] in namespaces]
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_every_claim_can_be_mounted_by_a_gpu_pod_in_its_zone(models, stack):
-    model = models[stack]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_claim_can_be_mounted_by_a_gpu_pod_in_its_zone(models, platform):
+    model = models[platform]
     claims = _workload_claims(model)
     assert claims
     for claim in claims:
@@ -41,7 +46,7 @@ def test_every_claim_can_be_mounted_by_a_gpu_pod_in_its_zone(models, stack):
         )
         placements = model.feasible(pod)
         assert placements, (
-            f"{stack}: no node group can run a GPU pod that mounts {meta['namespace']}/{meta['name']}"
+            f"{platform}: no node group can run a GPU pod that mounts {meta['namespace']}/{meta['name']}"
         )
         volume = model.volume_of(claim)
         terms = volume["spec"].get("nodeAffinity", {}).get("required", {}).get("nodeSelectorTerms", [])
@@ -53,19 +58,19 @@ def test_every_claim_can_be_mounted_by_a_gpu_pod_in_its_zone(models, stack):
             )
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_zonal_volumes_admit_their_file_system_zone_only(models, stack, reference):
-    model = models[stack]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_zonal_volumes_admit_their_file_system_zone_only(models, platform):
+    model = models[platform]
     lustre_zones = {}
-    for (s, lid), res in model._resources.items():
-        if s == stack and res.type == "AWS::FSx::FileSystem":
-            (subnet,) = model._resolve(s, res.properties["SubnetIds"])
-            lustre_zones[model.ref(s, lid)] = model._zone_of(subnet)
+    for s, lid in model.resources("AWS::FSx::FileSystem", REFERENCE_PLATFORMS[platform].stacks):
+        (subnet,) = model._resolve(s, model._resources[(s, lid)].properties["SubnetIds"])
+        lustre_zones[model.ref(s, lid)] = model._zone_of(subnet)
     volumes = model.zonal_volumes()
     lustre_volumes = [
         v for v in model.of_kind("PersistentVolume") if v["spec"]["csi"]["driver"] == "fsx.csi.aws.com"
     ]
     assert len(volumes) == len(lustre_volumes)  # every Lustre volume is zonal, and only those
+    assert bool(lustre_volumes) == (platform == TRAINING)  # the inference platform's default cache is EFS
     for volume, zones in volumes:
         file_system = volume["spec"]["csi"]["volumeHandle"]
         assert zones == [lustre_zones[file_system]], volume["metadata"]["name"]
@@ -90,9 +95,9 @@ def test_a_pod_on_a_lustre_claim_is_never_placed_in_another_zone(models):
                 )
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_every_gpu_node_group_advertises_its_gpus_once(models, stack):
-    model = models[stack]
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_gpu_node_group_advertises_its_gpus_once(models, platform):
+    model = models[platform]
     gpu_groups = [g for g in model.node_groups if "NVIDIA" in g.ami_type]
     assert gpu_groups
     for group in gpu_groups:

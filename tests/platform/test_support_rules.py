@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from tests.platform.cfn_templates import REFERENCE_PLATFORMS
 from tests.platform.support_rules import RULES, problems
 
 
@@ -13,8 +14,11 @@ def test_reference_platforms_follow_every_support_rule(reference):
     assert problems(reference.templates) == []
 
 
-def _mutated(reference, stack, type_, mutate):
+def _mutated(reference, stacks, type_, mutate):
+    """The templates with the first ``type_`` resource of the platform's ``stacks`` (the first stack that has one:
+    file systems in the data stack, node groups, add-ons and manifests in the cluster stack) mutated."""
     templates = copy.deepcopy(reference.templates)
+    stack = next(s for s in stacks if any(v["Type"] == type_ for v in templates[s]["Resources"].values()))
     resources = templates[stack]["Resources"]
     (lid,) = [k for k, v in resources.items() if v["Type"] == type_][:1]
     mutate(resources[lid]["Properties"], resources)
@@ -41,7 +45,7 @@ def _manifest_mutation(change):
     return mutate
 
 
-TRAINING = "EksAiDataTraining"
+TRAINING = REFERENCE_PLATFORMS["training"]
 BAD = {
     "lustre-throughput": (
         "AWS::FSx::FileSystem",
@@ -92,5 +96,69 @@ BAD = {
 @pytest.mark.parametrize("rule", [r.name for r in RULES])
 def test_each_rule_catches_its_violation(reference, rule):
     type_, mutate = BAD[rule]
-    found = problems(_mutated(reference, TRAINING, type_, mutate))
+    found = problems(_mutated(reference, TRAINING.stacks, type_, mutate))
     assert [p for p in found if p.startswith(f"{rule} ")], found
+
+
+def _lustre_export(templates, data_stack):
+    """The export of the data stack's Lustre file system id (what a cluster stack imports)."""
+    lustre = next(
+        k for k, v in templates[data_stack]["Resources"].items() if v["Type"] == "AWS::FSx::FileSystem"
+    )
+    (name,) = [
+        o["Export"]["Name"]
+        for o in templates[data_stack]["Outputs"].values()
+        if "Export" in o and o["Value"] == {"Ref": lustre}
+    ]
+    return lustre, name
+
+
+def test_a_cluster_stacks_backup_selection_of_the_linked_lustre_is_caught(reference):
+    """The cluster stack holds a backup selection of the data stack's plan (its EKS cluster): one naming the data
+    stack's linked file system through an import breaks the rule as much as one in the data stack."""
+    templates = copy.deepcopy(reference.templates)
+    lustre, export = _lustre_export(templates, TRAINING.data)
+    cluster = templates[TRAINING.cluster]["Resources"]
+    (selection,) = [v for v in cluster.values() if v["Type"] == "AWS::Backup::BackupSelection"]
+    fs_arn = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":fsx:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":file-system/",
+                {"Fn::ImportValue": export},
+            ],
+        ]
+    }
+    selection["Properties"]["BackupSelection"]["Resources"].append(fs_arn)
+    found = problems(templates)
+    assert (
+        f"linked-lustre-no-backups {TRAINING.data}: {lustre}: linked to S3 but selected by an AWS Backup plan"
+        in (found)
+    ), found
+
+
+def test_an_association_in_another_stack_is_checked_against_its_file_system(reference):
+    """A data repository association of an imported file system (in a cluster stack) is held to the file system's
+    own deployment type and version."""
+    templates = copy.deepcopy(reference.templates)
+    lustre, export = _lustre_export(templates, TRAINING.data)
+    data = templates[TRAINING.data]["Resources"]
+    data[lustre]["Properties"]["FileSystemTypeVersion"] = "2.10"
+    (link_id, link) = next(
+        (k, v) for k, v in data.items() if v["Type"] == "AWS::FSx::DataRepositoryAssociation"
+    )
+    moved = copy.deepcopy(link)
+    moved["Properties"]["FileSystemId"] = {"Fn::ImportValue": export}
+    del data[link_id]
+    templates[TRAINING.cluster]["Resources"]["MovedLink"] = moved
+    found = problems(templates)
+    assert (
+        f"lustre-associations {TRAINING.data}: {TRAINING.cluster}/MovedLink: association on {lustre}, which FSx does "
+        "not support them on"
+    ) in found, found

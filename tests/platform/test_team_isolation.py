@@ -12,35 +12,38 @@ import pytest
 from eks_ai_data import catalog
 from stacks.config import PlatformConfig
 from stacks.training import TEAM_STORAGE_QUOTAS
+from tests.platform.cfn_templates import PLATFORMS, REFERENCE_PLATFORMS
 from tests.platform.k8s_access import NetworkModel, Pod, RbacModel, quota_admits
 from tests.platform.k8s_model import ClusterModel
 
-TRAINING, INFERENCE = "EksAiDataTraining", "EksAiDataInference"
+TRAINING = REFERENCE_PLATFORMS["training"]
 TEAMS = ("team-research", "team-platform")
 
 
 @pytest.fixture(scope="module")
 def cluster(reference) -> ClusterModel:
-    return ClusterModel(reference.templates, TRAINING)
+    """The training cluster (its cluster stack applies the team objects; the access points are the data stack's)."""
+    return ClusterModel(reference.templates, TRAINING.cluster)
 
 
 def _in(cluster: ClusterModel, kind: str, namespace: str) -> list[dict]:
     return [o for o in cluster.of_kind(kind) if o["metadata"].get("namespace") == namespace]
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_the_vpc_cni_enforces_network_policies(reference, stack):
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_vpc_cni_enforces_network_policies(reference, platform):
     (cni,) = [
         r
+        for stack in REFERENCE_PLATFORMS[platform].stacks
         for r in reference.resources(stack, "AWS::EKS::Addon").values()
         if r["Properties"]["AddonName"] == "vpc-cni"
     ]
     assert json.loads(cni["Properties"]["ConfigurationValues"]) == {"enableNetworkPolicy": "true"}
 
 
-@pytest.mark.parametrize("stack", [TRAINING, INFERENCE])
-def test_every_namespace_the_platform_creates_enforces_restricted(reference, stack):
-    namespaces = ClusterModel(reference.templates, stack).of_kind("Namespace")
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_namespace_the_platform_creates_enforces_restricted(reference, platform):
+    namespaces = ClusterModel(reference.templates, REFERENCE_PLATFORMS[platform].cluster).of_kind("Namespace")
     assert namespaces
     for ns in namespaces:
         labels = ns["metadata"]["labels"]
@@ -108,8 +111,9 @@ def test_team_networks_are_closed_to_each_other_and_to_instance_metadata(cluster
 
 def test_team_access_points_act_as_distinct_posix_identities(cluster, reference):
     access_points = {
-        cluster.ref(TRAINING, lid): r["Properties"]
-        for lid, r in reference.resources(TRAINING, "AWS::EFS::AccessPoint").items()
+        cluster.ref(stack, lid): r["Properties"]
+        for stack in TRAINING.stacks
+        for lid, r in reference.resources(stack, "AWS::EFS::AccessPoint").items()
         if lid.startswith("SharedEfs")
     }
     identities, roots = {}, {}
