@@ -175,6 +175,7 @@ class DatasetCatalog(Construct):
                 assumed_by=iam.ServicePrincipal("lakeformation.amazonaws.com"),
                 description=f"Lake Formation access to the dataset locations of {self.node.path}",
             )
+            acknowledge_inline_policy(self.lake_formation_role)
         self.datasets: dict[str, DatasetSpec] = {}
         self.crawlers: dict[str, glue.CfnCrawler] = {}
         self.crawler_roles: dict[str, iam.Role] = {}
