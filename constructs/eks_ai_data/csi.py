@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -14,7 +13,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._nag import acknowledge, acknowledge_inline_policy, acknowledge_resolved, managed_policy_finding
-from ._validate import fail, require
+from ._trust import claim_service_account
+from ._validate import fail, require, unresolved
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .labels import (
     ALL_NODE_TAINTS,
@@ -23,6 +23,7 @@ from .labels import (
     NODE_ROLE_SYSTEM,
     PROTECTED_TAG_KEY,
 )
+from .naming import ADDON_VERSION, toleration_problem
 
 EBS = "aws-ebs-csi-driver"
 EFS = "aws-efs-csi-driver"
@@ -85,10 +86,8 @@ FSX_VOLUME_TAG = "CSIVolumeName"
 IRSA_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 IDENTITY_MODES = ("irsa", "pod-identity")
-ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
-
-_TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
-_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+#: The prop that turns each driver with a role on (named when its service accounts already have a role elsewhere).
+_DRIVER_PROPS = {EBS: "ebs", EFS: "efs", FSX: "fsx_lustre", MOUNTPOINT: "mountpoint_s3_buckets"}
 
 
 def platform_tolerations() -> list[dict[str, str]]:
@@ -283,6 +282,10 @@ class StorageDrivers(Construct):
     def _install(self, name: str) -> eks.Addon:
         # Mountpoint gets a role only for driver-level buckets: pod-level volumes use the workload's credentials.
         needs_role = name in SERVICE_ACCOUNTS and (name != MOUNTPOINT or bool(self._buckets))
+        if needs_role:
+            claim_service_account(
+                self, _DRIVER_PROPS[name], self.cluster.cluster, NAMESPACE, SERVICE_ACCOUNTS[name]
+            )
         role = self._role(name, self._buckets, self._write) if needs_role else None
         addon = eks.Addon(
             self,
@@ -551,21 +554,10 @@ class StorageDrivers(Construct):
                 "has no effect with tolerate_all_taints=True (node plugins already tolerate every taint)",
             )
         for toleration in tolerations:
-            allowed = (
-                "must be a Kubernetes toleration: keys among key/operator/value/effect/tolerationSeconds, "
-                f"operator Exists (no value) or Equal (with key), effect one of {list(_EFFECTS)}"
-            )
-            ok = isinstance(toleration, Mapping) and set(toleration) <= _TOLERATION_KEYS
-            if ok:
-                operator = toleration.get("operator", "Equal")
-                ok = (
-                    operator in ("Exists", "Equal")
-                    and (operator == "Equal" or "value" not in toleration)
-                    and (operator == "Exists" or bool(toleration.get("key")))
-                    and toleration.get("effect", "NoSchedule") in _EFFECTS
-                )
-            if not ok:
-                raise fail(self, "extra_tolerations", toleration, allowed)
+            tokens = isinstance(toleration, Mapping) and any(unresolved(v) for v in toleration.values())
+            problem = None if tokens else toleration_problem(toleration)
+            if problem is not None:
+                raise fail(self, "extra_tolerations", toleration, problem)
 
 
 def _nag_text(node: Any) -> str:
