@@ -282,11 +282,11 @@ class StorageDrivers(Construct):
     def _install(self, name: str) -> eks.Addon:
         # Mountpoint gets a role only for driver-level buckets: pod-level volumes use the workload's credentials.
         needs_role = name in SERVICE_ACCOUNTS and (name != MOUNTPOINT or bool(self._buckets))
-        if needs_role:
+        role = self._role(name, self._buckets, self._write) if needs_role else None
+        if needs_role:  # after the role, whose trust refuses a cluster without what the identity mode needs
             claim_service_account(
                 self, _DRIVER_PROPS[name], self.cluster.cluster, NAMESPACE, SERVICE_ACCOUNTS[name]
             )
-        role = self._role(name, self._buckets, self._write) if needs_role else None
         addon = eks.Addon(
             self,
             f"Addon-{name}",
