@@ -9,6 +9,7 @@ stacks environment-specific; the VPC's ``availability_zones`` are then required 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -28,6 +29,9 @@ from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 CONTEXT_KEY = "eks-ai-data"
 #: What scales the GPU and NVMe nodes: the Cluster Autoscaler (managed node groups) or Karpenter (NodePools).
 CAPACITY_ENGINES = ("cluster-autoscaler", "karpenter")
+ACCOUNT_ID = re.compile(r"^\d{12}\Z")
+#: Region names: a two-letter area, words, a number (us-east-1, ap-southeast-5, us-gov-west-1, eu-isoe-west-1).
+REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+\Z")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,22 @@ class PlatformConfig:
     capacity_engine: str = "cluster-autoscaler"
 
     def __post_init__(self) -> None:
+        if self.account is not None and not (
+            isinstance(self.account, str) and ACCOUNT_ID.match(self.account)
+        ):
+            raise EksAiDataValidationError(
+                f"context '{CONTEXT_KEY}'",
+                "account",
+                self.account,
+                "must be a 12-digit AWS account id (a string)",
+            )
+        if self.region is not None and not (isinstance(self.region, str) and REGION_NAME.match(self.region)):
+            raise EksAiDataValidationError(
+                f"context '{CONTEXT_KEY}'",
+                "region",
+                self.region,
+                "must be an AWS Region name such as eu-west-1, us-gov-west-1 or cn-north-1",
+            )
         if self.capacity_engine not in CAPACITY_ENGINES:
             raise EksAiDataValidationError(
                 f"context '{CONTEXT_KEY}'",
@@ -102,15 +122,18 @@ class PlatformConfig:
         """Read the ``eks-ai-data`` context object and ``eks-ai-data:FIELD`` overrides; refuse unknown fields."""
         raw: dict[str, Any] = dict(scope.node.try_get_context(CONTEXT_KEY) or {})
         names = {f.name for f in fields(cls)}
-        for name in names:
-            value = scope.node.try_get_context(f"{CONTEXT_KEY}:{name}")
-            if value is not None:
-                raw[name] = value
-        unknown = sorted(set(raw) - names)
+        prefix = f"{CONTEXT_KEY}:"
+        flat = {
+            key[len(prefix) :]: value
+            for key, value in scope.node.get_all_context().items()
+            if key.startswith(prefix)
+        }
+        unknown = sorted(set(raw) - names) + sorted(prefix + key for key in set(flat) - names)
         if unknown:
             raise EksAiDataValidationError(
                 f"context '{CONTEXT_KEY}'", "fields", unknown, f"unknown; known fields: {sorted(names)}"
             )
+        raw.update({name: value for name, value in flat.items() if value is not None})
         return cls(**{name: _coerce(cls, name, value) for name, value in raw.items()})
 
     @property
@@ -191,10 +214,13 @@ def _coerce(cls: type, name: str, value: Any) -> Any:
             return value.lower() == "true"
         return bool(value)
     if isinstance(default, int):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise EksAiDataValidationError(
-                f"context '{CONTEXT_KEY}'", name, value, "must be a whole number"
-            ) from None
+        # int() would truncate 2.5 to 2 and take True as 1: only whole numbers (3, 3.0, "3") pass
+        whole = (
+            (isinstance(value, int) and not isinstance(value, bool))
+            or (isinstance(value, float) and value.is_integer())
+            or (isinstance(value, str) and bool(re.fullmatch(r"\s*[+-]?\d+\s*", value)))
+        )
+        if not whole:
+            raise EksAiDataValidationError(f"context '{CONTEXT_KEY}'", name, value, "must be a whole number")
+        return int(value)
     return value

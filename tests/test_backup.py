@@ -340,6 +340,11 @@ def _rule(**kwargs) -> BackupRuleSpec:
 @pytest.mark.parametrize(
     ("props", "message"),
     [
+        (
+            {"rules": [_rule(), _rule(name="Weekly", copy_retention=days(90))]},
+            r"Scratch/Plan\d+: invalid rules\[1\].copy_retention='Duration.days\(90\)': is the retention of copies in "
+            r"copy_to_vault_arn, which is not given",
+        ),
         ({"rules": []}, r"invalid rules=\[\]: must hold at least one BackupRuleSpec"),
         (
             {"rules": [_rule(retention=days(0))]},

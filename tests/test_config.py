@@ -114,3 +114,52 @@ def test_environment_specific_platforms_synthesize_offline(tmp_path):
     assert training.region == inference.region == "eu-west-1"
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert "missing" not in manifest  # no context lookup was needed (nothing would be asked of AWS)
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        (
+            {"eks-ai-data:gpu_count": "2"},
+            r"context 'eks-ai-data': invalid fields=\['eks-ai-data:gpu_count'\]: unknown; known fields: \['account', ",
+        ),
+        (
+            {"eks-ai-data:account": "1111-2222-3333"},
+            r"invalid account='1111-2222-3333': must be a 12-digit AWS",
+        ),
+        ({"eks-ai-data": {"account": 111122223333}}, r"invalid account=111122223333: must be a 12-digit AWS"),
+        ({"eks-ai-data:region": "Ireland"}, r"invalid region='Ireland': must be an AWS Region name such as"),
+        ({"eks-ai-data:region": "eu-west-1a"}, r"invalid region='eu-west-1a': must be an AWS Region name"),
+        (
+            {"eks-ai-data:training_gpu_max_nodes": "2.5"},
+            r"invalid training_gpu_max_nodes='2.5': must be a whole",
+        ),
+        (
+            {"eks-ai-data": {"training_gpu_max_nodes": 2.5}},
+            r"invalid training_gpu_max_nodes=2.5: must be a whole",
+        ),
+        (
+            {"eks-ai-data": {"inference_gpu_max_nodes": True}},
+            r"invalid inference_gpu_max_nodes=True: must be a whole",
+        ),
+    ],
+)
+def test_values_aws_would_refuse_are_refused(context, message):
+    with pytest.raises(EksAiDataValidationError, match=message):
+        _config(context)
+
+
+def test_whole_numbers_account_and_region_forms_are_accepted():
+    config = _config(
+        {
+            "eks-ai-data": {"inference_gpu_max_nodes": 3.0, "account": "000000000000"},
+            "eks-ai-data:training_gpu_max_nodes": "3",
+            "eks-ai-data:region": "us-gov-west-1",
+            "other-tool:setting": "x",  # context of other tools is not ours to refuse
+        }
+    )
+    assert config.training_gpu_max_nodes == 3 and isinstance(config.training_gpu_max_nodes, int)
+    assert config.inference_gpu_max_nodes == 3 and isinstance(config.inference_gpu_max_nodes, int)
+    assert (config.account, config.region) == ("000000000000", "us-gov-west-1")
+    assert _config({"eks-ai-data:region": "ap-southeast-5"}).region == "ap-southeast-5"
+    assert _config({"eks-ai-data:region": "cn-north-1"}).region == "cn-north-1"

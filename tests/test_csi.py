@@ -486,17 +486,49 @@ def _bucket(platform: AiCluster, name: str) -> s3.IBucket:
             {"extra_tolerations": [TEAM_TOLERATION]},
             r"extra_tolerations=.*: has no effect with tolerate_all_taints=True",
         ),
-        (
-            {"tolerate_all_taints": False, "extra_tolerations": [{"key": "a", "operator": "In"}]},
-            r"extra_tolerations=\{'key': 'a', 'operator': 'In'\}: must be a Kubernetes toleration",
-        ),
-        (
-            {"tolerate_all_taints": False, "extra_tolerations": [{"operator": "Exists", "value": "x"}]},
-            r"extra_tolerations=.*: must be a Kubernetes toleration",
-        ),
-        (
-            {"tolerate_all_taints": False, "extra_tolerations": [{"key": "a", "effect": "Never"}]},
-            r"extra_tolerations=.*: must be a Kubernetes toleration",
+        *(
+            ({"tolerate_all_taints": False, "extra_tolerations": [toleration]}, message)
+            for toleration, message in [
+                (
+                    {"key": "a", "operator": "In"},
+                    r"\{'key': 'a', 'operator': 'In'\}: operator must be Equal or Exists",
+                ),
+                ({"operator": "Exists", "value": "x"}, r"value must be empty with operator Exists"),
+                ({"key": "a", "effect": "Never"}, r"effect must be empty \(any\) or one of \['NoSchedule', "),
+                ({"value": "x"}, r"\{'value': 'x'\}: operator must be Exists when key is empty"),
+                ({"key": "a", "tolrationSeconds": 5}, r"has unknown fields \['tolrationSeconds'\]"),
+                (
+                    {"key": "Example.COM/team", "operator": "Exists"},
+                    r"a toleration key's prefix must be a DNS-1123",
+                ),
+                (
+                    {"key": "example.com/" + "t" * 64, "operator": "Exists"},
+                    r"a toleration key's name must be 1-63",
+                ),
+                ({"key": "team/", "operator": "Exists"}, r"a toleration key's name must be 1-63"),
+                ({"key": "-team", "operator": "Exists"}, r"a toleration key's name must be 1-63"),
+                (
+                    {"key": "team", "value": "m l"},
+                    r"toleration values must be at most 63 characters of letters",
+                ),
+                (
+                    {"key": "team", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 60},
+                    r"tolerationSeconds needs effect NoExecute",
+                ),
+                (
+                    {"key": "team", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": -1},
+                    r"tolerationSeconds must be a whole number of seconds, 0 or more",
+                ),
+                (
+                    {"key": "team", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 1.5},
+                    r"tolerationSeconds must be a whole number of seconds",
+                ),
+                (
+                    {"key": "team", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": True},
+                    r"tolerationSeconds must be a whole number of seconds",
+                ),
+                ("team", r"extra_tolerations='team': must be a mapping of key/operator/value/effect"),
+            ]
         ),
     ],
 )
@@ -511,3 +543,62 @@ def test_the_same_bucket_twice_is_refused(platform):
         EksAiDataValidationError, match=r"mountpoint_s3_buckets=.*: lists the same bucket twice"
     ):
         _drivers(platform, mountpoint_s3_buckets=[bucket, _bucket(platform, "datasets")])
+
+
+def test_kubernetes_accepts_these_tolerations():
+    """The edges Kubernetes' ValidateTolerations accepts: reach the node plugins' configuration as given."""
+    accepted = [
+        {"operator": "Exists"},  # no key: every taint
+        {"key": "example.com/" + "t" * 63, "operator": "Exists", "effect": ""},  # the 63-character name limit
+        {"key": "team", "value": ""},  # Equal (the default) with an empty value
+        {"key": "team", "operator": "Equal", "value": "v" * 63, "effect": "PreferNoSchedule"},
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 0,
+        },
+    ]
+    platform = AiCluster(cdk.Stack(cdk.App(), "Edges"), "Platform")
+    drivers = _drivers(
+        platform,
+        ebs=True,
+        efs=False,
+        fsx_lustre=False,
+        snapshot_controller=False,
+        tolerate_all_taints=False,
+        extra_tolerations=accepted,
+    )
+    values = json.loads(
+        cdk.Stack.of(platform).resolve(
+            drivers.addons["aws-ebs-csi-driver"].node.default_child.configuration_values
+        )
+    )
+    assert values["node"]["tolerations"][-len(accepted) :] == accepted
+
+
+def test_a_driver_service_account_with_a_role_elsewhere_is_refused():
+    from eks_ai_data.identity import WorkloadIdentity
+
+    platform = AiCluster(cdk.Stack(cdk.App(), "Twice"), "Platform")
+    WorkloadIdentity(
+        platform,
+        "Ebs",
+        cluster=platform.cluster,
+        namespace="kube-system",
+        service_account="ebs-csi-controller-sa",
+    )
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=r"Twice/Platform/Drivers: invalid ebs='kube-system/ebs-csi-controller-sa': already has a role from "
+        r"Twice/Platform/Ebs on cluster Twice/Platform/Cluster",
+    ):
+        StorageDrivers(platform, "Drivers", cluster=platform, efs=False, fsx_lustre=False)
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=r"Twice/Platform/Cni: invalid service_account='kube-system/aws-node': already has a role from "
+        r"Twice/Platform on cluster Twice/Platform/Cluster",
+    ):
+        WorkloadIdentity(
+            platform, "Cni", cluster=platform.cluster, namespace="kube-system", service_account="aws-node"
+        )

@@ -290,8 +290,9 @@ _counter = iter(range(10_000))
 
 
 def _identity(scratch, **kwargs) -> WorkloadIdentity:
-    props = {"cluster": scratch["cluster"], "namespace": "ns", "service_account": "sa", **kwargs}
-    return WorkloadIdentity(scratch["stack"], f"Id{next(_counter)}", **props)
+    n = next(_counter)  # a service account of its own: a second role for one is refused
+    props = {"cluster": scratch["cluster"], "namespace": "ns", "service_account": f"sa-{n}", **kwargs}
+    return WorkloadIdentity(scratch["stack"], f"Id{n}", **props)
 
 
 @pytest.mark.parametrize(
@@ -450,3 +451,23 @@ def test_flatten_cfn_matches_cdk_nag_naming():
     )
     assert nag_flatten("arn:${AWS::Partition}:x") == "arn:<AWS::Partition>:x"
     assert re.fullmatch(r'\{"Fn::If":.*\}', nag_flatten({"Fn::If": ["C", "a", "b"]}))
+
+
+@pytest.mark.parametrize(
+    ("namespace", "modes"),
+    [
+        ("team-a", (IdentityMode.IRSA, IdentityMode.POD_IDENTITY)),
+        ("team-b", (IdentityMode.POD_IDENTITY,) * 2),
+    ],
+)
+def test_a_second_role_for_one_service_account_is_refused(scratch, namespace, modes):
+    first = _identity(scratch, service_account="trainer", namespace=namespace, mode=modes[0])
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=rf"Scratch/Id\d+: invalid service_account='{first.namespace}/trainer': already has a role from "
+        rf"{first.node.path} on cluster Scratch/\w+: a service account gets one IAM role",
+    ):
+        _identity(scratch, service_account="trainer", namespace=first.namespace, mode=modes[1])
+    # the same name in another namespace, or another name in the same namespace, is another service account
+    _identity(scratch, service_account="trainer", namespace=first.namespace + "-b", mode=modes[1])
+    _identity(scratch, service_account="trainer-b", namespace=first.namespace, mode=modes[1])

@@ -403,3 +403,67 @@ def test_gpu_and_nvme_updates_respect_pod_disruption_budgets(reference):
 def test_force_update_is_an_explicit_opt_in(platform):
     group = gpu(platform, instance_types=["g6e.xlarge"], force_update=True)
     assert group.nodegroup.node.default_child.force_update_enabled is True
+
+
+# -- AWS limits: node group names, integer sizes, lists of instance types ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("factory", "props", "message"),
+    [
+        (
+            gpu,
+            {"instance_types": "p5.48xlarge"},
+            r"instance_types='p5.48xlarge': must be a list of instance types, not a string: \['p5.48xlarge'\]",
+        ),
+        (
+            nvme,
+            {"instance_types": "i4i.large"},
+            r"instance_types='i4i.large': must be a list of instance types",
+        ),
+        (gpu, {"instance_types": ["g5.xlarge", 5]}, r"must be a list of instance types \(strings\)"),
+        (gpu, {"instance_types": ["g5.xlarge"], "max_size": 2.5}, r"max_size=2.5: must be a whole number"),
+        (gpu, {"instance_types": ["g5.xlarge"], "min_size": True}, r"min_size=True: must be a whole number"),
+        (
+            nvme,
+            {"instance_types": ["i4i.large"], "max_size": 4, "desired_size": 1.0},
+            r"desired_size=1.0: must be a whole number between 0 and 1000",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g5.xlarge"], "max_size": 1001},
+            r"max_size=1001: must be between 1 and 1000",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g5.xlarge"], "nodegroup_name": "g" * 64},
+            r"nodegroup_name='g{64}': must be an EKS node group name: 1-63 letters, digits, '-' or '_', starting "
+            r"with a letter or digit \(EKS API\)",
+        ),
+        (
+            nvme,
+            {"instance_types": ["i4i.large"], "nodegroup_name": "-nvme"},
+            r"nodegroup_name='-nvme': must be an EKS node group name",
+        ),
+        (
+            gpu,
+            {"instance_types": ["g5.xlarge"], "nodegroup_name": "gpu.a"},
+            r"nodegroup_name='gpu.a': must be an EKS node group name",
+        ),
+    ],
+)
+def test_aws_limits_are_refused_with_a_clear_message(platform, factory, props, message):
+    with pytest.raises(EksAiDataValidationError, match=message) as info:
+        factory(platform, **props)
+    assert info.value.where.startswith("Bad/Platform/")
+
+
+def test_aws_limits_themselves_are_accepted(platform):
+    name = "G" + "a-_9" * 15 + "zz"  # 63 characters, EKS's limit
+    assert len(name) == 63
+    group = gpu(platform, instance_types=("g5.xlarge",), nodegroup_name=name, min_size=0, max_size=1000)
+    cfn = group.nodegroup.node.default_child
+    assert cfn.nodegroup_name == name
+    scaling = cdk.Stack.of(platform).resolve(cfn.scaling_config)
+    assert scaling == {"minSize": 0, "maxSize": 1000, "desiredSize": 0}
+    nvme(platform, instance_types=["i4i.large"], nodegroup_name="0", desired_size=4)

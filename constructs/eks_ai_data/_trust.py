@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 from aws_cdk import CfnJson
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IConstruct
+
+from ._validate import fail, unresolved
 
 IRSA_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
@@ -61,3 +64,34 @@ def pod_identity_principal(
             }
         },
     )
+
+
+#: Per app (the construct tree's root): ``(cluster path, namespace, service account)`` -> the construct that gave the
+#: service account a role. A jsii interface proxy (an imported cluster) takes no Python attributes, hence the root.
+_CLAIMS: weakref.WeakKeyDictionary[IConstruct, dict[tuple[str, str, str], str]] = weakref.WeakKeyDictionary()
+
+
+def claim_service_account(
+    scope: Construct, prop: str, cluster: IConstruct, namespace: str, service_accounts: Sequence[str]
+) -> None:
+    """Refuse a second role for a service account of ``cluster`` (naming both constructs).
+
+    EKS holds one Pod Identity association per cluster, namespace and service account (CreatePodIdentityAssociation
+    answers ResourceInUseException for a second), and a ServiceAccount carries one ``eks.amazonaws.com/role-arn``
+    annotation: of two IRSA roles, one would never be used. Tokens are not checked.
+    """
+    claims = _CLAIMS.setdefault(scope.node.root, {})
+    for service_account in service_accounts:
+        if unresolved(namespace) or unresolved(service_account):
+            continue
+        key = (cluster.node.path, namespace, service_account)
+        owner = claims.setdefault(key, scope.node.path)
+        if owner != scope.node.path:
+            raise fail(
+                scope,
+                prop,
+                f"{namespace}/{service_account}",
+                f"already has a role from {owner} on cluster {cluster.node.path}: a service account gets one IAM "
+                "role (one Pod Identity association, one role-arn annotation); reuse that identity or name another "
+                "service account",
+            )

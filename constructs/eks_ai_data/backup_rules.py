@@ -379,6 +379,17 @@ def check_plan_props(
         raise fail(scope, "plan_name", plan_name, "must be 1-50 letters, digits, '-', '_' or '.'")
     if copy_to_vault_arn is not None:
         check_destination(scope, stack, copy_to_vault_arn)
+    else:
+        for index, rule in enumerate(rules):
+            if rule.copy_retention is not None:
+                # plan_rule copies only to copy_to_vault_arn: without it the retention would be dropped silently
+                raise fail(
+                    scope,
+                    f"rules[{index}].copy_retention",
+                    rule.copy_retention.to_string(),
+                    "is the retention of copies in copy_to_vault_arn, which is not given: give the copy "
+                    "destination or drop copy_retention",
+                )
     return rules
 
 

@@ -16,8 +16,8 @@ from constructs import Construct, IDependable
 from . import catalog
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_flags
 from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
-from ._trust import irsa_principal
-from ._validate import fail, require, unresolved
+from ._trust import claim_service_account, irsa_principal
+from ._validate import fail, require, require_string_list, unresolved
 from .capacity_versions import NODE_MONITORING_AGENT_ADDON
 from .compute.node_health import NodeMonitoringAgent
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
@@ -26,6 +26,13 @@ from .keys import DataKeys
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
 from .labels import AMI_FAMILY_AL2023, AMI_FAMILY_LABEL, NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
 from .launch_template import NodeLaunchTemplate
+from .naming import (
+    ADDON_VERSION,
+    ADDON_VERSION_RULE,
+    IAM_PRINCIPAL_ARN,
+    IAM_PRINCIPAL_RULE,
+    ipv4_cidr_problem,
+)
 from .network import ClusterNetwork
 from .node_role import node_role
 from .versions import DEFAULT_KUBERNETES_VERSION
@@ -41,6 +48,8 @@ SYSTEM_AMI_TYPES = {
 #: namespaces rely on them); without ``enableNetworkPolicy`` the CNI ignores every policy (EKS user guide,
 #: eks-networking-add-ons "Enable the network policy parameter for the add-on": a string "true", VPC CNI 1.14+).
 CORE_ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+#: EKS quota "Public endpoint access CIDR ranges per cluster": 40, not adjustable (aws/containers-roadmap#2174).
+MAX_PUBLIC_ACCESS_CIDRS = 40
 
 
 class AiCluster(Construct):
@@ -130,26 +139,29 @@ class AiCluster(Construct):
         )
         addon_versions = dict(addon_versions or {})
         pinnable = [*CORE_ADDONS, NODE_MONITORING_AGENT_ADDON]
-        for name in addon_versions:
+        for name, pinned in addon_versions.items():
             require(self, name in pinnable, "addon_versions", name, f"keys must be one of {pinnable}")
+            require(
+                self,
+                isinstance(pinned, str) and bool(ADDON_VERSION.match(pinned)),
+                "addon_versions",
+                {name: pinned},
+                f"values {ADDON_VERSION_RULE}",
+            )
+        if availability_zones is not None:
+            availability_zones = require_string_list(
+                self, "availability_zones", availability_zones, what="zone names"
+            )
         system_ami_type = self._system_ami_type(system_instance_type)
         if public_access_cidrs is not None:
+            public_access_cidrs = self._public_access_cidrs(public_access_cidrs)
+        if admin_principal_arn is not None:
             require(
                 self,
-                len(public_access_cidrs) > 0 and "0.0.0.0/0" not in public_access_cidrs,
-                "public_access_cidrs",
-                list(public_access_cidrs),
-                "must list the CIDRs allowed to reach the public endpoint, and not 0.0.0.0/0 "
-                "(leave it unset for a private endpoint)",
-            )
-        if admin_principal_arn is not None and not unresolved(admin_principal_arn):
-            require(
-                self,
-                admin_principal_arn.startswith("arn:")
-                and (":role/" in admin_principal_arn or ":user/" in admin_principal_arn),
+                isinstance(admin_principal_arn, str) and bool(IAM_PRINCIPAL_ARN.match(admin_principal_arn)),
                 "admin_principal_arn",
                 admin_principal_arn,
-                "must be an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                IAM_PRINCIPAL_RULE,
             )
 
         self.kubernetes_version = version
@@ -225,6 +237,7 @@ class AiCluster(Construct):
         acknowledge_inline_policy(self.cluster.role)
 
         # The VPC CNI gets its own role through IRSA, so the node role carries no network-interface permissions.
+        claim_service_account(self, "vpc_cni_role", self.cluster, "kube-system", ["aws-node"])
         self.vpc_cni_role = iam.Role(
             self,
             "VpcCniRole",
@@ -301,6 +314,23 @@ class AiCluster(Construct):
             if node_monitoring_agent
             else None
         )
+
+    def _public_access_cidrs(self, cidrs: Sequence[str]) -> list[str]:
+        """1-40 IPv4 CIDR blocks (EKS's quota), each without host bits, none of them 0.0.0.0/0."""
+        cidrs = require_string_list(self, "public_access_cidrs", cidrs, what="IPv4 CIDR blocks")
+        require(
+            self,
+            0 < len(cidrs) <= MAX_PUBLIC_ACCESS_CIDRS and "0.0.0.0/0" not in cidrs,
+            "public_access_cidrs",
+            cidrs,
+            f"must list 1-{MAX_PUBLIC_ACCESS_CIDRS} CIDRs allowed to reach the public endpoint (the EKS quota), and "
+            "not 0.0.0.0/0 (leave it unset for a private endpoint)",
+        )
+        for cidr in cidrs:
+            problem = None if unresolved(cidr) else ipv4_cidr_problem(cidr)
+            if problem is not None:
+                raise fail(self, "public_access_cidrs", cidr, problem)
+        return cidrs
 
     def _system_ami_type(self, instance_type: str) -> eks.NodegroupAmiType:
         """The AL2023 standard AMI of ``instance_type``'s architecture; unknown and macOS types are refused."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,8 +19,8 @@ from ._nag import (
     managed_policy_finding,
     nag_flatten,
 )
-from ._trust import irsa_principal, pod_identity_principal
-from ._validate import fail, require
+from ._trust import claim_service_account, irsa_principal, pod_identity_principal
+from ._validate import fail, require, unresolved
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .identity import IdentityLike, IdentityMode, identity_mode
 from .labels import (
@@ -31,6 +30,7 @@ from .labels import (
     NODE_ROLE_SYSTEM,
     PROTECTED_TAG_KEY,
 )
+from .naming import ADDON_VERSION, toleration_problem
 
 EBS = "aws-ebs-csi-driver"
 EFS = "aws-efs-csi-driver"
@@ -90,10 +90,8 @@ EBS_KEY_ACTIONS = (
 FSX_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext")
 #: The tag the FSx driver puts on every file system it creates (its value is the PersistentVolume name).
 FSX_VOLUME_TAG = "CSIVolumeName"
-ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
-
-_TOLERATION_KEYS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
-_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+#: The prop that turns each driver with a role on (named when its service accounts already have a role elsewhere).
+_DRIVER_PROPS = {EBS: "ebs", EFS: "efs", FSX: "fsx_lustre", MOUNTPOINT: "mountpoint_s3_buckets"}
 
 
 def platform_tolerations() -> list[dict[str, str]]:
@@ -288,6 +286,10 @@ class StorageDrivers(Construct):
         # Mountpoint gets a role only for driver-level buckets: pod-level volumes use the workload's credentials.
         needs_role = name in SERVICE_ACCOUNTS and (name != MOUNTPOINT or bool(self._buckets))
         role = self._role(name, self._buckets, self._write) if needs_role else None
+        if needs_role:  # after the role, whose trust refuses a cluster without what the identity mode needs
+            claim_service_account(
+                self, _DRIVER_PROPS[name], self.cluster.cluster, NAMESPACE, SERVICE_ACCOUNTS[name]
+            )
         addon = eks.Addon(
             self,
             f"Addon-{name}",
@@ -537,18 +539,7 @@ class StorageDrivers(Construct):
                 "has no effect with tolerate_all_taints=True (node plugins already tolerate every taint)",
             )
         for toleration in tolerations:
-            allowed = (
-                "must be a Kubernetes toleration: keys among key/operator/value/effect/tolerationSeconds, "
-                f"operator Exists (no value) or Equal (with key), effect one of {list(_EFFECTS)}"
-            )
-            ok = isinstance(toleration, Mapping) and set(toleration) <= _TOLERATION_KEYS
-            if ok:
-                operator = toleration.get("operator", "Equal")
-                ok = (
-                    operator in ("Exists", "Equal")
-                    and (operator == "Equal" or "value" not in toleration)
-                    and (operator == "Exists" or bool(toleration.get("key")))
-                    and toleration.get("effect", "NoSchedule") in _EFFECTS
-                )
-            if not ok:
-                raise fail(self, "extra_tolerations", toleration, allowed)
+            tokens = isinstance(toleration, Mapping) and any(unresolved(v) for v in toleration.values())
+            problem = None if tokens else toleration_problem(toleration)
+            if problem is not None:
+                raise fail(self, "extra_tolerations", toleration, problem)

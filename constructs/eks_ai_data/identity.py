@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._nag import acknowledge_inline_policy, acknowledge_resolved
-from ._trust import irsa_principal, pod_identity_principal
+from ._trust import claim_service_account, irsa_principal, pod_identity_principal
 from ._validate import fail, require, require_dns1123_label, require_dns1123_subdomain, unresolved
 
 #: IAM role names: 1-64 characters of letters, digits and ``+=,.@_-``.
@@ -149,6 +149,7 @@ class WorkloadIdentity(Construct):
             description=description or f"eks-ai-data workload identity for {namespace}/{service_account}",
         )
         self.role_arn = self.role.role_arn
+        claim_service_account(self, "service_account", cluster, namespace, [service_account])
         acknowledge_inline_policy(self.role)
         if mode is IdentityMode.POD_IDENTITY:
             _ = cluster.eks_pod_identity_agent  # the agent add-on (created once per cluster by aws_eks_v2)

@@ -17,9 +17,10 @@ from ._validate import fail, require, unresolved, validate_node_labels
 from .cluster_interface import IPlatformKeys
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
+from .naming import eks_name_rule, is_eks_name
 
 #: EKS cluster names (CreateCluster API): 1-100 characters, a letter or digit first, then letters, digits, '-', '_'.
-CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}\Z")
+MAX_CLUSTER_NAME = 100
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?\Z")
 
 
@@ -29,10 +30,10 @@ def require_cluster_name(scope: Construct, value: object) -> None:
         return
     require(
         scope,
-        isinstance(value, str) and bool(CLUSTER_NAME.match(value)),
+        is_eks_name(value, MAX_CLUSTER_NAME),
         "cluster_name",
         value,
-        "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
+        f"must be an EKS cluster name: {eks_name_rule(MAX_CLUSTER_NAME)}",
     )
 
 

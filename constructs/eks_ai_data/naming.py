@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Mapping
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
@@ -116,3 +118,98 @@ def is_team_group(value: object) -> bool:
         and bool(_GROUP_NAME.match(value))
         and not value.startswith(RESERVED_GROUP_PREFIXES)
     )
+
+
+# -- EKS resource names and add-on versions ---------------------------------------------------------
+#: EKS CreateCluster ``name`` (1-100) and CreateNodegroup ``nodegroupName`` (1-63): ``^[0-9A-Za-z][A-Za-z0-9\-_]*``.
+EKS_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*\Z")
+#: EKS add-on versions as DescribeAddonVersions lists them, e.g. ``v1.20.4-eksbuild.1``.
+ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+\Z")
+ADDON_VERSION_RULE = (
+    "must be an EKS add-on version v<major>.<minor>.<patch>-eksbuild.<n>, e.g. 'v1.20.4-eksbuild.1'"
+)
+
+
+def eks_name_rule(max_length: int) -> str:
+    return f"1-{max_length} letters, digits, '-' or '_', starting with a letter or digit (EKS API)"
+
+
+def is_eks_name(value: object, max_length: int) -> bool:
+    return isinstance(value, str) and len(value) <= max_length and bool(EKS_NAME.match(value))
+
+
+# -- IAM principals ------------------------------------------------------------------------------------
+#: An IAM role or user ARN, path allowed (IAM paths are ``/`` or ``/`` + printable ASCII + ``/``; names are 1-64
+#: ``[\w+=,.@-]``). EKS access entries take role ARNs with a path (EKS user guide, "Create access entries"); STS
+#: assumed-role ARNs are refused there.
+IAM_PRINCIPAL_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/([\x21-\x7e]*/)?[\w+=,.@-]{1,64}\Z", re.A
+)
+IAM_PRINCIPAL_RULE = (
+    "must be an IAM role or user ARN, arn:<partition>:iam::<12-digit account>:role/[<path>/]<name> (or user/...); "
+    "not an STS assumed-role ARN"
+)
+
+
+# -- IPv4 CIDR blocks ----------------------------------------------------------------------------------
+_IPV4_CIDR = re.compile(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}\Z")
+
+
+def ipv4_cidr_problem(value: object) -> str | None:
+    """Why ``value`` is not an IPv4 CIDR block ``a.b.c.d/n`` with no host bits set, or ``None`` when it is."""
+    if not isinstance(value, str) or not _IPV4_CIDR.match(value):
+        return "must be an IPv4 CIDR block a.b.c.d/n"
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        return "must be an IPv4 CIDR block a.b.c.d/n (octets 0-255, prefix 0-32)"
+    if str(network) != value:
+        return f"has host bits set: the network is {network}"
+    return None
+
+
+# -- Kubernetes tolerations (pkg/apis/core/validation ValidateTolerations) ------------------------------
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_TOLERATION_FIELDS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
+
+
+def toleration_problem(toleration: object) -> str | None:
+    """Why the API server would refuse ``toleration``, or ``None`` when it accepts it.
+
+    As Kubernetes' ValidateTolerations: a non-empty key is a qualified name (label key rules); an empty key needs
+    operator ``Exists``; operator ``Equal`` (the default) takes a label value, ``Exists`` no value; effect empty (any)
+    or a taint effect; ``tolerationSeconds`` only with ``NoExecute``. Negative seconds, which Kubernetes treats as 0,
+    are refused here as meaningless (write 0).
+    """
+    if not isinstance(toleration, Mapping):
+        return "must be a mapping of key/operator/value/effect/tolerationSeconds"
+    unknown = sorted(set(toleration) - _TOLERATION_FIELDS)
+    if unknown:
+        return f"has unknown fields {unknown}: allowed are key, operator, value, effect, tolerationSeconds"
+    key = toleration.get("key") or ""
+    operator = toleration.get("operator") or "Equal"
+    value = toleration.get("value") or ""
+    effect = toleration.get("effect") or ""
+    if key:
+        problem = label_key_problem(key)
+        if problem is not None:
+            return problem.replace("label key", "toleration key")
+    elif operator != "Exists":
+        return "operator must be Exists when key is empty (which tolerates every taint)"
+    if operator not in ("Equal", "Exists"):
+        return "operator must be Equal or Exists"
+    if operator == "Exists" and value:
+        return "value must be empty with operator Exists"
+    if operator == "Equal":
+        problem = label_value_problem(value)
+        if problem is not None:
+            return problem.replace("label values", "toleration values")
+    if effect and effect not in TAINT_EFFECTS:
+        return f"effect must be empty (any) or one of {list(TAINT_EFFECTS)}"
+    seconds = toleration.get("tolerationSeconds")
+    if seconds is not None:
+        if effect != "NoExecute":
+            return "tolerationSeconds needs effect NoExecute"
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            return "tolerationSeconds must be a whole number of seconds, 0 or more"
+    return None

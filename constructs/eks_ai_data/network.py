@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,8 +15,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._nag import acknowledge_compliance, acknowledge_inline_policy
-from ._validate import fail, require, require_range
+from ._validate import fail, require, require_int, require_string_list, unresolved
 from .function_logs import own_function_logs
+from .naming import ipv4_cidr_problem
 
 
 class ZonalStack(Stack):
@@ -74,10 +76,11 @@ class ClusterNetwork(Construct):
     :param availability_zones: the AZs to span (2-6 names, a subset of the stack's). Default: the stack's, up to
         ``max_azs``. A stack with a concrete region must know its zones without a lookup (:class:`ZonalStack`);
         environment-agnostic stacks get two placeholder AZs from CDK.
-    :param max_azs: availability zones to span when ``availability_zones`` is not given (2-6). Default: 3.
+    :param max_azs: availability zones to span (2-6); with ``availability_zones`` it must be their number. Default: 3.
     :param nat_gateways: NAT gateways; one per AZ keeps an AZ failure from cutting the others' egress.
         Default: one per AZ.
-    :param cidr: the VPC's IPv4 CIDR. Default: ``10.64.0.0/16``.
+    :param cidr: the VPC's IPv4 CIDR, ``/16`` to ``/28`` (the VPC limits) and large enough for a ``/19`` private and
+        a ``/24`` public subnet per zone. Default: ``10.64.0.0/16``.
     :param logs_key: the KMS key for the flow-log group (``DataKeys.data_key``). Required.
     :param flow_log_retention: retention of flow logs. Default: one year.
     :param restrict_s3_endpoint: restrict the S3 endpoint to the allowed buckets. Default: ``True``.
@@ -90,14 +93,15 @@ class ClusterNetwork(Construct):
         *,
         logs_key: kms.IKey,
         availability_zones: Sequence[str] | None = None,
-        max_azs: int = 3,
+        max_azs: int | None = None,
         nat_gateways: int | None = None,
         cidr: str = "10.64.0.0/16",
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         restrict_s3_endpoint: bool = True,
     ) -> None:
         super().__init__(scope, id)
-        require_range(self, "max_azs", max_azs, 2, 6)
+        if max_azs is not None:
+            require_int(self, "max_azs", max_azs, 2, 6)
         stack = Stack.of(self)
         if not Token.is_unresolved(stack.region) and not zones_known(stack):
             raise fail(
@@ -109,7 +113,7 @@ class ClusterNetwork(Construct):
                 "Stack.availability_zones) so that nothing is looked up",
             )
         if availability_zones is not None:
-            zones = list(availability_zones)
+            zones = require_string_list(self, "availability_zones", availability_zones, what="zone names")
             require(
                 self,
                 2 <= len(zones) <= 6 and len(set(zones)) == len(zones),
@@ -117,7 +121,21 @@ class ClusterNetwork(Construct):
                 zones,
                 "must name 2 to 6 distinct availability zones",
             )
+            if max_azs is not None and max_azs != len(zones):
+                raise fail(
+                    self,
+                    "max_azs",
+                    max_azs,
+                    f"differs from the {len(zones)} availability_zones given {zones}: leave max_azs unset or make "
+                    "them agree",
+                )
+            self._check_zones(stack, zones)
             max_azs = len(zones)
+        else:
+            max_azs = DEFAULT_MAX_AZS if max_azs is None else max_azs
+            if isinstance(stack, ZonalStack) and stack.zones is not None:
+                self._check_zones(stack, stack.zones[:max_azs], prop="ZonalStack.availability_zones")
+        check_vpc_cidr(self, cidr, max_azs)
         if nat_gateways is not None:
             require(
                 self,
@@ -194,6 +212,27 @@ class ClusterNetwork(Construct):
         own_function_logs(self, key=logs_key, retention=flow_log_retention)
         self._acknowledge_compliance()
 
+    def _check_zones(self, stack: Stack, zones: Sequence[str], prop: str = "availability_zones") -> None:
+        """Zones of the stack's Region (when it is concrete), and of the stack's zones (when it names them)."""
+        region = stack.region
+        if not Token.is_unresolved(region):
+            for zone in zones:
+                if not unresolved(zone) and not region_zone(region, zone):
+                    raise fail(
+                        self,
+                        prop,
+                        zone,
+                        f"must be an availability zone of the stack's Region {region} ({region}a, {region}b, ...): "
+                        "the cluster's control-plane ENIs go in these subnets and EKS does not place them in Local "
+                        "or Wavelength Zones (add subnets there yourself for nodes)",
+                    )
+        if prop == "availability_zones" and isinstance(stack, ZonalStack) and stack.zones is not None:
+            outside = [z for z in zones if z not in stack.zones and not unresolved(z)]
+            if outside:
+                raise fail(
+                    self, prop, outside, f"must be among the stack's availability zones {list(stack.zones)}"
+                )
+
     def _acknowledge_compliance(self) -> None:
         """NIST 800-53 / HIPAA findings intrinsic to a VPC with NAT gateways, on the resources that carry them."""
         for subnet in self.vpc.public_subnets:
@@ -227,6 +266,45 @@ class ClusterNetwork(Construct):
             self.s3_endpoint.add_to_policy(self._allowed_buckets)
         else:
             self._allowed_buckets.add_resources(*new)
+
+
+#: Zones ClusterNetwork spans when neither ``availability_zones`` nor ``max_azs`` is given.
+DEFAULT_MAX_AZS = 3
+#: The subnets ClusterNetwork cuts per zone (``subnet_configuration``): a /19 private and a /24 public subnet.
+_PRIVATE_MASK, _PUBLIC_MASK = 19, 24
+#: VPC IPv4 CIDR blocks: a netmask between /16 and /28 (Amazon VPC user guide, "VPC CIDR blocks").
+VPC_PREFIX_RANGE = (16, 28)
+
+
+def region_zone(region: str, zone: str) -> bool:
+    """Whether ``zone`` is a standard availability zone of ``region``: the Region's name and one letter.
+
+    Local Zones (``us-east-1-bos-1a``) and Wavelength Zones (``us-east-1-wl1-bos-wlz-1``) are also named after their
+    parent Region but are refused: EKS places no control-plane ENI in them, and they have no NAT gateways.
+    """
+    return bool(re.fullmatch(re.escape(region) + r"[a-z]", zone))
+
+
+def check_vpc_cidr(scope: Construct, cidr: str, zones: int) -> None:
+    """An IPv4 network of ``/16``-``/28`` with room for ClusterNetwork's subnets in ``zones`` zones."""
+    if unresolved(cidr):
+        return
+    problem = ipv4_cidr_problem(cidr)
+    if problem is not None:
+        raise fail(scope, "cidr", cidr, problem)
+    prefix = int(cidr.rsplit("/", 1)[1])
+    low, high = VPC_PREFIX_RANGE
+    if not low <= prefix <= high:
+        raise fail(scope, "cidr", cidr, f"must have a netmask between /{low} and /{high} (the VPC limits)")
+    needed = zones * (2 ** (32 - _PRIVATE_MASK) + 2 ** (32 - _PUBLIC_MASK))
+    if needed > 2 ** (32 - prefix):
+        raise fail(
+            scope,
+            "cidr",
+            cidr,
+            f"is too small for a /{_PRIVATE_MASK} private and a /{_PUBLIC_MASK} public subnet in each of {zones} "
+            f"zones ({needed} addresses): use a /{32 - (needed - 1).bit_length()} or larger",
+        )
 
 
 def aws_owned_s3_access(stack: Stack) -> list[tuple[str, list[str], list[str]]]:

@@ -353,6 +353,22 @@ def test_karpenter_refuses_an_unsupported_kubernetes_minor(platform, monkeypatch
             {"instance_types": ["p5.48xlarge"], "capacity_types": ["dedicated"]},
             r"must be one of \['on-demand'",
         ),
+        (
+            {"instance_types": ["p5.48xlarge"], "capacity_types": "spot"},
+            r"capacity_types='spot': must be a list of capacity types, not a string: \['spot'\]",
+        ),
+        (
+            {
+                "instance_types": ["p5.48xlarge"],
+                "capacity_types": ["reserved"],
+                "capacity_reservation_ids": "cr-0",
+            },
+            r"capacity_reservation_ids='cr-0': must be a list of reservation ids, not a string",
+        ),
+        (
+            {"instance_types": "p5.48xlarge"},
+            r"instance_types='p5.48xlarge': must be a list of instance types",
+        ),
         ({"instance_types": ["p5.48xlarge", "trn1.32xlarge"]}, r"must share one accelerator kind"),
         ({"instance_types": ["m7i.large"]}, r"instance_types='m7i.large': needs accelerators"),
         ({"instance_types": ["g6e.xlarge"], "efa": True}, r"efa=True: g6e.xlarge does not support EFA"),
@@ -384,6 +400,10 @@ def test_gpu_node_pool_rules(platform, karpenter, props, message):
             r"mode='raid5': must be 'ephemeral' or 'local-volumes'",
         ),
         ({"instance_types": ["i4i.large"], "max_nodes": 0}, r"max_nodes=0: must be at least 1"),
+        (
+            {"instance_types": "i4i.large"},
+            r"instance_types='i4i.large': must be a list of instance types, not a",
+        ),
         ({"instance_types": ["i4i.large"], "capacity_types": ["reserved"]}, r"must be on-demand and/or spot"),
     ],
 )

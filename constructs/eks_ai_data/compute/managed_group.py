@@ -10,10 +10,11 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .. import catalog
-from .._validate import fail, require, require_range, unresolved, validate_node_labels
+from .._validate import fail, require, require_int, require_string_list, unresolved, validate_node_labels
 from ..cluster_interface import IAiCluster
 from ..labels import LIBRARY_NODE_LABELS
 from ..launch_template import NodeLaunchTemplate
+from ..naming import eks_name_rule, is_eks_name
 from ..node_repair import NodeRepair
 from ..node_role import node_role
 from ..scale_from_zero import (
@@ -29,6 +30,8 @@ from ..scale_from_zero import (
 )
 from .asg_tags import NodegroupAsgTags
 
+#: EKS CreateNodegroup ``nodegroupName``: 1-63 characters.
+MAX_NODEGROUP_NAME = 63
 _EFFECTS = {
     eks.TaintEffect.NO_SCHEDULE: "NoSchedule",
     eks.TaintEffect.NO_EXECUTE: "NoExecute",
@@ -64,6 +67,7 @@ def template_resources(
 
 def catalog_specs(scope: Construct, instance_types: Sequence[str]) -> list[catalog.InstanceSpec]:
     """The catalog's specs of ``instance_types``: at least one, none repeated, every one known to the catalog."""
+    instance_types = require_string_list(scope, "instance_types", instance_types, what="instance types")
     require(
         scope, len(instance_types) > 0, "instance_types", list(instance_types), "must name at least one type"
     )
@@ -107,8 +111,11 @@ class ManagedGroup(Construct):
         return catalog_specs(self, instance_types)
 
     def _sizes(self, min_size: int, max_size: int, desired_size: int | None) -> None:
-        require_range(self, "min_size", min_size, 0, 1000)
-        require_range(self, "max_size", max_size, 1, 1000)
+        # EKS scaling config sizes are integers; a float or a bool (an int subclass) is a mistake, not a size
+        require_int(self, "min_size", min_size, 0, 1000)
+        require_int(self, "max_size", max_size, 1, 1000)
+        if desired_size is not None:
+            require_int(self, "desired_size", desired_size, 0, 1000)
         if min_size > max_size:
             raise fail(self, "min_size", min_size, f"must not exceed max_size ({max_size})")
         if (
@@ -166,6 +173,14 @@ class ManagedGroup(Construct):
         respecting PodDisruptionBudgets, and fails rather than evicting pods a budget protects (a running training
         job); ``True`` terminates nodes whatever the budgets say (EKS UpdateNodegroupVersion ``force``).
         """
+        if nodegroup_name is not None:
+            require(
+                self,
+                is_eks_name(nodegroup_name, MAX_NODEGROUP_NAME),
+                "nodegroup_name",
+                nodegroup_name,
+                f"must be an EKS node group name: {eks_name_rule(MAX_NODEGROUP_NAME)}",
+            )
         min_size, max_size, desired_size = sizes
         nodegroup = eks.Nodegroup(
             self,

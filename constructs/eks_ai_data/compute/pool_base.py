@@ -14,7 +14,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .. import catalog
-from .._validate import fail, require, validate_node_labels
+from .._validate import fail, require, require_string_list, validate_node_labels
 from ..capacity_versions import al2023_alias
 from ..k8s.karpenter import CAPACITY_TYPES, NodeClassSpec, NodePoolChart, NodePoolSpec
 from ..labels import LIBRARY_NODE_LABELS, Taint
@@ -116,6 +116,10 @@ class Pool(Construct):
 
 
 def check_capacity(scope: Construct, capacity_types: Sequence[str], reservations: Sequence[str]) -> None:
+    capacity_types = require_string_list(scope, "capacity_types", capacity_types, what="capacity types")
+    reservations = require_string_list(
+        scope, "capacity_reservation_ids", reservations, what="reservation ids"
+    )
     require(scope, len(capacity_types) > 0, "capacity_types", list(capacity_types), "must not be empty")
     for capacity in capacity_types:
         require(
