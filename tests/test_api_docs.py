@@ -55,3 +55,35 @@ def test_every_constructor_parameter_has_its_own_param_line(name):
     assert not [line for line in lines if line.count(":param ") > 1], f"{name}: one :param per line"
     documented = {m.group(1) for line in lines if (m := re.match(r"\s*:param (\w+):", line))}
     assert [p for p in _parameters(cls) if p not in documented] == []
+
+
+@pytest.mark.parametrize(
+    ("options", "construct", "set_by_the_pattern"),
+    [
+        (
+            "eks_ai_data.nodegroups:GpuNodeGroupOptions",
+            "eks_ai_data.nodegroups:GpuNodeGroup",
+            {"cluster", "instance_types", "subnet"},
+        ),
+        (
+            "eks_ai_data.compute.node_pools:GpuNodePoolOptions",
+            "eks_ai_data.compute.node_pools:GpuNodePool",
+            {"karpenter", "instance_types", "subnet"},
+        ),
+        (
+            "eks_ai_data.observability.container_insights:ContainerInsightsOptions",
+            "eks_ai_data.observability.container_insights:ContainerInsights",
+            {"cluster"},
+        ),
+    ],
+)
+def test_pass_through_options_are_the_constructs_props_and_nothing_else(
+    options, construct, set_by_the_pattern
+):
+    def load(path):
+        module, name = path.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    typed, cls = load(options), load(construct)
+    assert typed.__total__ is False  # every key optional: the construct's defaults apply
+    assert set(typed.__annotations__) == set(_parameters(cls)) - set_by_the_pattern

@@ -616,6 +616,11 @@ def test_ignored_resources_are_not_monitored_and_not_reported():
             {"container_insights": False, "container_insights_props": {"identity": "irsa"}},
             "needs container_insights=True",
         ),
+        (
+            {"container_insights_props": {"log_retention_days": 7}},
+            "invalid container_insights_props=['log_retention_days']: unknown ContainerInsightsOptions keys: "
+            "allowed are ['addon_version', 'container_logs', 'identity', 'log_retention', 'logs_key']",
+        ),
     ],
 )
 def test_validation_messages(kwargs, message):

@@ -59,6 +59,20 @@ def require(scope: Construct, condition: bool, prop: str, value: Any, allowed: s
         raise fail(scope, prop, value, allowed)
 
 
+def require_options(scope: Construct, prop: str, value: Any, options: type) -> dict[str, Any]:
+    """``value`` (``None``: no options) as a dict whose keys are all fields of the ``TypedDict`` ``options``,
+    else a validation error listing the fields allowed."""
+    if value is None:
+        return {}
+    allowed = sorted(options.__annotations__)
+    if not isinstance(value, Mapping):
+        raise fail(scope, prop, value, f"must be a {options.__name__} (a dict with keys among {allowed})")
+    unknown = sorted(str(k) for k in value if k not in options.__annotations__)
+    if unknown:
+        raise fail(scope, prop, unknown, f"unknown {options.__name__} keys: allowed are {allowed}")
+    return dict(value)
+
+
 def require_range(scope: Construct, prop: str, value: int | float | None, low: float, high: float) -> None:
     """``low <= value <= high`` (``None`` and tokens pass)."""
     if value is None or unresolved(value):

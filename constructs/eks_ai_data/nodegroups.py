@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Literal, TypedDict
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
@@ -54,6 +54,26 @@ STANDARD_AMI_TYPES = {
 
 def _ami_name(ami_type: eks.NodegroupAmiType) -> str:
     return getattr(ami_type, "name", str(ami_type))
+
+
+class GpuNodeGroupOptions(TypedDict, total=False):
+    """The :class:`GpuNodeGroup` props a pattern passes through (``DistributedDataset(gpu_node_group_props=...)``):
+    every prop but ``cluster``, ``instance_types`` and ``subnet``, which the pattern sets. Each has the meaning and
+    default documented on :class:`GpuNodeGroup`."""
+
+    ami_type: eks.NodegroupAmiType
+    capacity_type: eks.CapacityType
+    capacity_reservation_id: str | None
+    min_size: int
+    max_size: int
+    desired_size: int | None
+    efa: bool
+    nvme_raid0: bool
+    root_volume_gib: int
+    labels: Mapping[str, str] | None
+    force_update: bool
+    node_repair: NodeRepair | None
+    nodegroup_name: str | None
 
 
 class GpuNodeGroup(ManagedGroup):

@@ -445,6 +445,24 @@ def test_the_dataset_pools_nodes_in_the_file_systems_zone(platform, karpenter):
         dataset(gpu_node_pool_props={"efa": True})
     with pytest.raises(EksAiDataValidationError, match=r"with karpenter= the GPU capacity is a NodePool"):
         dataset(karpenter=karpenter, gpu_node_group_props={"max_size": 4})
+    # the pass-through props are typed (GpuNodePoolOptions, GpuNodeGroupOptions): a misspelled key is named
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=r"invalid gpu_node_pool_props=\['gpu_limits'\]: unknown GpuNodePoolOptions keys: allowed are "
+        r"\['availability_zone', 'capacity_reservation_ids', 'capacity_types', 'consolidate_after', 'efa', "
+        r"'gpu_limit', ",
+    ):
+        dataset(karpenter=karpenter, gpu_node_pool_props={"gpu_limits": 32})
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=r"invalid gpu_node_group_props=\['max_nodes'\]: unknown GpuNodeGroupOptions keys: allowed are "
+        r"\['ami_type', ",
+    ):
+        dataset(gpu_node_group_props={"max_nodes": 4})
+    with pytest.raises(
+        EksAiDataValidationError, match=r"gpu_node_group_props=4: must be a GpuNodeGroupOptions"
+    ):
+        dataset(gpu_node_group_props=4)
     pooled = dataset(karpenter=karpenter, gpu_node_pool_props={"efa": True, "gpu_limit": 32})
     assert isinstance(pooled.gpu_nodes, GpuNodePool)
     assert pooled.gpu_nodes.availability_zone == pooled.availability_zone == "eu-west-1a"

@@ -9,7 +9,7 @@ schedule the same way whichever engine brings their nodes up.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Literal, TypedDict
 
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
@@ -39,6 +39,24 @@ from .managed_group import catalog_specs
 from .pool_base import Pool, check_capacity, consolidation_delay, default_name
 
 CapacityType = Literal["on-demand", "spot", "reserved"]
+
+
+class GpuNodePoolOptions(TypedDict, total=False):
+    """The :class:`GpuNodePool` props a pattern passes through (``DistributedDataset(gpu_node_pool_props=...)``):
+    every prop but ``karpenter``, ``instance_types`` and ``subnet``, which the pattern sets. Each has the meaning and
+    default documented on :class:`GpuNodePool`."""
+
+    capacity_types: Sequence[CapacityType]
+    capacity_reservation_ids: Sequence[str]
+    gpu_limit: int | None
+    availability_zone: str | None
+    efa: bool
+    nvme_raid0: bool
+    root_volume_gib: int
+    labels: Mapping[str, str] | None
+    consolidate_after: Duration | None
+    weight: int | None
+    name: str | None
 
 
 class GpuNodePool(Pool):

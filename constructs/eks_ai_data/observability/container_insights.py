@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_eks_v2 as eks
@@ -59,6 +59,18 @@ CHART_DEFAULT_TOLERATIONS = ({"operator": "Exists"},)
 PERFORMANCE_LOG_GROUP = "performance"
 CONTAINER_LOG_GROUPS = ("application", "host", "dataplane")
 ADDON_VERSION_PATTERN = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
+
+
+class ContainerInsightsOptions(TypedDict, total=False):
+    """The :class:`ContainerInsights` props ``StorageMonitoring(container_insights_props=...)`` passes through: every
+    prop but ``cluster`` (each monitored cluster). Each has the meaning and default documented on
+    :class:`ContainerInsights`."""
+
+    identity: IdentityLike
+    addon_version: str | None
+    container_logs: bool
+    log_retention: logs.RetentionDays
+    logs_key: kms.IKey | None
 
 
 class ContainerInsights(Construct):

@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct, IValidation
 
-from .._validate import fail, require
+from .._validate import fail, require, require_options
 from ..backup import DataBackupPlan
 from ..bucket import DataBucket
 from ..cluster import AiCluster
@@ -29,7 +29,7 @@ from ..keys import allow_alarm_notifications
 from ..lustre import LustreStore
 from ..nodegroups import GpuNodeGroup
 from . import cluster_alarms, storage_alarms
-from .container_insights import ContainerInsights
+from .container_insights import ContainerInsights, ContainerInsightsOptions
 from .thresholds import AlarmThresholds
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,7 +97,7 @@ class StorageMonitoring(Construct):
         thresholds: AlarmThresholds | None = None,
         discover: bool = True,
         container_insights: bool = True,
-        container_insights_props: Mapping[str, Any] | None = None,
+        container_insights_props: ContainerInsightsOptions | None = None,
         dashboard_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -128,7 +128,13 @@ class StorageMonitoring(Construct):
                 dashboard_name,
                 "must be 1-255 letters, digits, '-' or '_'",
             )
-        ci_props = dict(container_insights_props or {})
+        ci_props = (
+            dict(container_insights_props)
+            if isinstance(container_insights_props, Mapping)
+            else require_options(
+                self, "container_insights_props", container_insights_props, ContainerInsightsOptions
+            )
+        )
         if ci_props and not container_insights:
             raise fail(self, "container_insights_props", sorted(ci_props), "needs container_insights=True")
         reserved = sorted({"cluster"} & set(ci_props))
@@ -136,6 +142,7 @@ class StorageMonitoring(Construct):
             raise fail(
                 self, "container_insights_props", reserved, "must not set cluster (each monitored cluster)"
             )
+        ci_props = require_options(self, "container_insights_props", ci_props, ContainerInsightsOptions)
 
         if topic is None:
             created = sns.Topic(

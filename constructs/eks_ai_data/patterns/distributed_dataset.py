@@ -9,12 +9,19 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain, unresolved
+from .._validate import (
+    fail,
+    require,
+    require_dns1123_label,
+    require_dns1123_subdomain,
+    require_options,
+    unresolved,
+)
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..compute.karpenter import Karpenter
-from ..compute.node_pools import GpuNodePool
+from ..compute.node_pools import GpuNodePool, GpuNodePoolOptions
 from ..lustre import DataRepositoryLink, LustreStore
-from ..nodegroups import GpuNodeGroup
+from ..nodegroups import GpuNodeGroup, GpuNodeGroupOptions
 from ._common import bucket_or_new, lustre_volume_spec
 from .cluster_storage import ClusterStorage
 
@@ -69,7 +76,7 @@ class DistributedDataset(Construct):
         storage: ClusterStorage,
         namespace: str,
         gpu_instance_types: Sequence[str],
-        gpu_node_group_props: Mapping[str, Any] | None = None,
+        gpu_node_group_props: GpuNodeGroupOptions | None = None,
         dataset_bucket: s3.IBucket | None = None,
         dataset_prefix: str | None = None,
         file_system_path: str = "/datasets",
@@ -79,13 +86,13 @@ class DistributedDataset(Construct):
         claim_name: str = "datasets",
         lustre: LustreStore | None = None,
         karpenter: Karpenter | None = None,
-        gpu_node_pool_props: Mapping[str, Any] | None = None,
+        gpu_node_pool_props: GpuNodePoolOptions | None = None,
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
         require_dns1123_label(self, "namespace", namespace)
         require_dns1123_subdomain(self, "claim_name", claim_name)
-        gpu_props = dict(gpu_node_group_props or {})
+        gpu_props = _mapping(self, "gpu_node_group_props", gpu_node_group_props, GpuNodeGroupOptions)
         clash = sorted(_RESERVED_GPU_PROPS & set(gpu_props))
         if clash:
             raise fail(
@@ -94,7 +101,8 @@ class DistributedDataset(Construct):
                 clash,
                 "must not set cluster, instance_types or subnet (set here)",
             )
-        pool_props = dict(gpu_node_pool_props or {})
+        gpu_props = require_options(self, "gpu_node_group_props", gpu_props, GpuNodeGroupOptions)
+        pool_props = _mapping(self, "gpu_node_pool_props", gpu_node_pool_props, GpuNodePoolOptions)
         clash = sorted(_RESERVED_POOL_PROPS & set(pool_props))
         if clash:
             raise fail(
@@ -103,6 +111,7 @@ class DistributedDataset(Construct):
                 clash,
                 "must not set karpenter, instance_types or subnet (set here)",
             )
+        pool_props = require_options(self, "gpu_node_pool_props", pool_props, GpuNodePoolOptions)
         if karpenter is None and pool_props:
             raise fail(self, "gpu_node_pool_props", sorted(pool_props), "apply only with karpenter=")
         if karpenter is not None and gpu_props:
@@ -211,3 +220,8 @@ def _linked_bucket(scope: Construct, lustre: LustreStore, file_system_path: str)
         file_system_path,
         f"is not linked on {lustre.node.path}; linked paths: {[link.file_system_path for link in lustre.links]}",
     )
+
+
+def _mapping(scope: Construct, prop: str, value: Any, options: type) -> dict[str, Any]:
+    """A pass-through props dict (its keys are checked once the reserved ones are refused)."""
+    return dict(value) if isinstance(value, Mapping) else require_options(scope, prop, value, options)
