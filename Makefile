@@ -34,6 +34,8 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	for app in app.py examples/*/app.py; do $(VENV)/bin/mypy "$$app" || exit 1; done
 
 docs: setup
 	rm -rf docs/api

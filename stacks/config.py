@@ -24,6 +24,8 @@ from eks_ai_data.compute.karpenter import Karpenter
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.keys import DataKeys
 from eks_ai_data.naming import is_dns1123_label
+from eks_ai_data.nodegroups import NvmeMode
+from eks_ai_data.patterns.model_repository import ModelCache
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 
 CONTEXT_KEY = "eks-ai-data"
@@ -72,14 +74,14 @@ class PlatformConfig:
     training_gpu_max_nodes: int = 2
     training_gpu_efa: bool = True
     nvme_instance_types: tuple[str, ...] = ("i4i.8xlarge",)
-    nvme_mode: str = "local-volumes"
+    nvme_mode: NvmeMode = "local-volumes"
     lustre_storage_gib: int = 2400
     lustre_throughput: int = 250
     teams: tuple[str, ...] = ("research", "platform")
     team_role_arns: tuple[str, ...] = ()
     inference_gpu_instance_types: tuple[str, ...] = ("g6e.12xlarge",)
     inference_gpu_max_nodes: int = 4
-    model_cache: str = "efs"
+    model_cache: ModelCache = "efs"
     backup_retention_days: int = 35
     checkpoint_retention_days: int = 30
     alarm_email: str | None = None

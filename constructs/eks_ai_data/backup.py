@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import Lazy, Names, RemovalPolicy, Stack
 from aws_cdk import aws_backup as backup
@@ -82,7 +83,7 @@ class DataBackupPlan(Construct):
     removing a governance-mode lock to everyone but that role.
 
     :param backup_key: KMS key of the vault (recovery points of EFS and S3; EBS and FSx snapshots keep their
-        source key).
+        source key). Required; typed optional to take ``DataKeys.backup_key``, and ``None`` is refused.
     :param rules: the rules. Default: ``(BackupRuleSpec.daily(),)``: daily at 05:00 UTC, kept 35 days.
     :param vault_lock: AWS Backup Vault Lock (``VaultLock.governance(...)`` or ``VaultLock.compliance(...)``).
         Default: none.
@@ -108,7 +109,7 @@ class DataBackupPlan(Construct):
         scope: Construct,
         id: str,
         *,
-        backup_key: kms.IKey,
+        backup_key: kms.IKey | None,
         rules: Sequence[BackupRuleSpec] = (BackupRuleSpec.daily(),),
         vault_lock: VaultLock | None = None,
         notification_key: kms.IKey | None = None,
@@ -315,7 +316,8 @@ class DataBackupPlan(Construct):
         for event in EKS_BACKUP_EVENTS:
             if event not in self._events:
                 self._events.append(event)
-        home = cluster if hasattr(cluster, "node") else None
+        # a construct (an AiCluster or an eks.ICluster), not an ARN string
+        home = cast("Construct | None", cluster if hasattr(cluster, "node") else None)
         if home is not None and Stack.of(home) is not Stack.of(self):
             # A cluster stack that uses this (data) stack's plan: its selection lives in the cluster stack, the
             # consuming side, so the plan's stack never references a cluster stack (and outlives it).

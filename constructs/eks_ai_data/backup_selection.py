@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import IStableListProducer, Stack, Token
@@ -21,6 +22,9 @@ from ._validate import fail, require, unresolved
 from .backup_rules import TAG_KEY, TAG_VALUE
 from .errors import EksAiDataValidationError
 from .protection_matrix import EKS_BACKUP_AUTHENTICATION_MODES, EKS_CLUSTER_ARN, lustre_backup_problem
+
+if TYPE_CHECKING:
+    from .lustre import DataRepositoryLink
 
 
 @jsii.implements(IStableListProducer)
@@ -107,9 +111,13 @@ class LustreEntry:
     links: Callable[[], tuple] | None = None
 
 
-def lustre_of(scope: Construct, file_system: object) -> tuple[fsx.LustreFileSystem, LustreEntry]:
+def lustre_of(scope: Construct, file_system: Any) -> tuple[fsx.LustreFileSystem, LustreEntry]:
     """The L2 file system and its entry for a ``LustreStore`` or an ``fsx.LustreFileSystem``; raise if FSx cannot
-    back it up now (scratch, ``ImportPath``/``ExportPath``, or a LustreStore with links)."""
+    back it up now (scratch, ``ImportPath``/``ExportPath``, or a LustreStore with links).
+
+    ``file_system`` is whatever the user passed (checked here, so typed ``Any``): a LustreStore is told apart by its
+    ``file_system`` and ``links`` attributes, without importing the module that defines it.
+    """
     is_store = hasattr(file_system, "links") and hasattr(file_system, "file_system")
     l2 = file_system.file_system if is_store else file_system
     if not isinstance(l2, fsx.LustreFileSystem):
@@ -148,7 +156,7 @@ def lustre_of(scope: Construct, file_system: object) -> tuple[fsx.LustreFileSyst
     return l2, LustreEntry(label, l2.file_system_id, later)
 
 
-def describe_link(link: object) -> str:
+def describe_link(link: DataRepositoryLink) -> str:
     """``/datasets -> s3://<bucket construct path>/datasets/`` for a ``DataRepositoryLink``."""
     bucket = link.bucket
     name = bucket.bucket_name

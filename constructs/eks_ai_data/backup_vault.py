@@ -47,6 +47,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ._cfn import default_child
 from ._validate import fail, unresolved
 from .backup_rules import VaultLock
 
@@ -164,7 +165,7 @@ def vault_with_notifications(
     )
     # Notifications on the L1: the L2 would also grant the topic to backup.amazonaws.com without the
     # aws:SourceAccount condition the statement above carries.
-    cfn_vault: backup.CfnBackupVault = vault.node.default_child  # type: ignore[assignment]
+    cfn_vault = default_child(vault, backup.CfnBackupVault)
     cfn_vault.notifications = backup.CfnBackupVault.NotificationObjectTypeProperty(
         backup_vault_events=events, sns_topic_arn=topic.topic_arn
     )

@@ -240,7 +240,7 @@ class DataBucket(Construct):
                     )
                 ],
             )
-            self._acknowledge_replication_wildcards(replication)
+            self._acknowledge_replication_wildcards(replication, self.replication_role)
             acknowledge_inline_policy(self.replication_role)
         else:
             acknowledge_compliance(
@@ -286,7 +286,7 @@ class DataBucket(Construct):
             "as access_logs_bucket for that",
         )
 
-    def _acknowledge_replication_wildcards(self, replication: ReplicationTarget) -> None:
+    def _acknowledge_replication_wildcards(self, replication: ReplicationTarget, role: iam.Role) -> None:
         """cdk-nag IAM5 evidence for the replication role (findings are per wildcard, so are these)."""
         stack = Stack.of(self)
         reason = (
@@ -299,7 +299,7 @@ class DataBucket(Construct):
             ref = _nag_ref(stack.resolve(arn))
             if ref is not None:
                 findings.append(f"Resource::{ref}/*")
-        Validations.of(self.replication_role).acknowledge(
+        Validations.of(role).acknowledge(
             *(Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason) for finding in findings)
         )
 

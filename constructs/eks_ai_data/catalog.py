@@ -42,7 +42,7 @@ Example::
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from eks_ai_data.catalog_data import (
     ACCELERATED_ROWS,
@@ -108,7 +108,7 @@ class Ec2Type(NamedTuple):
     kind: str
 
 
-def _accelerated(row: tuple) -> InstanceSpec:  # type: ignore[type-arg]
+def _accelerated(row: tuple) -> InstanceSpec:
     name, vcpus, memory, arch, kind, model, count, gib, mib, share, cores, disks, disk_gb, efa = row
     return InstanceSpec(
         name=name,
@@ -128,7 +128,7 @@ def _accelerated(row: tuple) -> InstanceSpec:  # type: ignore[type-arg]
     )
 
 
-def _storage(row: tuple) -> InstanceSpec:  # type: ignore[type-arg]
+def _storage(row: tuple) -> InstanceSpec:
     name, vcpus, memory, arch, disks, disk_gb, efa = row
     return InstanceSpec(
         name=name,
@@ -205,7 +205,11 @@ def _plain(name: str) -> InstanceSpec | None:
         return None
     arch, vcpus, memory_mib, efa, _ = row
     spec = InstanceSpec(
-        name=name, vcpus=vcpus, memory_gib=memory_mib / 1024, architecture=arch, max_efa_interfaces=efa
+        name=name,
+        vcpus=vcpus,
+        memory_gib=memory_mib / 1024,
+        architecture=cast(Architecture, arch),  # one of the two (checked above), which mypy cannot narrow to
+        max_efa_interfaces=efa,
     )
     _PLAIN[name] = spec
     return spec

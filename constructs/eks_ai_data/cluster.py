@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -19,6 +20,7 @@ from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
 from ._trust import claim_service_account, irsa_principal
 from ._validate import fail, require, require_string_list, unresolved
 from .capacity_versions import NODE_MONITORING_AGENT_ADDON
+from .cluster_interface import CreatedEksCluster
 from .compute.node_health import NodeMonitoringAgent
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .imported_cluster import ImportedAiCluster, require_cluster_name
@@ -193,7 +195,8 @@ class AiCluster(Construct):
             retention=log_retention,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.cluster = eks.Cluster(
+        # an eks.ICluster whose Python class does not say so (see CreatedEksCluster)
+        self.cluster: CreatedEksCluster = eks.Cluster(  # type: ignore[assignment]
             self,
             "Cluster",
             version=eks.KubernetesVersion.of(version),
@@ -221,14 +224,16 @@ class AiCluster(Construct):
         # The key policies delegate to IAM: EKS calls KMS with the cluster role's own session to envelope-encrypt
         # secrets, so the role needs the key in its identity policy.
         self.secrets_key_grant = self.keys.grant_secrets_encryption(self.cluster.role)
-        self.oidc_provider: iam.IOpenIdConnectProvider | None = self.cluster.open_id_connect_provider
+        self.oidc_provider: iam.IOpenIdConnectProvider = self.cluster.open_id_connect_provider
         acknowledge(
             self.cluster.role,
             "IAM4",
             "AmazonEKSClusterPolicy is the AWS-maintained policy the EKS control plane's role requires",
             finding=managed_policy_finding("AmazonEKSClusterPolicy"),
         )
-        self.cluster.node.default_child.node.add_dependency(self.control_plane_log_group)
+        cast(eks.CfnCluster, self.cluster.node.default_child).node.add_dependency(
+            self.control_plane_log_group
+        )
         kubectl_provider = self.cluster.node.find_child("KubectlProvider")
         acknowledge_kubectl_provider(kubectl_provider)
         self.function_log_groups = own_function_logs(
@@ -258,7 +263,8 @@ class AiCluster(Construct):
             if name == "eks-pod-identity-agent":
                 # aws_eks_v2 creates this one add-on itself when anything uses Pod Identity; take that instance
                 # so that there is never a second one.
-                addon = self.cluster.eks_pod_identity_agent
+                # typed optional; aws_eks_v2 creates it with the cluster (Pod Identity is used)
+                addon = cast(eks.IAddon, self.cluster.eks_pod_identity_agent)
             else:
                 addon = eks.Addon(
                     self,
@@ -269,9 +275,11 @@ class AiCluster(Construct):
                     configuration_values=CORE_ADDON_CONFIGURATION.get(name),
                 )
             if name in addon_versions:
-                addon.node.default_child.add_property_override("AddonVersion", addon_versions[name])
+                cast(eks.CfnAddon, addon.node.default_child).add_property_override(
+                    "AddonVersion", addon_versions[name]
+                )
             self.addons[name] = addon
-        self.addons["vpc-cni"].node.default_child.add_property_override(
+        cast(eks.CfnAddon, self.addons["vpc-cni"].node.default_child).add_property_override(
             "ServiceAccountRoleArn", self.vpc_cni_role.role_arn
         )
 

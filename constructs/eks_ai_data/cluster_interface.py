@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks_v2 as eks
@@ -24,6 +24,19 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
 from ._validate import fail
+
+if TYPE_CHECKING:
+
+    class CreatedEksCluster(eks.Cluster, eks.ICluster):
+        """For type checkers only: an ``aws_eks_v2.Cluster``, which is an ``eks.ICluster``.
+
+        aws-cdk-lib's Python ``Cluster`` implements ``ICluster`` (``@jsii.implements``) but its generated class does
+        not declare ``kubectl_provider_options``, a member of the ``ICluster`` protocol, so mypy finds it no
+        ``ICluster``. :attr:`AiCluster.cluster <eks_ai_data.cluster.AiCluster.cluster>` is typed with this class.
+        """
+
+else:
+    CreatedEksCluster = eks.Cluster
 
 
 @runtime_checkable
@@ -128,7 +141,7 @@ def require_ai_cluster(scope: Construct, prop: str, value: object) -> IAiCluster
     raise fail(scope, prop, what, hint)
 
 
-def _is_ai_cluster(value: object) -> bool:
+def _is_ai_cluster(value: object) -> TypeGuard[IAiCluster]:
     """``isinstance(value, IAiCluster)``, ``False`` where reading one of its attributes raises.
 
     A runtime-checkable protocol reads every member with ``hasattr``, in an order that changes with the process's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_eks_v2 as eks
@@ -271,7 +271,10 @@ class StorageDrivers(Construct):
         #: systems the cluster mounts (``ClusterStorage.grant_efs_mounts`` does). ``None`` without the EFS driver.
         self.efs_mount_role: iam.Role | None = None
         self._versions = versions
-        self._placement = {"tolerate_all_taints": tolerate_all_taints, "tolerations": extra_tolerations}
+        self._placement: dict[str, Any] = {
+            "tolerate_all_taints": tolerate_all_taints,
+            "tolerations": extra_tolerations,
+        }
         self._buckets, self._write = buckets, mountpoint_s3_write
         for name in enabled:
             self._install(name)
@@ -313,7 +316,7 @@ class StorageDrivers(Construct):
 
     # -- identity -----------------------------------------------------------------------------------
     def _attach(self, addon: eks.Addon, name: str, role: iam.Role) -> None:
-        cfn = addon.node.default_child
+        cfn = cast(eks.CfnAddon, addon.node.default_child)  # typed IConstruct | None
         if self.identity is IdentityMode.IRSA:
             cfn.add_property_override("ServiceAccountRoleArn", role.role_arn)
             return
@@ -331,7 +334,7 @@ class StorageDrivers(Construct):
                 cluster_name=self.cluster.cluster.cluster_name,
                 namespace=NAMESPACE,
                 service_account=sa,
-                role_arn=standalone_role.role_arn,
+                role_arn=standalone_role.role_arn,  # type: ignore[union-attr]  # _role(EFS) set it (pod-identity)
             )
             association.node.add_dependency(addon)  # the add-on creates the service account
             self.pod_identity_associations.append(association)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 import jsii
 from aws_cdk import RemovalPolicy, Size, SizeRoundingBehavior, Stack
@@ -36,7 +37,10 @@ CLIENT_ROOT = "elasticfilesystem:ClientRootAccess"
 
 
 def _days(policy: efs.LifecyclePolicy) -> int:
-    return int(re.search(r"\d+", policy.value).group())  # AFTER_<n>_DAY(S)
+    match = re.search(r"\d+", policy.value)  # AFTER_<n>_DAY(S)
+    if match is None:
+        raise ValueError(f"{policy.value} is not a lifecycle policy in days")
+    return int(match.group())
 
 
 @jsii.implements(ec2.IConnectable)
@@ -277,7 +281,12 @@ class SharedEfs(Construct):
         One ingress rule per client group, a separate resource under ``scope``; by default under the client group
         itself when it lives in another stack (the consuming side), else under this construct.
         """
-        groups = [peer] if hasattr(peer, "security_group_id") else list(peer.connections.security_groups)
+        # a security group itself, told apart by its id (jsii interfaces cannot be checked with isinstance)
+        groups = (
+            [cast(ec2.ISecurityGroup, peer)]
+            if hasattr(peer, "security_group_id")
+            else list(peer.connections.security_groups)
+        )
         if not groups:
             raise fail(self, "peer", getattr(peer, "node", peer), "has no security group to admit")
         rules = []

@@ -20,6 +20,7 @@ groups and their logical ids are the same whatever flags the app sets.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 import jsii
 from aws_cdk import Aspects, CfnResource, IAspect, RemovalPolicy, Stack
@@ -47,7 +48,9 @@ def _functions(scope: IConstruct) -> Iterable[CfnResource]:
 
 
 def _attach(function: CfnResource, key: kms.IKey, retention: logs.RetentionDays) -> logs.LogGroup | None:
-    parent = function.node.scope
+    # Every resource but the app has a scope. jsii may hand it back as an IConstruct proxy (a class aws-cdk-lib does
+    # not export, such as a provider framework's), which it accepts as a scope all the same.
+    parent = cast(Construct, function.node.scope)
     group_id = f"{function.node.id}Logs"
     if parent.node.try_find_child(group_id) is not None:  # given its group already
         return None
@@ -63,7 +66,7 @@ def _attach(function: CfnResource, key: kms.IKey, retention: logs.RetentionDays)
 
 
 def own_function_logs(
-    scope: Construct, *, key: kms.IKey, retention: logs.RetentionDays = DEFAULT_LOG_RETENTION
+    scope: IConstruct, *, key: kms.IKey, retention: logs.RetentionDays = DEFAULT_LOG_RETENTION
 ) -> list[logs.LogGroup]:
     """Give every Lambda function under ``scope`` (created so far) its own encrypted, retained log group.
 

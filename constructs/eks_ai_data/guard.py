@@ -123,7 +123,7 @@ def _vanished(old: Assembly, new: Assembly) -> list[Vanished]:
                 continue
             if successor is not None and lid in successor.resources:
                 continue
-            if successor is None:
+            if why is not None:  # the whole template is gone
                 reason, stack_kept = why
             else:
                 reason, stack_kept = "its logical id is gone from the template", False

@@ -141,7 +141,11 @@ def _attribute_retyped(change: Change) -> bool:
         value = normalize(value)
         if not isinstance(value, list):
             return {}
-        return {a.get("AttributeName"): a.get("AttributeType") for a in value if isinstance(a, dict)}
+        return {
+            a["AttributeName"]: a.get("AttributeType")
+            for a in value
+            if isinstance(a, dict) and isinstance(a.get("AttributeName"), str)
+        }
 
     old, new = types(change.old), types(change.new)
     return any(name in new and not same_value(kind, new[name]) for name, kind in old.items())

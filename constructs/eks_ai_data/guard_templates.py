@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from eks_ai_data.guard_assembly import StackTemplate
-from eks_ai_data.guard_findings import Finding, GuardReport
+from eks_ai_data.guard_findings import Finding, GuardReport, Kind
 from eks_ai_data.guard_rules import Change, judge, rules_for
 from eks_ai_data.guard_values import same_value
 from eks_ai_data.stateful import (
@@ -80,7 +80,7 @@ def _replace_effect(old: dict[str, Any], new: dict[str, Any], changed: set[str])
 class _Judged:
     """Property changes of one resource present in both templates."""
 
-    replaced: list[tuple[str, Any, Any, str, str]] = field(default_factory=list)
+    replaced: list[tuple[str, Any, Any, Kind, str]] = field(default_factory=list)
     """(pointer, old, new, kind, why) of the changes that replace it (or may, or fail)."""
 
 
@@ -108,6 +108,7 @@ class TemplateComparer:
         judged = _Judged()
         reported: list[str] = []
         seen_intrinsics: list[tuple[Any, Any]] = []
+        kind: Kind
         for pointer in candidates:
             if any(pointer.startswith(done + "/") for done in reported):
                 continue  # a parent pointer already reports this change

@@ -147,15 +147,21 @@ class ImportedAiCluster(Construct):
         self.node_security_group_ref = ec2.SecurityGroup.from_security_group_id(
             self, "ClusterSecurityGroup", cluster_security_group_id, mutable=False
         )
-        attributes = {
-            "cluster_name": cluster_name,
-            "vpc": vpc,
-            "cluster_security_group_id": cluster_security_group_id,
-            "open_id_connect_provider": open_id_connect_provider,
-        }
+
+        def from_attributes(id: str, provider: eks.IKubectlProvider | None = None) -> eks.ICluster:
+            return eks.Cluster.from_cluster_attributes(
+                self,
+                id,
+                cluster_name=cluster_name,
+                vpc=vpc,
+                cluster_security_group_id=cluster_security_group_id,
+                open_id_connect_provider=open_id_connect_provider,
+                kubectl_provider=provider,
+            )
+
         self.kubectl_access: eks.AccessEntry | None = None
         if kubectl_provider is None:
-            bare = eks.Cluster.from_cluster_attributes(self, "Bare", **attributes)
+            bare = from_attributes("Bare")
             self.kubectl_layer = layer_class(self, "KubectlLayer")
             provider = eks.KubectlProvider(
                 self,
@@ -170,15 +176,17 @@ class ImportedAiCluster(Construct):
             own_function_logs(provider, key=keys.data_key, retention=log_retention)
             kubectl_provider = provider
         self.kubectl_provider = kubectl_provider
-        self._cluster = eks.Cluster.from_cluster_attributes(
-            self, "Cluster", kubectl_provider=kubectl_provider, **attributes
-        )
+        self._cluster = from_attributes("Cluster", kubectl_provider)
         if isinstance(kubectl_provider, eks.KubectlProvider) and grant_kubectl_access:
+            # typed optional in aws-cdk-lib; a KubectlProvider this app creates always has its handler's role
+            handler_role = kubectl_provider.role
+            if handler_role is None:
+                raise TypeError(f"{kubectl_provider.node.path}: the kubectl provider has no role")
             self.kubectl_access = eks.AccessEntry(
                 self,
                 "KubectlAccess",
                 cluster=self._cluster,
-                principal=kubectl_provider.role.role_arn,
+                principal=handler_role.role_arn,
                 access_policies=[cluster_admin_policy()],
             )
         self._agent: eks.Addon | None = None

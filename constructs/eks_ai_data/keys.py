@@ -191,7 +191,7 @@ class DataKeys(Construct):
         self.secrets_key = secrets_key
         self.data_key = data_key
         #: ``None`` only with ``create_backup_key=False`` and no existing backup key.
-        self.backup_key: kms.IKey | None = backup_key
+        self.backup_key = backup_key
 
     # -- grants (IAM: the key policies delegate to IAM through the account root) ---------------------------
     def grant_secrets_encryption(self, grantee: iam.IGrantable) -> iam.Grant:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-from aws_cdk import CfnCondition, Stack
+from aws_cdk import CfnCondition, CfnElement, Stack
 from aws_cdk import aws_eks_v2 as eks
-from constructs import Construct
+from constructs import Construct, IConstruct
 
+from ._cfn import default_child
 from ._nag import acknowledge, acknowledge_compliance, acknowledge_inline_policy, managed_policy_finding
 from ._validate import fail, unresolved
 from .versions import DEFAULT_KUBERNETES_VERSION, SUPPORTED_RELEASES, release
@@ -50,7 +51,7 @@ def kubectl_layer_class(scope: Construct, version: str, prop: str = "version") -
     return getattr(module, facts.kubectl_layer_class)
 
 
-def acknowledge_kubectl_provider(provider: Construct) -> None:
+def acknowledge_kubectl_provider(provider: IConstruct) -> None:
     """cdk-nag findings on aws-cdk-lib's kubectl provider, which we do not get to shape (aws-eks-v2
     lib/kubectl-provider.js, custom-resources lib/provider-framework).
 
@@ -72,7 +73,7 @@ def acknowledge_kubectl_provider(provider: Construct) -> None:
     """
     stack = Stack.of(provider)
     handler = provider.node.find_child("Handler")
-    handler_id = stack.resolve(stack.get_logical_id(handler.node.default_child))
+    handler_id = stack.resolve(stack.get_logical_id(default_child(handler, CfnElement)))
     findings = {}
     for name, why in KUBECTL_HANDLER_POLICIES.items():
         short = name.rsplit("/", 1)[-1]
@@ -123,10 +124,13 @@ def acknowledge_kubectl_provider(provider: Construct) -> None:
             "reserved concurrency would be taken from every other function of the account, and Lambda refuses a "
             "reservation that leaves less than 100 unreserved, which fails deployments in low-quota accounts",
         )
-        acknowledge_inline_policy(function.role)
+        # find_child gives an IConstruct; both are lambda Functions, whose role is set (they are not imported)
+        role = getattr(function, "role", None)
+        if role is not None:
+            acknowledge_inline_policy(role)
 
 
-def cluster_admin_policy() -> eks.AccessPolicy:
+def cluster_admin_policy() -> eks.IAccessPolicy:
     """``AmazonEKSClusterAdminPolicy`` at cluster scope (what kubectl and Helm need to apply any object)."""
     return eks.AccessPolicy.from_access_policy_name(
         "AmazonEKSClusterAdminPolicy", access_scope_type=eks.AccessScopeType.CLUSTER

@@ -19,6 +19,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._cfn import default_child
 from ._validate import require_range
 from .labels import LOCAL_DISKS_DIR
 
@@ -160,7 +161,7 @@ class NodeLaunchTemplate(Construct):
         if efa_interfaces:
             if security_group_id is None:
                 raise ValueError("security_group_id is required with EFA interfaces")
-            cfn = self.launch_template.node.default_child
+            cfn = default_child(self.launch_template, ec2.CfnLaunchTemplate)
             interfaces = [
                 {
                     "DeviceIndex": 0 if card == 0 else 1,
@@ -176,8 +177,13 @@ class NodeLaunchTemplate(Construct):
 
     @property
     def spec(self) -> eks.LaunchTemplateSpec:
+        # aws-cdk-lib types launch_template_id as optional (a template imported by name has none); this one is
+        # created here, so it always has one.
+        template_id = self.launch_template.launch_template_id
+        if template_id is None:
+            raise TypeError(f"{self.node.path}: the launch template has no id")
         return eks.LaunchTemplateSpec(
-            id=self.launch_template.launch_template_id,
+            id=template_id,
             version=self.launch_template.latest_version_number,
         )
 

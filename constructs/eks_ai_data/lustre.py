@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import lustre_sizing as sizing
+from ._cfn import default_child
 from ._clients import client_home, client_key, client_suffix
 from ._retention import retain_network_of
 from ._validate import fail, require, unresolved, whole_days
@@ -275,7 +276,7 @@ class LustreStore(Construct):
         )
         # Driver roles may not change a file system carrying this tag (see StorageDrivers: an explicit Deny).
         Tags.of(self.file_system).add(PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE)
-        cfn = self.file_system.node.default_child
+        cfn = default_child(self.file_system, fsx.CfnFileSystem)
         if metadata is not None:
             cfn.add_property_override("LustreConfiguration.MetadataConfiguration", metadata)
         if removal_policy != RemovalPolicy.DESTROY:
@@ -341,7 +342,6 @@ class LustreStore(Construct):
         base = f"Lustre{self.node.addr[-8:]}Client{suffix}"
         rules: list[Construct] = []
         for index, (low, high) in enumerate(LUSTRE_PORT_RANGES):
-            ports = {"ip_protocol": "tcp", "from_port": low, "to_port": high}
             rules += [
                 ec2.CfnSecurityGroupIngress(
                     home,
@@ -349,7 +349,9 @@ class LustreStore(Construct):
                     group_id=fs_group,
                     source_security_group_id=client_group,
                     description=f"Lustre {low}-{high} from clients",
-                    **ports,
+                    ip_protocol="tcp",
+                    from_port=low,
+                    to_port=high,
                 ),
                 ec2.CfnSecurityGroupEgress(
                     home,
@@ -357,7 +359,9 @@ class LustreStore(Construct):
                     group_id=fs_group,
                     destination_security_group_id=client_group,
                     description=f"Lustre {low}-{high} from file servers to clients",
-                    **ports,
+                    ip_protocol="tcp",
+                    from_port=low,
+                    to_port=high,
                 ),
                 ec2.CfnSecurityGroupIngress(
                     home,
@@ -365,7 +369,9 @@ class LustreStore(Construct):
                     group_id=client_group,
                     source_security_group_id=fs_group,
                     description=f"Lustre {low}-{high} from FSx file servers (servers connect to clients)",
-                    **ports,
+                    ip_protocol="tcp",
+                    from_port=low,
+                    to_port=high,
                 ),
                 ec2.CfnSecurityGroupEgress(
                     home,
@@ -373,7 +379,9 @@ class LustreStore(Construct):
                     group_id=client_group,
                     destination_security_group_id=fs_group,
                     description=f"Lustre {low}-{high} to FSx file servers",
-                    **ports,
+                    ip_protocol="tcp",
+                    from_port=low,
+                    to_port=high,
                 ),
             ]
         return rules
@@ -393,7 +401,7 @@ class LustreStore(Construct):
                     f"{self.automatic_backup_retention_days} days",
                     _LINKED_BACKUP_RULE,
                 )
-            cfn = self.file_system.node.default_child
+            cfn = default_child(self.file_system, fsx.CfnFileSystem)
             cfn.add_property_override("LustreConfiguration.AutomaticBackupRetentionDays", 0)
             cfn.add_property_deletion_override("LustreConfiguration.DailyAutomaticBackupStartTime")
             cfn.add_property_deletion_override("LustreConfiguration.CopyTagsToBackups")

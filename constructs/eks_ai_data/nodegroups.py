@@ -11,6 +11,7 @@ from constructs import Construct
 
 from . import catalog
 from ._validate import fail, require
+from .catalog_data.spec import AcceleratorKind, Architecture
 from .cluster_interface import IAiCluster, require_ai_cluster
 from .compute.capacity_block import capacity_block_problems, reserve
 from .compute.device_plugins import efa_device_plugin, neuron_device_plugin
@@ -32,13 +33,13 @@ from .labels import (
     NEURON_TAINT_KEY,
     NEURON_TAINT_VALUE,
 )
-from .launch_template import NodeLaunchTemplate
+from .launch_template import AmiFamily, LocalStorage, NodeLaunchTemplate
 from .node_repair import NodeRepair
 
 NvmeMode = Literal["ephemeral", "local-volumes"]
 
 #: Accelerated AMI types GpuNodeGroup accepts: (architecture, accelerator kind, AMI family).
-GPU_AMI_TYPES: dict[eks.NodegroupAmiType, tuple[str, str, str]] = {
+GPU_AMI_TYPES: dict[eks.NodegroupAmiType, tuple[Architecture, AcceleratorKind, AmiFamily]] = {
     eks.NodegroupAmiType.AL2023_X86_64_NVIDIA: ("x86_64", "nvidia", "al2023"),
     eks.NodegroupAmiType.AL2023_ARM_64_NVIDIA: ("arm64", "nvidia", "al2023"),
     eks.NodegroupAmiType.BOTTLEROCKET_X86_64_NVIDIA: ("x86_64", "nvidia", "bottlerocket"),
@@ -227,7 +228,7 @@ class GpuNodeGroup(ManagedGroup):
             efa_interfaces = interfaces.pop()
 
         has_nvme = all(spec.has_nvme for spec in specs)
-        local_storage = "raid0" if (nvme_raid0 and has_nvme) else "none"
+        local_storage: LocalStorage = "raid0" if (nvme_raid0 and has_nvme) else "none"
 
         self.cluster = cluster
         self.instance_specs = specs
@@ -243,14 +244,13 @@ class GpuNodeGroup(ManagedGroup):
             efa_interfaces=efa_interfaces,
             security_group_id=cluster.node_security_group.security_group_id if efa_interfaces else None,
         )
-        if block:
+        if block and capacity_reservation_id:  # required with a capacity block (checked above)
             reserve(self.launch_template, capacity_reservation_id, specs[0].name)
 
         user_labels = self._user_labels(labels)
         models = {spec.accelerator_model for spec in specs}
-        node_labels = {AMI_FAMILY_LABEL: family, ACCELERATOR_LABEL: kind}
-        if len(models) == 1:
-            model = models.pop()
+        node_labels: dict[str, str] = {AMI_FAMILY_LABEL: family, ACCELERATOR_LABEL: kind}
+        if len(models) == 1 and (model := models.pop()) is not None:
             node_labels[GPU_MODEL_LABEL] = model
             if kind == "nvidia":
                 node_labels[CLUSTER_AUTOSCALER_GPU_LABEL] = f"nvidia-{model.lower()}"
@@ -387,7 +387,7 @@ class NvmeNodeGroup(ManagedGroup):
         self._sizes(min_size, max_size, desired_size)
         repair = self._repair(node_repair if node_repair is not None else NodeRepair())
         arch = arches.pop()
-        local_storage = "raid0" if mode == "ephemeral" else "mount"
+        local_storage: LocalStorage = "raid0" if mode == "ephemeral" else "mount"
 
         self.cluster = cluster
         self.mode = mode

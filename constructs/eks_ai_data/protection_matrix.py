@@ -339,7 +339,7 @@ def support_matrix() -> list[tuple[str, ...]]:
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
 
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             t.service,
             f"AWS Backup ({t.name})",

@@ -27,6 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._cfn import default_child
 from .._nag import acknowledge_compliance, acknowledge_inline_policy
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG, EKS_ASG_NODEGROUP_TAG, TAG_PREFIX
 from ._nag_findings import acknowledge_wildcards
@@ -188,7 +189,7 @@ class NodegroupAsgTags(Construct):
         handler = _handler(self, log_key)
         # The L1's attributes, not the L2's nodegroup_name: that one is the resource's Ref (cluster/nodegroup)
         # unless the app sets @aws-cdk/aws-eks:nodegroupNameAttribute.
-        cfn: eks.CfnNodegroup = nodegroup.node.default_child
+        cfn = default_child(nodegroup, eks.CfnNodegroup)
         nodegroup_name, nodegroup_arn = cfn.attr_nodegroup_name, cfn.attr_arn
         asg_arn = stack.format_arn(
             service="autoscaling",

@@ -28,6 +28,7 @@ from aws_cdk import Token
 from aws_cdk import aws_ec2 as ec2
 
 from .. import catalog
+from .._cfn import default_child
 from ..launch_template import NodeLaunchTemplate
 
 #: Instances one capacity block reserves at most (EC2 user guide, "Find and purchase Capacity Blocks").
@@ -113,7 +114,7 @@ def capacity_block_problems(
 def reserve(launch_template: NodeLaunchTemplate, reservation_id: str, instance_type: str) -> None:
     """Target the capacity block from the node group's launch template (market type, reservation, instance type:
     with a capacity block the instance type belongs in the launch template, not in the node group)."""
-    cfn = launch_template.launch_template.node.default_child
+    cfn = default_child(launch_template.launch_template, ec2.CfnLaunchTemplate)
     cfn.add_property_override("LaunchTemplateData.InstanceMarketOptions", {"MarketType": "capacity-block"})
     cfn.add_property_override(
         "LaunchTemplateData.CapacityReservationSpecification",

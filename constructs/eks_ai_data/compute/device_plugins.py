@@ -24,7 +24,7 @@ node groups and pools that need them (the first one creates the release; later o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import Aws, CfnMapping, IStableListProducer, Lazy, Stack, Token
@@ -43,6 +43,13 @@ from ..capacity_versions import (
 from ..cluster_interface import IAiCluster
 from ..labels import ACCELERATOR_LABEL, ACCELERATOR_NEURON, ALL_NODE_TAINTS, EFA_LABEL, EFA_LABEL_VALUE
 from ._helm import helm_release
+
+
+def cluster_scope(cluster: IAiCluster) -> Construct:
+    """The EKS cluster construct, where the cluster-wide plugins live. ``eks.ICluster`` is an interface in jsii's
+    typing, but every implementation (a created or an imported cluster) is a construct."""
+    return cast(Construct, cluster.cluster)
+
 
 EFA_RELEASE = "aws-efa-k8s-device-plugin"
 NEURON_RELEASE = "neuron-helm-chart"
@@ -136,7 +143,7 @@ def efa_device_plugin(cluster: IAiCluster) -> DevicePlugin:
         "tolerations": platform_tolerations()[1:],  # the chart's template tolerates CriticalAddonsOnly itself
     }
     return DevicePlugin(
-        cluster.cluster,
+        cluster_scope(cluster),
         _EFA_ID,
         cluster=cluster,
         chart=EFA_DEVICE_PLUGIN_CHART,
@@ -160,7 +167,7 @@ def neuron_device_plugin(cluster: IAiCluster, instance_types: Iterable[str] = ()
             "npd": {"enabled": False},
         }
         plugin = DevicePlugin(
-            cluster.cluster,
+            cluster_scope(cluster),
             _NEURON_ID,
             cluster=cluster,
             chart=NEURON_CHART,

@@ -10,7 +10,15 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .. import catalog
-from .._validate import fail, require, require_int, require_string_list, unresolved, validate_node_labels
+from .._cfn import default_child
+from .._validate import (
+    fail,
+    require,
+    require_int,
+    require_string_list,
+    unresolved,
+    validate_node_labels,
+)
 from ..cluster_interface import IAiCluster
 from ..labels import LIBRARY_NODE_LABELS
 from ..launch_template import NodeLaunchTemplate
@@ -199,7 +207,7 @@ class ManagedGroup(Construct):
             force_update=force_update,
             node_role=node_role(self, "NodeRole"),
         )
-        cfn: eks.CfnNodegroup = nodegroup.node.default_child
+        cfn = default_child(nodegroup, eks.CfnNodegroup)
         if not instance_types_in_launch_template:
             # aws-cdk-lib's own GPU check knows only older families (p2/p3/g2-g4) and rejects accelerated AMIs for
             # p4d/p5/g5/g6; the catalog has already checked accelerators and architecture, so set them on the L1.
@@ -221,7 +229,12 @@ class ManagedGroup(Construct):
         template = NodeTemplate(
             labels=self.labels,
             taints=tuple(
-                TemplateTaint(t.key, t.value or "", _EFFECTS.get(t.effect, "NoSchedule")) for t in self.taints
+                TemplateTaint(
+                    t.key or "",
+                    t.value or "",
+                    _EFFECTS.get(t.effect, "NoSchedule") if t.effect else "NoSchedule",
+                )
+                for t in self.taints
             ),
             resources=dict(resources),
             zone=self.availability_zone,
@@ -232,7 +245,7 @@ class ManagedGroup(Construct):
             raise fail(self, "labels", sorted(self.labels), problem)
         discovery_keys = (DISCOVERY_ENABLED_TAG, discovery_tag(cluster_name))
         self.node_template = template
-        cfn: eks.CfnNodegroup = self.nodegroup.node.default_child
+        cfn = default_child(self.nodegroup, eks.CfnNodegroup)
         cfn.add_property_override(
             "Tags", {RESOURCE_TAG_PREFIX + name: quantity for name, quantity in template.resources.items()}
         )

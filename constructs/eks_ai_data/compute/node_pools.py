@@ -118,7 +118,9 @@ class GpuNodePool(Pool):
         if not isinstance(karpenter, Karpenter):
             raise fail(self, "karpenter", karpenter, "must be the cluster's Karpenter construct")
         specs = catalog_specs(self, instance_types)
-        kinds = {spec.accelerator_kind for spec in specs}
+        kinds = {
+            spec.accelerator_kind for spec in specs if spec.accelerator_kind
+        }  # every one has one (below)
         for spec in specs:
             if not spec.has_accelerators:
                 raise fail(self, "instance_types", spec.name, f"needs accelerators; {catalog.describe(spec)}")
@@ -156,9 +158,9 @@ class GpuNodePool(Pool):
         subnet_ids, zones = self._placement(karpenter, subnet, availability_zone)
         raid0 = nvme_raid0 and all(spec.has_nvme for spec in specs)
         models = {spec.accelerator_model for spec in specs}
-        node_labels = {AMI_FAMILY_LABEL: AMI_FAMILY_AL2023, ACCELERATOR_LABEL: kind}
-        if len(models) == 1:
-            node_labels[GPU_MODEL_LABEL] = models.pop()
+        node_labels: dict[str, str] = {AMI_FAMILY_LABEL: AMI_FAMILY_AL2023, ACCELERATOR_LABEL: kind}
+        if len(models) == 1 and (model := models.pop()) is not None:
+            node_labels[GPU_MODEL_LABEL] = model
         if raid0:
             node_labels[LOCAL_NVME_LABEL] = LOCAL_NVME_RAID0
         if efa:

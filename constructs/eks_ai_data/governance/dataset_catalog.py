@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import ArnFormat, Names, RemovalPolicy, Stack
 from aws_cdk import aws_glue as glue
@@ -257,14 +258,14 @@ class DatasetCatalog(Construct):
         crawler.node.add_dependency(role)
         if self.lake_formation_role is not None:
             self._grant_location(self.lake_formation_role, spec)
-            resource = lakeformation.CfnResource(
+            location = lakeformation.CfnResource(
                 self,
                 f"{cid}LakeFormationLocation",
                 resource_arn=f"{bucket.bucket_arn}/{spec.prefix.rstrip('/')}",
                 use_service_linked_role=False,
                 role_arn=self.lake_formation_role.role_arn,
             )
-            self.lake_formation_resources[name] = resource
+            self.lake_formation_resources[name] = location
         self.datasets[name] = spec
         self.crawlers[name] = crawler
         self.crawler_roles[name] = role
@@ -295,7 +296,7 @@ class DatasetCatalog(Construct):
             self._acknowledge(grantee.grant_principal, self._table_arn(f"{n}_*"), reason)
         return grant
 
-    def _acknowledge(self, principal: object, resource: str, reason: str) -> None:
+    def _acknowledge(self, principal: Any, resource: str, reason: str) -> None:
         """cdk-nag IAM5 evidence, per wildcard finding, on the role that carries it (when it is a construct)."""
         if not hasattr(principal, "node"):
             return

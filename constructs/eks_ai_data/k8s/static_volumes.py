@@ -127,21 +127,25 @@ class StaticVolumesChart(cdk8s.Chart):
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
         self._known = set(known_namespaces)
-        every = (*lustre_volumes, *efs_volumes, *mountpoint_volumes)
+        every: tuple[LustreVolumeSpec | EfsVolumeSpec | MountpointVolumeSpec, ...] = (
+            *lustre_volumes,
+            *efs_volumes,
+            *mountpoint_volumes,
+        )
         require_unique(self, "volume name", [v.name for v in every])
         require_unique(self, "claim", [f"{v.namespace}/{v.claim_name or v.name}" for v in every])
         self.volumes: dict[str, cdk8s.ApiObject] = {}
         self.claims: dict[str, cdk8s.ApiObject] = {}
         for spec in lustre_volumes:
             self._lustre(spec)
-        for spec in efs_volumes:
-            self._efs(spec)
-        for spec in mountpoint_volumes:
-            claim = spec.claim_name or spec.name
-            self._common_checks("mountpoint_volumes", spec.name, spec.namespace, claim)
-            require_int_range(self, "mountpoint_volumes.capacity_gib", spec.capacity_gib, 1, _MAX_GIB)
-            pv_spec = mountpoint_pv_spec(self, spec)
-            self._pair(spec.name, spec.namespace, claim, spec.capacity_gib, spec.read_only, pv_spec)
+        for efs_spec in efs_volumes:
+            self._efs(efs_spec)
+        for mp in mountpoint_volumes:
+            claim = mp.claim_name or mp.name
+            self._common_checks("mountpoint_volumes", mp.name, mp.namespace, claim)
+            require_int_range(self, "mountpoint_volumes.capacity_gib", mp.capacity_gib, 1, _MAX_GIB)
+            pv_spec = mountpoint_pv_spec(self, mp)
+            self._pair(mp.name, mp.namespace, claim, mp.capacity_gib, mp.read_only, pv_spec)
 
     def _common_checks(self, prop: str, name: str, namespace: str, claim: str) -> None:
         require_subdomain(self, f"{prop}.name", name)

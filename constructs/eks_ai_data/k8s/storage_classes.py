@@ -307,7 +307,11 @@ class StorageClassesChart(cdk8s.Chart):
             )
         require_int_range(self, "efs_classes.gid_range_start", spec.gid_range_start, 1, 2**31 - 1)
         require_int_range(self, "efs_classes.gid_range_end", spec.gid_range_end, 1, 2**31 - 1)
-        if spec.gid_range_start is not None and not unresolved([spec.gid_range_start, spec.gid_range_end]):
+        if (
+            spec.gid_range_start is not None
+            and spec.gid_range_end is not None
+            and not unresolved([spec.gid_range_start, spec.gid_range_end])
+        ):
             require(
                 self,
                 spec.gid_range_start < spec.gid_range_end,

@@ -141,8 +141,8 @@ class TeamsChart(cdk8s.Chart):
             )
         if team.name in reserved:
             raise fail(self, "teams.name", team.name, "is a workload namespace of this cluster already")
-        for prop, value in (("uid", team.uid), ("gid", team.gid)):
-            require_int_range(self, f"teams.{prop}", value, 1, _MAX_POSIX_ID)
+        for prop, posix_id in (("uid", team.uid), ("gid", team.gid)):
+            require_int_range(self, f"teams.{prop}", posix_id, 1, _MAX_POSIX_ID)
         if not unresolved(team.group) and not is_team_group(team.group):
             raise fail(self, "teams.kubernetes_group", team.group, GROUP_RULE)
         if team.gpu_quota is not None and (
@@ -237,7 +237,7 @@ class TeamsChart(cdk8s.Chart):
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/warn": "restricted",
         }
-        annotations = {POD_SECURITY_REASON: team.pod_security_reason} if level != "restricted" else None
+        annotations = {POD_SECURITY_REASON: team.pod_security_reason or ""} if level != "restricted" else None
         ns = team.name
         namespace = api_object(
             self,

@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-from .container_insights import ContainerInsights
+from .container_insights import ContainerInsights, ContainerInsightsOptions
 from .monitoring import StorageMonitoring
 from .thresholds import AlarmThresholds
 
-__all__ = ["AlarmThresholds", "ContainerInsights", "StorageMonitoring"]
+__all__ = ["AlarmThresholds", "ContainerInsights", "ContainerInsightsOptions", "StorageMonitoring"]

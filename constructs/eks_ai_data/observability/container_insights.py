@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
@@ -14,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._cfn import default_child
 from .._nag import acknowledge, nag_flatten
 from .._validate import fail, require, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
@@ -190,7 +190,7 @@ class ContainerInsights(Construct):
             configuration_values=values,
             preserve_on_delete=False,
         )
-        cfn = self.addon.node.default_child
+        cfn = default_child(self.addon, eks.CfnAddon)
         if mode is IdentityMode.IRSA:
             cfn.add_property_override("ServiceAccountRoleArn", self.role.role_arn)
         else:
@@ -211,7 +211,7 @@ class ContainerInsights(Construct):
         addon = getattr(drivers, "addons", {}).get("aws-ebs-csi-driver")
         if addon is None:
             return False
-        cfn = addon.node.default_child
+        cfn = default_child(addon, eks.CfnAddon)
         key = cfn.node.path
         if key in self._ebs_enabled:
             return True
@@ -225,7 +225,7 @@ class ContainerInsights(Construct):
             )
         values: dict[str, Any] = json.loads(current) if current else {}
         node = values.setdefault("node", {})
-        if not isinstance(node, Mapping):
+        if not isinstance(node, dict):
             raise fail(self, "drivers", drivers.node.path, "the EBS add-on's 'node' values must be an object")
         node["enableMetrics"] = True
         cfn.add_property_override("ConfigurationValues", json.dumps(values, sort_keys=True))

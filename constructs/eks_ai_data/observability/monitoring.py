@@ -106,8 +106,6 @@ class StorageMonitoring(Construct):
         if not isinstance(self.thresholds, AlarmThresholds):
             raise fail(self, "thresholds", self.thresholds, "must be an AlarmThresholds")
         self.thresholds.check(self)
-        if topic is None and topic_key is None:
-            raise fail(self, "topic_key", None, "is required to encrypt the alarm topic (or pass topic=)")
         if topic is not None and topic_key is not None:
             raise fail(
                 self, "topic_key", topic_key.node.path, "applies only to the topic this construct creates"
@@ -145,6 +143,8 @@ class StorageMonitoring(Construct):
         ci_props = require_options(self, "container_insights_props", ci_props, ContainerInsightsOptions)
 
         if topic is None:
+            if topic_key is None:
+                raise fail(self, "topic_key", None, "is required to encrypt the alarm topic (or pass topic=)")
             created = sns.Topic(
                 self, "Topic", master_key=topic_key, enforce_ssl=True, display_name="eks-ai-data alarms"
             )
@@ -223,9 +223,10 @@ class StorageMonitoring(Construct):
             filter_id = filter_id or bucket.request_metrics_filter_id
             name = bucket.bucket_name
         else:
-            name = getattr(bucket, "bucket_name", None)
-            if name is None:
+            found = getattr(bucket, "bucket_name", None)
+            if found is None:
                 raise fail(self, "bucket", bucket, "must be a DataBucket or an s3.IBucket")
+            name = found
         if filter_id is None:
             raise fail(
                 self,
@@ -351,7 +352,7 @@ class StorageMonitoring(Construct):
         )
 
     # -- helpers -------------------------------------------------------------------------------------------
-    def _claim(self, construct: Any, kind: type, prop: str) -> bool:
+    def _claim(self, construct: Any, kind: type[Any], prop: str) -> bool:
         if not isinstance(construct, kind) or not hasattr(construct, "node"):
             raise fail(self, prop, getattr(construct, "node", construct), f"must be a {kind.__name__}")
         path = construct.node.path

@@ -90,7 +90,7 @@ def _stacks(directory: Path) -> Iterator[StackTemplate]:
             if "templateFile" not in props:
                 raise AssemblyError(f"stack {artifact_id} in {directory} names no templateFile")
             stack = StackTemplate(
-                props.get("stackName", artifact_id),
+                str(props.get("stackName", artifact_id)),
                 _region(artifact.get("environment")),
                 _template(directory / props["templateFile"]),
             )

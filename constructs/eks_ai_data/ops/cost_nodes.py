@@ -324,7 +324,13 @@ def nodepool_items(logical_id: str, rtype: str, pool: dict[str, Any], ctx: Conte
     capacities = (
         sorted({KARPENTER_CAPACITY.get(c, c) for c in capacity_req[1]}) if capacity_req else ["ON_DEMAND"]
     )
-    lows, highs, keys, estimated, unbounded, missing, shown = [], [], [], False, [], [], []
+    lows: list[float] = []
+    highs: list[float] = []
+    keys: list[str] = []
+    unbounded: list[str] = []
+    missing: list[str] = []
+    shown: list[str] = []
+    estimated = False
     for name_ in candidates:
         known = catalog.lookup(name_)
         count = max_nodes(known, limits) if known else None

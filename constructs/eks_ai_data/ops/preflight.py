@@ -241,6 +241,9 @@ def _quota_checks(
         by_class[qc.key].append(p)
     if not by_class:
         return []
+    vcpus = {
+        name: fact.vcpus for name, fact in facts.items() if fact is not None
+    }  # the plan's types are known
     in_use = _vcpus_in_use(aws, capacity_type)
     checks = []
     for key, planned in by_class.items():
@@ -252,8 +255,8 @@ def _quota_checks(
                 Check("quota", types, Status.FAIL, f"{qc.label} instances cannot run as Spot (no Spot quota)")
             )
             continue
-        breakdown = " + ".join(f"{p.nodes} x {facts[p.instance_type].vcpus}" for p in planned)  # type: ignore[union-attr]
-        need = sum(p.nodes * facts[p.instance_type].vcpus for p in planned)  # type: ignore[union-attr]
+        breakdown = " + ".join(f"{p.nodes} x {vcpus[p.instance_type]}" for p in planned)
+        need = sum(p.nodes * vcpus[p.instance_type] for p in planned)
         used = in_use.get(key, 0)
         value, source = _quota_value(aws, code)
         label = f"{qc.quota_name(capacity_type)} ({code})"

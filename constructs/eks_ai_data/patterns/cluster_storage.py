@@ -169,16 +169,16 @@ class ClusterStorage(Construct):
             self.gpu_software = GpuSoftwareChart(self.charts, "gpu-software")
             self._apply("GpuSoftware", self.gpu_software)
         elif gpu_software == "gpu-operator":
-            spec = gpu_operator_helm_chart()
+            operator = gpu_operator_helm_chart()
             self.gpu_operator = cluster.cluster.add_helm_chart(
                 "GpuOperator",
-                chart=spec.chart,
-                repository=spec.repository,
-                version=spec.version,
-                release=spec.release,
-                namespace=spec.namespace,
-                create_namespace=spec.create_namespace,
-                values=spec.values,
+                chart=operator.chart,
+                repository=operator.repository,
+                version=operator.version,
+                release=operator.release,
+                namespace=operator.namespace,
+                create_namespace=operator.create_namespace,
+                values=operator.values,
             )
 
         self.workloads = WorkloadsChart(self.charts, "workloads", namespaces=namespaces)
@@ -257,7 +257,12 @@ class ClusterStorage(Construct):
             its path, so equal ids under different parents never collide. Default: none (``id`` must be unique).
         """
         where = self._owner_path(owner, id)
-        for spec in (*lustre_volumes, *efs_volumes, *mountpoint_volumes):
+        every: tuple[LustreVolumeSpec | EfsVolumeSpec | MountpointVolumeSpec, ...] = (
+            *lustre_volumes,
+            *efs_volumes,
+            *mountpoint_volumes,
+        )
+        for spec in every:
             self._claim(where, spec.name, f"{spec.namespace}/{spec.claim_name or spec.name}")
         for spec in efs_volumes:
             self._efs_mounts.append(("efs_volumes", spec.name, spec.file_system_id, spec.iam))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
@@ -11,6 +11,7 @@ from constructs import Construct
 
 from .._validate import fail, require, require_dns1123_label
 from ..cluster_interface import IAiCluster, require_ai_cluster
+from ..compute.node_pools import GpuNodePool, NvmeNodePool
 from ..identity import WorkloadIdentity
 from ..k8s import ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
@@ -19,6 +20,8 @@ from ._common import bucket_or_new
 from .cluster_storage import ClusterStorage
 
 CheckpointSync = Literal["lustre-export", "writer-identity"]
+#: What training runs on: managed node groups or Karpenter node pools (told apart by their ``local_storage``).
+ScratchNodes: TypeAlias = "GpuNodeGroup | NvmeNodeGroup | GpuNodePool | NvmeNodePool"
 
 
 class TrainingCheckpoints(Construct):
@@ -44,7 +47,7 @@ class TrainingCheckpoints(Construct):
     :param storage: the cluster's :class:`~eks_ai_data.ClusterStorage` (its drivers and volume registry).
     :param namespace: namespace of the training pods and the writer's service account.
     :param service_account: the writer identity's service account. Default: ``checkpoint-writer``.
-    :param scratch_node_groups: node groups training runs on; at least one must carry a local NVMe RAID0.
+    :param scratch_node_groups: node groups (or Karpenter node pools) training runs on; at least one must carry a local NVMe RAID0.
     :param sync: ``lustre-export`` or ``writer-identity``. Default: ``lustre-export`` when ``lustre`` is given.
     :param lustre: the file system that exports (``lustre-export``); when it links ``export_path`` already (a store
         in a data stack, linked there), that link must export to the checkpoint bucket's prefix and is used as it
@@ -68,7 +71,7 @@ class TrainingCheckpoints(Construct):
         cluster: IAiCluster,
         storage: ClusterStorage,
         namespace: str,
-        scratch_node_groups: Sequence[GpuNodeGroup | NvmeNodeGroup],
+        scratch_node_groups: Sequence[ScratchNodes],
         service_account: str = "checkpoint-writer",
         sync: CheckpointSync | None = None,
         lustre: LustreStore | None = None,
@@ -151,7 +154,7 @@ class TrainingCheckpoints(Construct):
         if export_deletes and sync != "lustre-export":
             raise fail(self, "export_deletes", True, "applies only to sync='lustre-export'")
 
-        if sync == "lustre-export":
+        if sync == "lustre-export" and lustre is not None:  # required with it (checked above)
             wanted = DataRepositoryLink(
                 file_system_path=export_path,
                 bucket=checkpoint_bucket,
@@ -202,7 +205,7 @@ def _same_link(scope: Construct, a: DataRepositoryLink, b: DataRepositoryLink) -
     )
 
 
-def _has_local_nvme(group: GpuNodeGroup | NvmeNodeGroup) -> bool:
+def _has_local_nvme(group: ScratchNodes) -> bool:
     if isinstance(group, NvmeNodeGroup):
         return group.mode == "ephemeral"
     return getattr(group, "local_storage", "none") == "raid0"
