@@ -374,6 +374,11 @@ def test_pinned_subnet_exposes_its_az(platform):
             {"instance_types": ["g6e.xlarge"], "labels": {"kubernetes.io/role": "gpu"}},
             r"label keys under kubernetes.io/ and k8s.io/ are reserved",
         ),
+        (
+            gpu,
+            {"instance_types": ["g6e.xlarge"], "labels": ["team=a"]},
+            r"invalid labels=\['team=a'\]: must be a mapping of label keys to values",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(platform, factory, props, message):

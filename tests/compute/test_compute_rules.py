@@ -377,6 +377,10 @@ def test_karpenter_refuses_an_unsupported_kubernetes_minor(platform, monkeypatch
             r"is set by eks-ai-data",
         ),
         (
+            {"instance_types": ["p5.48xlarge"], "labels": ["team=a"]},
+            r"invalid labels=\['team=a'\]: must be a mapping of label keys to values",
+        ),
+        (
             {"instance_types": ["p5.48xlarge"], "consolidate_after": Duration.hours(48)},
             r"consolidate_after='2880 minutes': must be 1 minute to 24 hours",
         ),

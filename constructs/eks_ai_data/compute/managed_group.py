@@ -140,9 +140,8 @@ class ManagedGroup(Construct):
 
     def _user_labels(self, labels: Mapping[str, str] | None) -> dict[str, str]:
         """The user's extra labels: valid for EKS and kubelet, none of them a key the library sets."""
-        user = dict(labels or {})
-        validate_node_labels(self, "labels", user, reserved=LIBRARY_NODE_LABELS)
-        return user
+        validate_node_labels(self, "labels", {} if labels is None else labels, reserved=LIBRARY_NODE_LABELS)
+        return dict(labels or {})
 
     def _subnets(self, cluster: IAiCluster, subnet: ec2.ISubnet | None, single: bool) -> ec2.SubnetSelection:
         if subnet is not None:

@@ -73,9 +73,8 @@ class Pool(Construct):
 
     def _labels(self, library: dict[str, str], user: Mapping[str, str] | None) -> dict[str, str]:
         """The library's node labels and the user's (valid, none of them a library key)."""
-        extra = dict(user or {})
-        validate_node_labels(self, "labels", extra, reserved=LIBRARY_NODE_LABELS)
-        return {**library, **extra}
+        validate_node_labels(self, "labels", {} if user is None else user, reserved=LIBRARY_NODE_LABELS)
+        return {**library, **dict(user or {})}
 
     def _node_class(
         self, karpenter: Karpenter, subnet_ids: Sequence[str], *, root_volume_gib: int, **options: Any
