@@ -76,6 +76,25 @@ def test_system_namespaces_are_not_taken_over(namespace):
         ClusterStorage(stack, "InCluster", cluster=AiCluster(stack, "Platform"), namespaces=[namespace])
 
 
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"namespaces": "training"},
+            r"Ns/InCluster: invalid namespaces='training': must be a list of namespaces",
+        ),
+        (
+            {"namespaces": ["Training_1"]},
+            r"Ns/InCluster: invalid namespaces='Training_1': must be a DNS-1123 label",
+        ),
+    ],
+)
+def test_namespaces_are_checked_before_any_chart_and_named_by_the_constructs_path(props, message):
+    stack = cdk.Stack(cdk.App(), "Ns")
+    with pytest.raises(EksAiDataValidationError, match=message):
+        ClusterStorage(stack, "InCluster", cluster=AiCluster(stack, "Platform"), **props)
+
+
 def test_checkpoint_lifecycle_on_an_imported_bucket_is_refused_not_dropped(platform):
     stack, cluster, storage = platform
     gpus = GpuNodeGroup(stack, "Gpus", cluster=cluster, instance_types=["g6e.12xlarge"])

@@ -15,7 +15,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IValidation
 
-from .._validate import fail, require
+from .._validate import fail, require, require_dns1123_label
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs import SharedEfs
@@ -119,6 +119,12 @@ class ClusterStorage(Construct):
             gpu_software,
             "must be 'device-plugin', 'gpu-operator' or 'none'",
         )
+        # checked here, before any chart exists, so that the message names this construct's path
+        for prop, items, kind in (("namespaces", namespaces, NamespaceSpec), ("teams", teams, TeamSpec)):
+            if isinstance(items, (str, kind)):
+                raise fail(self, prop, items, f"must be a list of {prop}, not one: [{items!r}]")
+        for item in namespaces:
+            require_dns1123_label(self, "namespaces", item.name if isinstance(item, NamespaceSpec) else item)
         self.cluster = cluster
         self.drivers = StorageDrivers(
             self, "Drivers", cluster=cluster, identity=identity, mountpoint_s3_buckets=mountpoint_s3_buckets
