@@ -120,6 +120,33 @@ def test_checkpoint_lifecycle_on_an_imported_bucket_is_refused_not_dropped(platf
     TrainingCheckpoints(stack, "Checkpoints3", checkpoint_bucket=bucket, lifecycle=False, **props)
 
 
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"expire_after": cdk.Duration.days(0)}, r"invalid expire_after='0 days': must be at least 1 day"),
+        ({"noncurrent_expire_after": cdk.Duration.days(0)}, r"invalid noncurrent_expire_after='0 days'"),
+        (
+            {"expire_after": cdk.Duration.hours(36)},
+            r"invalid expire_after='36 hours': must be a whole number of days",
+        ),
+    ],
+)
+def test_checkpoint_expiry_is_whole_positive_days_as_s3_lifecycle_rules_need(platform, props, message):
+    stack, cluster, storage = platform
+    gpus = GpuNodeGroup(stack, f"Gpus{len(message)}", cluster=cluster, instance_types=["g6e.12xlarge"])
+    with pytest.raises(EksAiDataValidationError, match=message):
+        TrainingCheckpoints(
+            stack,
+            f"Expiry{len(message)}",
+            cluster=cluster,
+            storage=storage,
+            namespace="training",
+            scratch_node_groups=[gpus],
+            service_account=f"writer-{len(message)}",
+            **props,
+        )
+
+
 def _efs(stack, cluster):
     return SharedEfs(
         stack,

@@ -9,7 +9,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._validate import fail, require, require_dns1123_label
+from .._validate import fail, require, require_dns1123_label, whole_days
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..compute.node_pools import GpuNodePool, NvmeNodePool
 from ..identity import WorkloadIdentity
@@ -108,8 +108,18 @@ class TrainingCheckpoints(Construct):
             self, prefix.strip("/") != "", "prefix", prefix, "must name a key prefix (not the bucket root)"
         )
         prefix = prefix.strip("/")
-        expire = expire_after or Duration.days(30)
-        noncurrent = noncurrent_expire_after or Duration.days(7)
+        expire = expire_after if expire_after is not None else Duration.days(30)
+        noncurrent = noncurrent_expire_after if noncurrent_expire_after is not None else Duration.days(7)
+        # S3 lifecycle rules take whole, positive days (LifecycleExpiration Days, NoncurrentDays: at least 1)
+        for prop, duration in (("expire_after", expire), ("noncurrent_expire_after", noncurrent)):
+            days = whole_days(self, prop, duration)
+            require(
+                self,
+                days >= 1,
+                prop,
+                f"{days} days",
+                "must be at least 1 day (S3 lifecycle rules count days from 1)",
+            )
 
         checkpoint_bucket, self.data_bucket = bucket_or_new(
             self, cluster, checkpoint_bucket, noncurrent_version_expiration=noncurrent
