@@ -147,6 +147,21 @@ def test_checkpoint_expiry_is_whole_positive_days_as_s3_lifecycle_rules_need(pla
         )
 
 
+def test_a_volume_in_a_namespace_the_storage_does_not_create_names_its_owner(platform):
+    from eks_ai_data.k8s import EfsVolumeSpec
+
+    stack, _cluster, storage = platform
+    owner = cdk.Stack(stack.node.root, "Owner")
+    spec = EfsVolumeSpec(
+        name="shared", file_system_id="fs-12345678", access_point_id="fsap-12345678", namespace="ml"
+    )
+    with pytest.raises(
+        EksAiDataValidationError,
+        match=r"^Owner: invalid efs_volumes.namespace='ml': must be a namespace Names/InCluster creates: other, training",
+    ):
+        storage.add_static_volumes("Shared", efs_volumes=[spec], owner=owner)
+
+
 def _efs(stack, cluster):
     return SharedEfs(
         stack,

@@ -263,6 +263,19 @@ class ClusterStorage(Construct):
             its path, so equal ids under different parents never collide. Default: none (``id`` must be unique).
         """
         where = self._owner_path(owner, id)
+        for prop, specs in (
+            ("lustre_volumes", lustre_volumes),
+            ("efs_volumes", efs_volumes),
+            ("mountpoint_volumes", mountpoint_volumes),
+        ):
+            for spec in specs:
+                if spec.namespace not in self.namespace_names:
+                    raise fail(
+                        owner if owner is not None else self,
+                        f"{prop}.namespace",
+                        spec.namespace,
+                        f"must be a namespace {self.node.path} creates: {', '.join(sorted(self.namespace_names))}",
+                    )
         every: tuple[LustreVolumeSpec | EfsVolumeSpec | MountpointVolumeSpec, ...] = (
             *lustre_volumes,
             *efs_volumes,
