@@ -12,7 +12,7 @@ from constructs import Construct
 from eks_ai_data.cluster import AiCluster
 from eks_ai_data.efs import SharedEfs
 from eks_ai_data.errors import EksAiDataValidationError
-from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec
+from eks_ai_data.k8s import EfsClassSpec, EfsVolumeSpec, TeamSpec
 from eks_ai_data.nodegroups import GpuNodeGroup
 from eks_ai_data.patterns.cluster_storage import ClusterStorage
 from eks_ai_data.patterns.distributed_dataset import DistributedDataset
@@ -86,6 +86,15 @@ def test_system_namespaces_are_not_taken_over(namespace):
         (
             {"namespaces": ["Training_1"]},
             r"Ns/InCluster: invalid namespaces='Training_1': must be a DNS-1123 label",
+        ),
+        # the in-cluster charts' own checks are reported with the ClusterStorage's path, not a chart id
+        (
+            {"teams": [TeamSpec(name="ml", uid=0, gid=1000)]},
+            r"^Ns/InCluster: invalid teams.uid=0: must be an integer",
+        ),
+        (
+            {"teams": [TeamSpec(name="ml", uid=1000, gid=1000), TeamSpec(name="ml", uid=1001, gid=1001)]},
+            r"^Ns/InCluster: invalid teams.name='ml': must be unique",
         ),
     ],
 )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import cdk8s
@@ -145,18 +146,19 @@ class ClusterStorage(Construct):
             self._efs_mounts.append(("efs_classes", spec.name, spec.file_system_id, spec.iam))
         self.node.add_validation(_EfsMountCheck(self))
 
-        self.storage_classes = StorageClassesChart(
-            self.charts,
-            "storage-classes",
-            kms_key_arn=cluster.keys.data_key.key_arn,
-            gp3_iops=gp3_iops,
-            gp3_throughput=gp3_throughput,
-            efs_classes=efs_classes,
-            lustre_class=dataclasses.replace(lustre_class, cluster_name=cluster.cluster.cluster_name)
-            if lustre_class is not None and lustre_class.cluster_name is None
-            else lustre_class,
-            local_nvme=True,
-        )
+        with _reported_by(self):
+            self.storage_classes = StorageClassesChart(
+                self.charts,
+                "storage-classes",
+                kms_key_arn=cluster.keys.data_key.key_arn,
+                gp3_iops=gp3_iops,
+                gp3_throughput=gp3_throughput,
+                efs_classes=efs_classes,
+                lustre_class=dataclasses.replace(lustre_class, cluster_name=cluster.cluster.cluster_name)
+                if lustre_class is not None and lustre_class.cluster_name is None
+                else lustre_class,
+                local_nvme=True,
+            )
         self._apply("StorageClasses", self.storage_classes)
 
         self.snapshot_classes = SnapshotClassesChart(self.charts, "snapshot-classes")
@@ -187,19 +189,21 @@ class ClusterStorage(Construct):
                 values=operator.values,
             )
 
-        self.workloads = WorkloadsChart(self.charts, "workloads", namespaces=namespaces)
+        with _reported_by(self):
+            self.workloads = WorkloadsChart(self.charts, "workloads", namespaces=namespaces)
         self._apply("Workloads", self.workloads)
         self.teams: TeamsChart | None = None
         #: Team name -> its members' access entries (teams with ``iam_role_arns``).
         self.team_access: dict[str, TeamAccess] = {}
         if teams:
-            self.teams = TeamsChart(
-                self.charts,
-                "teams",
-                teams=teams,
-                storage_classes=list(self.storage_classes.storage_classes),
-                reserved_namespaces=self.workloads.namespace_names,
-            )
+            with _reported_by(self):
+                self.teams = TeamsChart(
+                    self.charts,
+                    "teams",
+                    teams=teams,
+                    storage_classes=list(self.storage_classes.storage_classes),
+                    reserved_namespaces=self.workloads.namespace_names,
+                )
             self._apply("Teams", self.teams, after=[self.manifests["StorageClasses"]])
             for team in teams:
                 if team.iam_role_arns:
@@ -286,14 +290,15 @@ class ClusterStorage(Construct):
         for spec in efs_volumes:
             self._efs_mounts.append(("efs_volumes", spec.name, spec.file_system_id, spec.iam))
         chart_id, manifest_id = self._ids("volumes", owner, id)
-        chart = StaticVolumesChart(
-            self.charts,
-            chart_id,
-            known_namespaces=self.namespace_names,
-            lustre_volumes=lustre_volumes,
-            efs_volumes=efs_volumes,
-            mountpoint_volumes=mountpoint_volumes,
-        )
+        with _reported_by(owner if owner is not None else self):
+            chart = StaticVolumesChart(
+                self.charts,
+                chart_id,
+                known_namespaces=self.namespace_names,
+                lustre_volumes=lustre_volumes,
+                efs_volumes=efs_volumes,
+                mountpoint_volumes=mountpoint_volumes,
+            )
         after = self._namespace_manifests()
         if mountpoint_volumes:
             after.append(self.drivers.enable_mountpoint())
@@ -316,12 +321,13 @@ class ClusterStorage(Construct):
                     f"namespace must be one ClusterStorage creates: {sorted(self.namespace_names)}",
                 )
         chart_id, manifest_id = self._ids("service-accounts", owner, id)
-        chart = WorkloadsChart(
-            self.charts,
-            chart_id,
-            service_accounts=service_accounts,
-            existing_namespaces=(*self.namespace_names, "kube-system"),
-        )
+        with _reported_by(owner if owner is not None else self):
+            chart = WorkloadsChart(
+                self.charts,
+                chart_id,
+                service_accounts=service_accounts,
+                existing_namespaces=(*self.namespace_names, "kube-system"),
+            )
         self._apply(manifest_id, chart, after=self._namespace_manifests())
         return chart
 
@@ -388,3 +394,15 @@ class _EfsMountCheck:
 
     def validate(self) -> list[str]:
         return self._storage.efs_mount_problems()
+
+
+@contextlib.contextmanager
+def _reported_by(scope: Construct) -> Iterator[None]:
+    """Validation errors of the in-cluster charts (cdk8s constructs, whose paths are chart ids) re-raised with
+    ``scope``'s construct path, the construct the user created and passed the props to."""
+    try:
+        yield
+    except EksAiDataValidationError as error:
+        if error.where.startswith(scope.node.path):
+            raise
+        raise EksAiDataValidationError(scope.node.path, error.prop, error.value, error.allowed) from error
