@@ -366,6 +366,15 @@ def test_a_member_that_raises_is_not_an_ai_cluster_whatever_order_the_protocol_c
         ({"keys": "key"}, r"invalid keys='str': must be DataKeys or PlatformKeys\(data_key=...\)"),
         ({"private_subnets": []}, r"invalid private_subnets=\[\]: must name at least one subnet"),
         (
+            {"private_subnets": "subnet-0aaa1111bbbb2222c"},
+            r"invalid private_subnets='subnet-0aaa1111bbbb2222c': must be a list of ec2.ISubnet",
+        ),
+        (
+            {"private_subnets": ["subnet-0aaa1111bbbb2222c"]},
+            r"invalid private_subnets=\['subnet-0aaa1111bbbb2222c'\]: must be a list",
+        ),
+        ({"vpc": None}, r"invalid vpc=None: must be the cluster's VPC"),
+        (
             {"system_node_labels": {"kubernetes.io/role": "x"}},
             r"invalid system_node_labels=.*label keys under kubernetes.io/ and k8s.io/ are reserved",
         ),

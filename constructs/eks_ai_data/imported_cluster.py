@@ -115,6 +115,22 @@ class ImportedAiCluster(Construct):
                 type(keys).__name__,
                 "must be DataKeys or PlatformKeys(data_key=...) (at least the data key)",
             )
+        # jsii interfaces are not runtime-checkable: the members the construct uses are checked instead
+        if not hasattr(vpc, "select_subnets"):
+            raise fail(
+                self, "vpc", vpc, "must be the cluster's VPC (an ec2.IVpc, e.g. ec2.Vpc.from_vpc_attributes)"
+            )
+        if private_subnets is not None and (
+            isinstance(private_subnets, str)
+            or hasattr(private_subnets, "subnet_id")
+            or not all(hasattr(s, "subnet_id") and not isinstance(s, str) for s in private_subnets)
+        ):
+            raise fail(
+                self,
+                "private_subnets",
+                private_subnets,
+                "must be a list of ec2.ISubnet (e.g. ec2.Subnet.from_subnet_id(...)), not ids or one subnet",
+            )
         subnets = (
             list(private_subnets)
             if private_subnets is not None

@@ -280,6 +280,19 @@ def test_node_monitoring_agent_is_installed_by_default_and_can_be_left_out():
         ),
         ({"scale_down_unneeded_time": Duration.seconds(0)}, r"must be between 1 minute and 24 hours"),
         ({"extra_args": {"node-group-auto-discovery": "asg:tag=x"}}, r"is set by the construct"),
+        # the chart renders extraArgs as --<key>=<value>; a key that is a prop of its own would silently win over it
+        (
+            {"extra_args": {"--expander": "random"}},
+            r"extra_args='--expander': must be a Cluster Autoscaler flag name",
+        ),
+        (
+            {"extra_args": {"expander": "random"}},
+            r"extra_args='expander': is set by its own prop \(expander\)",
+        ),
+        (
+            {"extra_args": {"max-node-provision-time": "30m"}},
+            r"extra_args='max-node-provision-time': is set by its own prop \(max_node_provision_time\)",
+        ),
     ],
 )
 def test_cluster_autoscaler_rules(platform, props, message):
@@ -309,6 +322,10 @@ def test_the_autoscaler_image_matches_each_supported_minor():
 def test_karpenter_refuses_an_unsupported_kubernetes_minor(platform, monkeypatch):
     with pytest.raises(EksAiDataValidationError, match=r"replicas=0: must be between 1 and 5"):
         Karpenter(platform, _id("K"), cluster=platform, replicas=0)
+    with pytest.raises(
+        EksAiDataValidationError, match=r"replicas='2': must be a whole number between 1 and 5"
+    ):
+        Karpenter(platform, _id("K"), cluster=platform, replicas="2")
     monkeypatch.setattr(capacity_versions, "KARPENTER_KUBERNETES_VERSIONS", ("1.33",))
     with pytest.raises(EksAiDataValidationError, match=r"is not supported by Karpenter 1.14.1"):
         Karpenter(platform, _id("K"), cluster=platform)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,15 @@ RELEASE = "cluster-autoscaler"
 #: Expanders the AWS provider implements (``cluster-autoscaler/FAQ.md``; ``price`` "works only for GCE, GKE and
 #: Equinix Metal", ``grpc`` needs a server of one's own).
 EXPANDERS = ("least-waste", "most-pods", "least-nodes", "random", "priority")
+#: Cluster Autoscaler flag names (its FAQ, "What are the parameters to CA?"): lower-case words joined by '-'.
+CA_FLAG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
+#: Flags the construct's own props set (given again in extra_args they would silently win over the prop).
+_PROP_FLAGS = (
+    "expander",
+    "scale-down-unneeded-time",
+    "scale-down-delay-after-add",
+    "max-node-provision-time",
+)
 
 #: "Full Cluster Autoscaler Features Policy (Recommended)" (kubernetes/autoscaler ``cloudprovider/aws/README.md``):
 #: the read actions, which support no resource-level permissions (the README keeps them on ``*``)...
@@ -131,6 +141,21 @@ class ClusterAutoscaler(Construct):
                 key,
                 "is set by the construct (auto-discovery of this cluster's groups)",
             )
+            # the chart's extraArgs map is rendered as --<key>=<value>: a key with the dashes would become ----key
+            require(
+                self,
+                isinstance(key, str) and bool(CA_FLAG.match(key)),
+                "extra_args",
+                key,
+                "must be a Cluster Autoscaler flag name without the leading '--', e.g. 'balance-similar-node-groups'",
+            )
+            if key in _PROP_FLAGS:
+                raise fail(
+                    self,
+                    "extra_args",
+                    key,
+                    f"is set by its own prop ({key.replace('-', '_')}): pass it there",
+                )
         args.update(extra_args or {})
 
         self.cluster = cluster

@@ -19,7 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_inline_policy
-from .._validate import fail, require_range
+from .._validate import fail, require_int
 from ..capacity_versions import KARPENTER_CHART, KARPENTER_CRD_CHART, KARPENTER_VERSION, karpenter_supports
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..identity import IdentityLike, IdentityMode, identity_mode
@@ -92,7 +92,7 @@ class Karpenter(Construct):
                 "compatibility.md)",
             )
         identity = identity_mode(self, "identity", identity)
-        require_range(self, "replicas", replicas, 1, 5)
+        require_int(self, "replicas", replicas, 1, 5)
         self.cluster = cluster
         self.version = KARPENTER_VERSION
         cluster_name = cluster.cluster.cluster_name
