@@ -128,6 +128,18 @@ EFS = {
             r"mount_name='/fsx': must be the file system's",
         ),
         (
+            {"lustre_volumes": [LustreVolumeSpec(**{**LUSTRE, "mount_name": "abcdefghi"})]},
+            r"mount_name='abcdefghi': must be the file system's mount name: 1-8 letters",
+        ),
+        (
+            {"lustre_volumes": [LustreVolumeSpec(**{**LUSTRE, "mount_options": "flock"})]},
+            r"mount_options='flock': must be a list of mount options",
+        ),
+        (
+            {"lustre_volumes": [LustreVolumeSpec(**{**LUSTRE, "mount_options": ["flock,noatime"]})]},
+            r"mount_options=\['flock,noatime'\]: must be a list of mount options .*no spaces or commas",
+        ),
+        (
             {"lustre_volumes": [LustreVolumeSpec(**{**LUSTRE, "availability_zone": "us-west-2"})]},
             r"lustre_volumes.availability_zone='us-west-2': must be an Availability Zone name",
         ),
@@ -219,7 +231,7 @@ def test_namespaces_and_service_accounts():
         ({"namespaces": [NamespaceSpec("ml", pod_security="open")]}, r"pod_security='open': must be one of"),
         (
             {"namespaces": ["ml"], "service_accounts": [ServiceAccountSpec("Trainer", "ml")]},
-            r"service_accounts.name='Trainer': must be a DNS-1123 label",
+            r"service_accounts.name='Trainer': must be a DNS-1123 subdomain",
         ),
         (
             {"namespaces": ["ml"], "service_accounts": [ServiceAccountSpec("trainer", "other")]},
@@ -254,3 +266,26 @@ def test_service_account_in_an_existing_namespace():
     )
     assert list(chart.service_accounts) == ["kube-system/agent"]
     assert chart.namespace_names == ()
+
+
+def test_service_account_names_are_subdomains_and_lustre_mount_names_take_what_fsx_gives():
+    # Kubernetes accepts dots in ServiceAccount names (DNS-1123 subdomain), as WorkloadIdentity does
+    chart = WorkloadsChart(
+        cdk8s.App(), "ok", service_accounts=[ServiceAccountSpec("trainer.v2", "kube-system")]
+    )
+    assert list(chart.service_accounts) == ["kube-system/trainer.v2"]
+    # FSx mount names: 8 random characters, or "fsx" on SCRATCH_1; '_' and '-' are in the API's pattern
+    for mount_name in ("fsx", "Ab_3-x9z"):
+        volumes = StaticVolumesChart(
+            cdk8s.App(),
+            "ok",
+            known_namespaces=["training"],
+            lustre_volumes=[
+                LustreVolumeSpec(
+                    **{**LUSTRE, "mount_name": mount_name, "mount_options": ["flock", "noatime"]}
+                )
+            ],
+        )
+        (pv,) = [o for o in volumes.to_json() if o["kind"] == "PersistentVolume"]
+        assert pv["spec"]["csi"]["volumeAttributes"]["mountname"] == mount_name
+        assert pv["spec"]["mountOptions"] == ["flock", "noatime"]

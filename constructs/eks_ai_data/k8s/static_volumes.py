@@ -17,6 +17,7 @@ never touches the file system. Claims go into namespaces that the charts create
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -45,6 +46,10 @@ from .mountpoint import MountpointVolumeSpec, mountpoint_pv_spec
 from .storage_classes import EFS_CSI_DRIVER, FSX_CSI_DRIVER, efs_mount_options
 
 _MAX_GIB = 2**40  # far above any file system; keeps quantities sane
+#: FSx ``MountName`` (FSx API reference: 1-8 characters of this set; "fsx" for SCRATCH_1 file systems).
+LUSTRE_MOUNT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,8}\Z")
+#: One mount option (``name`` or ``name=value``) as mount(8) takes it in its comma-separated ``-o`` list.
+MOUNT_OPTION = re.compile(r"^[A-Za-z0-9_.-]+(=[^,\s]+)?\Z")
 
 
 @dataclass(frozen=True)
@@ -207,12 +212,21 @@ class StaticVolumesChart(cdk8s.Chart):
             self, "lustre_volumes.file_system_id", spec.file_system_id, FILE_SYSTEM_ID, "must be fs-<hex>"
         )
         require_pattern(self, "lustre_volumes.dns_name", spec.dns_name, HOSTNAME, "must be a DNS name")
-        require(
+        require_pattern(
             self,
-            isinstance(spec.mount_name, str) and spec.mount_name.isalnum(),
             "lustre_volumes.mount_name",
             spec.mount_name,
-            "must be the file system's alphanumeric mount name",
+            LUSTRE_MOUNT_NAME,
+            "must be the file system's mount name: 1-8 letters, digits, '_' or '-' (FSx MountName)",
+        )
+        # the FSx CSI node plugin hands mountOptions to mount -t lustre -o <a,b,...>: one option per item
+        require(
+            self,
+            not isinstance(spec.mount_options, str)
+            and all(isinstance(o, str) and MOUNT_OPTION.match(o) for o in spec.mount_options),
+            "lustre_volumes.mount_options",
+            spec.mount_options,
+            "must be a list of mount options such as ['flock'] or ['flock', 'noatime'] (no spaces or commas)",
         )
         require_int_range(self, "lustre_volumes.storage_capacity_gib", spec.storage_capacity_gib, 1, _MAX_GIB)
         require_pattern(

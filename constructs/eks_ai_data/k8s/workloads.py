@@ -18,6 +18,7 @@ from ._common import (
     require_label,
     require_one_of,
     require_pattern,
+    require_subdomain,
     require_unique,
     unresolved,
 )
@@ -129,7 +130,8 @@ class WorkloadsChart(cdk8s.Chart):
         require_unique(self, "service_accounts", [f"{a.namespace}/{a.name}" for a in service_accounts])
         self.service_accounts: dict[str, kplus.ServiceAccount] = {}
         for account in service_accounts:
-            require_label(self, "service_accounts.name", account.name)
+            # ServiceAccount names are DNS-1123 subdomains (kubernetes pkg/apis/core/validation, ValidateServiceAccountName)
+            require_subdomain(self, "service_accounts.name", account.name)
             require_label(self, "service_accounts.namespace", account.namespace)
             if not unresolved(account.namespace) and account.namespace not in allowed:
                 raise fail(
