@@ -59,6 +59,22 @@ def require(scope: Construct, condition: bool, prop: str, value: Any, allowed: s
         raise fail(scope, prop, value, allowed)
 
 
+def require_enum(scope: Construct, prop: str, value: Any, enum: type) -> None:
+    """``value`` is a member of the (jsii) enum ``enum``; a string such as ``"SPOT"`` gets the spelling to use
+    (jsii's own type error names no construct and an internal argument)."""
+    if isinstance(value, enum):
+        return
+    members = [m.name for m in enum]  # type: ignore[attr-defined]  # an enum.Enum subclass
+    raise fail(scope, prop, value, f"must be {enum.__name__}.<member>, one of {members}")
+
+
+def require_resource(scope: Construct, prop: str, value: Any, attribute: str, what: str) -> None:
+    """``value`` is a CDK resource that has ``attribute`` (jsii interfaces cannot be checked with isinstance),
+    e.g. an ``s3.IBucket`` (``bucket_arn``) rather than its name."""
+    if not hasattr(value, attribute) or isinstance(value, str):
+        raise fail(scope, prop, value, f"must be {what}")
+
+
 def require_options(scope: Construct, prop: str, value: Any, options: type) -> dict[str, Any]:
     """``value`` (``None``: no options) as a dict whose keys are all fields of the ``TypedDict`` ``options``,
     else a validation error listing the fields allowed."""

@@ -17,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
-from ._validate import fail, unresolved
+from ._validate import fail, require_resource, unresolved
 from .backup_restore_testing import RestoreTesting, RestoreTestSpec, check_spec
 from .backup_rules import (
     EFS_ARN,
@@ -199,6 +199,13 @@ class DataBackupPlan(Construct):
     def add_efs(self, file_system: efs.IFileSystem) -> None:
         """Back up an EFS file system (supports cold storage); restore tests restore it into a new file system
         encrypted with its own key."""
+        require_resource(
+            self,
+            "file_system",
+            file_system,
+            "file_system_arn",
+            "an efs.IFileSystem (e.g. SharedEfs.file_system)",
+        )
         arn = file_system.file_system_arn
         self._add_arn("EFS", arn, "file_system")
         if self.restore_testing is not None:
@@ -280,6 +287,9 @@ class DataBackupPlan(Construct):
         S3 backups need versioning: a bucket created in this app must have it on (an imported bucket cannot
         be inspected: make sure it has).
         """
+        require_resource(
+            self, "bucket", bucket, "bucket_arn", "an s3.IBucket (e.g. DataBucket.bucket), not its name"
+        )
         cfn = bucket.node.default_child
         if isinstance(cfn, s3.CfnBucket):
             versioning = Stack.of(cfn).resolve(cfn.versioning_configuration) or {}

@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._nag import acknowledge_compliance, acknowledge_inline_policy
-from ._validate import fail, unresolved
+from ._validate import fail, require_enum, require_resource, unresolved
 from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of
 from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import fsx_s3_role_arn_pattern
@@ -110,6 +110,16 @@ class DataBucket(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
+        require_resource(
+            self,
+            "encryption_key",
+            encryption_key,
+            "key_arn",
+            "a kms.IKey (e.g. DataKeys.data_key, or kms.Key.from_key_arn(...) for an existing key), not its ARN",
+        )
+        require_enum(self, "removal_policy", removal_policy, RemovalPolicy)
+        if replication is not None and not isinstance(replication, ReplicationTarget):
+            raise fail(self, "replication", replication, "must be a ReplicationTarget(bucket=..., key=...)")
         # Log delivery by bucket policy (not the legacy LogDeliveryWrite ACL), whatever the app's flags say.
         self.node.set_context(_S3_LOGS_USE_BUCKET_POLICY, True)
         if bucket_name is not None and not unresolved(bucket_name) and not is_bucket_name(bucket_name):

@@ -18,7 +18,7 @@ from . import catalog
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_flags
 from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
 from ._trust import claim_service_account, irsa_principal
-from ._validate import fail, require, require_string_list, unresolved
+from ._validate import fail, require, require_enum, require_string_list, unresolved
 from .capacity_versions import NODE_MONITORING_AGENT_ADDON
 from .cluster_interface import CreatedEksCluster
 from .compute.node_health import NodeMonitoringAgent
@@ -124,6 +124,7 @@ class AiCluster(Construct):
         node_monitoring_agent: bool = True,
     ) -> None:
         super().__init__(scope, id)
+        require_enum(self, "log_retention", log_retention, logs.RetentionDays)
         # The native AWS::IAM::OIDCProvider rather than the custom-resource provider, and no CDK-managed
         # function log groups (ours replace them), whatever the app's flags.
         pin_feature_flags(self, {NATIVE_OIDC_PROVIDER: True, LAMBDA_MANAGED_LOG_GROUP: False})

@@ -13,7 +13,7 @@ from constructs import Construct, IDependable
 
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, pin_feature_flags
 from ._trust import irsa_principal
-from ._validate import fail, require, unresolved, validate_node_labels
+from ._validate import fail, require, require_enum, unresolved, validate_node_labels
 from .cluster_interface import IPlatformKeys
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
@@ -96,6 +96,7 @@ class ImportedAiCluster(Construct):
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
     ) -> None:
         super().__init__(scope, id)
+        require_enum(self, "log_retention", log_retention, logs.RetentionDays)
         # No CDK-managed function log groups (ours replace them), whatever the app's flags.
         pin_feature_flags(self, {LAMBDA_MANAGED_LOG_GROUP: False})
         require_cluster_name(self, cluster_name)

@@ -10,7 +10,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from . import catalog
-from ._validate import fail, require
+from ._validate import fail, require, require_enum
 from .catalog_data.spec import AcceleratorKind, Architecture
 from .cluster_interface import IAiCluster, require_ai_cluster
 from .compute.capacity_block import capacity_block_problems, reserve
@@ -192,6 +192,7 @@ class GpuNodeGroup(ManagedGroup):
         self._sizes(min_size, max_size, desired_size)
         repair = self._repair(node_repair if node_repair is not None else NodeRepair())
 
+        require_enum(self, "capacity_type", capacity_type, eks.CapacityType)
         block = capacity_type == eks.CapacityType.CAPACITY_BLOCK
         if block:
             for prop, value, allowed in capacity_block_problems(
