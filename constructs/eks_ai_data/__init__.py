@@ -46,6 +46,8 @@ _EXPORTS: dict[str, str] = {
     "DataBucket": "bucket",
     "ReplicationTarget": "bucket",
     "LustreStore": "lustre",
+    "ILustreStore": "lustre_import",
+    "ImportedLustreStore": "lustre_import",
     "DataRepositoryLink": "lustre",
     "size_lustre": "lustre_sizing",
     "LustreSize": "lustre_sizing",
@@ -215,6 +217,8 @@ if TYPE_CHECKING:
     from .lustre import (
         LustreStore as LustreStore,
     )
+    from .lustre_import import ILustreStore as ILustreStore
+    from .lustre_import import ImportedLustreStore as ImportedLustreStore
     from .lustre_sizing import LustreSize as LustreSize
     from .lustre_sizing import size_lustre as size_lustre
     from .network import ClusterNetwork as ClusterNetwork
