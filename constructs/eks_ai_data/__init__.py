@@ -52,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "size_lustre": "lustre_sizing",
     "LustreSize": "lustre_sizing",
     "SharedEfs": "efs",
+    "ISharedEfs": "efs_import",
+    "ImportedSharedEfs": "efs_import",
     "NFS_PORT": "efs",
     "LUSTRE_PORT": "lustre",
     "LUSTRE_PORTS": "lustre",
@@ -142,6 +144,8 @@ if TYPE_CHECKING:
     from .csi import StorageDrivers as StorageDrivers
     from .efs import NFS_PORT as NFS_PORT
     from .efs import SharedEfs as SharedEfs
+    from .efs_import import ImportedSharedEfs as ImportedSharedEfs
+    from .efs_import import ISharedEfs as ISharedEfs
     from .errors import EksAiDataValidationError as EksAiDataValidationError
     from .function_logs import DEFAULT_LOG_RETENTION as DEFAULT_LOG_RETENTION
     from .governance import TeamAccess as TeamAccess

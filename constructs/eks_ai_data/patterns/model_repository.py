@@ -12,6 +12,7 @@ from constructs import Construct
 from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..efs import SharedEfs
+from ..efs_import import ISharedEfs, require_shared_efs
 from ..identity import WorkloadIdentity
 from ..k8s import EfsVolumeSpec, MountpointVolumeSpec, ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
@@ -52,7 +53,8 @@ class ModelRepository(Construct):
     :param storage: the cluster's ClusterStorage.
     :param namespace: of the claim.
     :param cache: ``efs``, ``lustre`` or ``mountpoint``. Default: ``efs``.
-    :param efs: the SharedEfs to use. Default: a new one.
+    :param efs: the file system to use: a SharedEfs, or ``SharedEfs.from_existing(...)`` for one created
+        elsewhere. Default: a new one.
     :param access_point: an existing access point on ``efs`` holding the models. Default: a new one,
         ``/<namespace>/models``, owned by ``uid``.
     :param lustre: an existing store linking ``/models`` to ``model_bucket`` (``cache="lustre"``): a LustreStore, or
@@ -76,7 +78,7 @@ class ModelRepository(Construct):
         storage: ClusterStorage,
         namespace: str,
         cache: ModelCache = "efs",
-        efs: SharedEfs | None = None,
+        efs: ISharedEfs | None = None,
         model_bucket: s3.IBucket | None = None,
         models_prefix: str = "models",
         service_account: str = "model-reader",
@@ -123,11 +125,13 @@ class ModelRepository(Construct):
         )
         self.identity.read_prefix(model_bucket, prefix)
 
-        self.efs: SharedEfs | None = None
+        self.efs: ISharedEfs | None = None
         self.lustre: ILustreStore | None = None
         volume_name = f"{namespace}-{claim_name}"
         if cache == "efs":
-            if efs is None:
+            if efs is not None:
+                efs = require_shared_efs(self, "efs", efs)
+            else:
                 efs = SharedEfs(
                     self,
                     "Cache",
