@@ -10,55 +10,24 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 
 from eks_ai_data import (
-    AiCluster,
     ClusterStorage,
     EfsVolumeSpec,
     EksAiDataValidationError,
     ImportedSharedEfs,
     ISharedEfs,
     ModelRepository,
-    PlatformKeys,
     SharedEfs,
 )
+from tests._existing import ENV, FS_SG, NODE_SG, OTHER_SG, ZONES, existing_cluster
 from tests._gates import cfn_lint_errors
 from tests.conftest import Synthesized, synthesize
 from tests.k8s.k8s_support import validate
 from tests.platform.k8s_model import ClusterModel
 
-ENV = cdk.Environment(account="111122223333", region="us-east-1")
-NODE_SG = "sg-0123456789abcdef0"
-EFS_SG = "sg-0fedcba9876543210"
 FS_ID = "fs-0123456789abcdef0"
 OPEN_ID = "fs-0aaaabbbbccccdddd"
-ZONES = {"subnet-0aaa1111bbbb2222c": "us-east-1a", "subnet-0ddd3333eeee4444f": "us-east-1b"}
-OIDC = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
-KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def _cluster(stack: cdk.Stack) -> Any:
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=list(ZONES.values()),
-        private_subnet_ids=list(ZONES),
-    )
-    return AiCluster.from_existing(
-        stack,
-        "Cluster",
-        cluster_name="research",
-        kubernetes_version="1.36",
-        vpc=vpc,
-        cluster_security_group_id=NODE_SG,
-        keys=PlatformKeys(data_key=kms.Key.from_key_arn(stack, "Key", KEY)),
-        open_id_connect_provider=iam.OpenIdConnectProvider.from_open_id_connect_provider_arn(
-            stack, "Oidc", OIDC
-        ),
-    )
 
 
 def _file_system(stack: cdk.Stack, id: str = "Fs", fs_id: str = FS_ID) -> efs.IFileSystem:
@@ -66,7 +35,7 @@ def _file_system(stack: cdk.Stack, id: str = "Fs", fs_id: str = FS_ID) -> efs.IF
         stack,
         id,
         file_system_id=fs_id,
-        security_group=ec2.SecurityGroup.from_security_group_id(stack, f"{id}Sg", EFS_SG),
+        security_group=ec2.SecurityGroup.from_security_group_id(stack, f"{id}Sg", FS_SG),
     )
 
 
@@ -77,7 +46,7 @@ def _imported(stack: cdk.Stack, id: str = "Efs", **props: Any) -> ImportedShared
 
 def _build(app: cdk.App) -> None:
     stack = cdk.Stack(app, "Inference", env=ENV)
-    cluster = _cluster(stack)
+    cluster = existing_cluster(stack)
     shared = _imported(stack)
     storage = ClusterStorage(
         stack, "InCluster", cluster=cluster, namespaces=["inference"], shared_efs=[shared]
@@ -137,13 +106,13 @@ def test_nfs_is_admitted_from_the_nodes_in_the_consuming_scope(synth):
     nfs = {k: r for k, r in rules.items() if r["FromPort"] == 2049}
     assert len(nfs) == 1
     ((rule_id, rule),) = nfs.items()
-    assert rule["GroupId"] == EFS_SG and rule["SourceSecurityGroupId"] == NODE_SG and rule["ToPort"] == 2049
+    assert rule["GroupId"] == FS_SG and rule["SourceSecurityGroupId"] == NODE_SG and rule["ToPort"] == 2049
     assert rule_id.startswith("Models")
 
 
 def test_requires_iam_decides_whether_a_mount_without_iam_is_refused():
     stack = cdk.Stack(cdk.App(), "S", env=ENV)
-    cluster = _cluster(stack)
+    cluster = existing_cluster(stack)
     strict = _imported(stack, "Strict")
     open_ = _imported(stack, "Open", fs_id=OPEN_ID, requires_iam=False)
     assert isinstance(strict, ISharedEfs) and strict.created is False
@@ -215,9 +184,7 @@ def test_a_bad_access_point_id_is_refused():
 def test_a_file_system_with_two_security_groups_is_refused():
     stack = cdk.Stack(cdk.App(), "S", env=ENV)
     fs = _file_system(stack)
-    fs.connections.add_security_group(
-        ec2.SecurityGroup.from_security_group_id(stack, "Other", "sg-0aaaabbbbccccdddd")
-    )
+    fs.connections.add_security_group(ec2.SecurityGroup.from_security_group_id(stack, "Other", OTHER_SG))
     with pytest.raises(
         EksAiDataValidationError, match=r"S/Efs.*exactly one security group in its connections"
     ):
@@ -226,11 +193,11 @@ def test_a_file_system_with_two_security_groups_is_refused():
 
 def test_the_patterns_refuse_a_bare_efs_file_system_and_name_from_existing():
     stack = cdk.Stack(cdk.App(), "S", env=ENV)
-    cluster = _cluster(stack)
+    cluster = existing_cluster(stack)
     with pytest.raises(EksAiDataValidationError, match=r"S/InCluster.*efs.*SharedEfs.from_existing"):
         ClusterStorage(stack, "InCluster", cluster=cluster, shared_efs=[_file_system(stack)])  # type: ignore[list-item]
     stack = cdk.Stack(cdk.App(), "S", env=ENV)
-    cluster = _cluster(stack)
+    cluster = existing_cluster(stack)
     storage = ClusterStorage(stack, "Storage", cluster=cluster, namespaces=["inference"])
     with pytest.raises(EksAiDataValidationError, match=r"S/Models.*efs.*requires_iam"):
         ModelRepository(

@@ -11,12 +11,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from eks_ai_data import (
-    AiCluster,
     ClusterAutoscaler,
     ClusterStorage,
     DataBackupPlan,
@@ -27,47 +25,19 @@ from eks_ai_data import (
     ImportedLustreStore,
     LustreStore,
     NvmeNodeGroup,
-    PlatformKeys,
     TrainingCheckpoints,
 )
+from tests._existing import ENV, FS_SG, NODE_SG, OTHER_SG, ZONES, existing_cluster
 from tests._gates import cfn_lint_errors
 from tests.conftest import Synthesized, synthesize
 from tests.k8s.k8s_support import validate
 from tests.platform.k8s_model import GPU, ClusterModel, Pod
 
-ENV = cdk.Environment(account="111122223333", region="us-east-1")
-NODE_SG = "sg-0123456789abcdef0"
-FS_SG = "sg-0fedcba9876543210"
 FS_ID = "fs-0123456789abcdef0"
 DNS = f"{FS_ID}.fsx.us-east-1.amazonaws.com"
 MOUNT = "abcdef12"
-ZONES = {"subnet-0aaa1111bbbb2222c": "us-east-1a", "subnet-0ddd3333eeee4444f": "us-east-1b"}
 SUBNETS = list(ZONES)
 FS_SUBNET = SUBNETS[1]  # not the cluster's first private subnet: the pattern must take the store's
-OIDC = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
-KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def _cluster(stack: cdk.Stack) -> Any:
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=list(ZONES.values()),
-        private_subnet_ids=SUBNETS,
-    )
-    return AiCluster.from_existing(
-        stack,
-        "Cluster",
-        cluster_name="research",
-        kubernetes_version="1.36",
-        vpc=vpc,
-        cluster_security_group_id=NODE_SG,
-        keys=PlatformKeys(data_key=kms.Key.from_key_arn(stack, "Key", KEY)),
-        open_id_connect_provider=iam.OpenIdConnectProvider.from_open_id_connect_provider_arn(
-            stack, "Oidc", OIDC
-        ),
-    )
 
 
 def _file_system(stack: cdk.Stack, id: str = "Fs", fs_id: str = FS_ID) -> fsx.IFileSystem:
@@ -108,7 +78,7 @@ def _store(stack: cdk.Stack, id: str = "Lustre", **props: Any) -> ImportedLustre
 
 def _build(app: cdk.App) -> None:
     stack = cdk.Stack(app, "Training", env=ENV)
-    cluster = _cluster(stack)
+    cluster = existing_cluster(stack)
     storage = ClusterStorage(stack, "InCluster", cluster=cluster, namespaces=["training"])
     lustre = _store(stack)
     DistributedDataset(
@@ -317,9 +287,7 @@ def test_a_bad_description_is_refused(props, match):
 def test_a_file_system_with_two_security_groups_is_refused():
     stack = cdk.Stack(cdk.App(), "S", env=ENV)
     fs = _file_system(stack)
-    fs.connections.add_security_group(
-        ec2.SecurityGroup.from_security_group_id(stack, "Other", "sg-0aaaabbbbccccdddd")
-    )
+    fs.connections.add_security_group(ec2.SecurityGroup.from_security_group_id(stack, "Other", OTHER_SG))
     with pytest.raises(
         EksAiDataValidationError,
         match=r"S/Lustre.*file_system.*exactly one security group in its connections \(has 2\)",
@@ -329,7 +297,7 @@ def test_a_file_system_with_two_security_groups_is_refused():
 
 def test_the_patterns_refuse_a_bare_fsx_file_system_and_name_from_existing():
     stack = cdk.Stack(cdk.App(), "S", env=ENV)
-    cluster = _cluster(stack)
+    cluster = existing_cluster(stack)
     storage = ClusterStorage(stack, "InCluster", cluster=cluster, namespaces=["training"])
     with pytest.raises(
         EksAiDataValidationError, match=r"S/Dataset.*lustre.*describe it with LustreStore.from_existing"

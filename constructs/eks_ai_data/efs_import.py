@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeGuard, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import jsii
 from aws_cdk import aws_ec2 as ec2
@@ -17,7 +17,8 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IMixin, Node
 
-from ._validate import fail, require, require_dns1123_label, unresolved
+from ._imported import is_instance, only_security_group, refused
+from ._validate import require, require_dns1123_label, unresolved
 from .efs_access import EfsAccess
 
 # EFS API model (botocore efs 2015-02-01 service-2.json): FileSystemId and AccessPointId patterns.
@@ -81,23 +82,16 @@ class ISharedEfs(Protocol):
 
 def require_shared_efs(scope: Construct, prop: str, value: object) -> ISharedEfs:
     """``value`` as an :class:`ISharedEfs`, or a clear error naming what to pass instead."""
-    if _is_shared_efs(value):
-        return value
-    what = getattr(getattr(value, "node", None), "path", None) or type(value).__name__
-    hint = (
-        "an efs file system on its own does not say whether its policy refuses anonymous clients: describe it "
-        "with SharedEfs.from_existing(scope, id, file_system=..., requires_iam=...)"
-        if hasattr(value, "file_system_id")
-        else "must be a SharedEfs or SharedEfs.from_existing(...) (an ISharedEfs)"
+    if is_instance(value, ISharedEfs):
+        return cast(ISharedEfs, value)
+    raise refused(
+        scope,
+        prop,
+        value,
+        bare="an efs file system on its own does not say whether its policy refuses anonymous clients: describe "
+        "it with SharedEfs.from_existing(scope, id, file_system=..., requires_iam=...)",
+        other="must be a SharedEfs or SharedEfs.from_existing(...) (an ISharedEfs)",
     )
-    raise fail(scope, prop, what, hint)
-
-
-def _is_shared_efs(value: object) -> TypeGuard[ISharedEfs]:
-    try:  # a jsii object may answer a missing member with RuntimeError (see cluster_interface._is_ai_cluster)
-        return isinstance(value, ISharedEfs)
-    except RuntimeError:
-        return False
 
 
 @jsii.implements(ec2.IConnectable)
@@ -145,17 +139,11 @@ class ImportedSharedEfs(EfsAccess):
             requires_iam,
             "must be True (the file-system policy refuses anonymous clients: mounts need -o iam) or False",
         )
-        groups = list(file_system.connections.security_groups)
-        if len(groups) != 1:
-            raise fail(
-                self,
-                "file_system",
-                getattr(getattr(file_system, "node", None), "path", file_system_id),
-                f"must carry exactly one security group in its connections (has {len(groups)}): the mount "
-                "targets' group (from_file_system_attributes(security_group=...))",
-            )
+        group = only_security_group(
+            self, file_system, "the mount targets' group (from_file_system_attributes(security_group=...))"
+        )
         self.file_system = file_system
-        self.security_group = groups[0]
+        self.security_group = group
         self.file_system_id: str = file_system_id
         self.file_system_arn: str = file_system.file_system_arn
         self.requires_iam = requires_iam

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Protocol, TypeGuard, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import jsii
 from aws_cdk import Stack
@@ -22,6 +22,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 from constructs import Construct, IConstruct, IMixin, Node
 
+from ._imported import is_instance, only_security_group, refused
 from ._validate import fail, require, unresolved
 from .lustre_access import DataRepositoryLink, LustreAccess
 
@@ -94,24 +95,17 @@ class ILustreStore(Protocol):
 
 def require_lustre_store(scope: Construct, prop: str, value: object) -> ILustreStore:
     """``value`` as an :class:`ILustreStore`, or a clear error naming what to pass instead."""
-    if _is_lustre_store(value):
-        return value
-    what = getattr(getattr(value, "node", None), "path", None) or type(value).__name__
-    hint = (
-        "an fsx file system on its own lacks what the volume needs (DNS and mount names, subnet, capacity): "
+    if is_instance(value, ILustreStore):
+        return cast(ILustreStore, value)
+    raise refused(
+        scope,
+        prop,
+        value,
+        bare="an fsx file system on its own lacks what the volume needs (DNS and mount names, subnet, capacity): "
         "describe it with LustreStore.from_existing(scope, id, file_system=..., dns_name=..., mount_name=..., "
-        "subnet=..., storage_capacity_gib=...)"
-        if hasattr(value, "file_system_id")
-        else "must be a LustreStore or LustreStore.from_existing(...) (an ILustreStore)"
+        "subnet=..., storage_capacity_gib=...)",
+        other="must be a LustreStore or LustreStore.from_existing(...) (an ILustreStore)",
     )
-    raise fail(scope, prop, what, hint)
-
-
-def _is_lustre_store(value: object) -> TypeGuard[ILustreStore]:
-    try:  # a jsii object may answer a missing member with RuntimeError (see cluster_interface._is_ai_cluster)
-        return isinstance(value, ILustreStore)
-    except RuntimeError:
-        return False
 
 
 @jsii.implements(ec2.IConnectable)
@@ -200,15 +194,11 @@ class ImportedLustreStore(LustreAccess):
             storage_capacity_gib,
             "must be the file system's storage capacity in GiB (FSx for Lustre: 1200 GiB or more)",
         )
-        groups = list(file_system.connections.security_groups)
-        if len(groups) != 1:
-            raise fail(
-                self,
-                "file_system",
-                getattr(getattr(file_system, "node", None), "path", file_system_id),
-                f"must carry exactly one security group in its connections (has {len(groups)}): the group the "
-                "file system's network interfaces use (from_lustre_file_system_attributes(security_group=...))",
-            )
+        group = only_security_group(
+            self,
+            file_system,
+            "the group the file system's network interfaces use (from_lustre_file_system_attributes(security_group=...))",
+        )
         zone = _zone(subnet)
         if zone is None:
             raise fail(
@@ -220,7 +210,7 @@ class ImportedLustreStore(LustreAccess):
             )
 
         self.file_system = file_system
-        self.security_group: ec2.ISecurityGroup = groups[0]
+        self.security_group: ec2.ISecurityGroup = group
         self.file_system_id: str = file_system_id
         self.dns_name: str = dns_name
         self.mount_name: str = mount_name
