@@ -208,3 +208,13 @@ def test_the_patterns_refuse_a_bare_efs_file_system_and_name_from_existing():
             namespace="inference",
             efs=_file_system(stack, "B"),
         )  # type: ignore[arg-type]
+
+
+def test_file_systems_sharing_a_security_group_admit_a_client_with_one_rule():
+    stack = cdk.Stack(cdk.App(), "S", env=ENV)
+    nodes = ec2.SecurityGroup.from_security_group_id(stack, "Nodes", NODE_SG)
+    first, second = _imported(stack, "A"), _imported(stack, "B", fs_id=OPEN_ID)  # both in FS_SG
+    (rule,) = first.allow_clients(nodes)
+    assert second.allow_clients(nodes) == [rule]  # EC2 refuses a duplicate rule (InvalidPermission.Duplicate)
+    template = cdk.assertions.Template.from_stack(stack)
+    template.resource_count_is("AWS::EC2::SecurityGroupIngress", 1)

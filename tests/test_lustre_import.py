@@ -24,6 +24,7 @@ from eks_ai_data import (
     ILustreStore,
     ImportedLustreStore,
     LustreStore,
+    ModelRepository,
     NvmeNodeGroup,
     TrainingCheckpoints,
 )
@@ -36,6 +37,8 @@ from tests.platform.k8s_model import GPU, ClusterModel, Pod
 FS_ID = "fs-0123456789abcdef0"
 DNS = f"{FS_ID}.fsx.us-east-1.amazonaws.com"
 MOUNT = "abcdef12"
+MODELS_FS = "fs-0fedcba9876543210"
+MODELS_MOUNT = "zyxw9876"
 SUBNETS = list(ZONES)
 FS_SUBNET = SUBNETS[1]  # not the cluster's first private subnet: the pattern must take the store's
 
@@ -79,7 +82,7 @@ def _store(stack: cdk.Stack, id: str = "Lustre", **props: Any) -> ImportedLustre
 def _build(app: cdk.App) -> None:
     stack = cdk.Stack(app, "Training", env=ENV)
     cluster = existing_cluster(stack)
-    storage = ClusterStorage(stack, "InCluster", cluster=cluster, namespaces=["training"])
+    storage = ClusterStorage(stack, "InCluster", cluster=cluster, namespaces=["training", "inference"])
     lustre = _store(stack)
     DistributedDataset(
         stack,
@@ -101,6 +104,25 @@ def _build(app: cdk.App) -> None:
         namespace="training",
         scratch_node_groups=[nvme],
         lustre=lustre,
+    )
+    models = s3.Bucket.from_bucket_name(stack, "ModelBucket", "research-models")
+    models_lustre = _store(
+        stack,
+        "ModelsLustre",
+        file_system=_file_system(stack, "ModelsFs", MODELS_FS),
+        dns_name=f"{MODELS_FS}.fsx.us-east-1.amazonaws.com",
+        mount_name=MODELS_MOUNT,
+        links=[DataRepositoryLink(file_system_path="/models", bucket=models, prefix="models/")],
+    )
+    ModelRepository(
+        stack,
+        "Models",
+        cluster=cluster,
+        storage=storage,
+        namespace="inference",
+        cache="lustre",
+        lustre=models_lustre,
+        model_bucket=models,
     )
     # the key is not this app's (README, "Before you deploy": its policy lets FSx's S3 role use it)
     cdk.Annotations.of(lustre).acknowledge_warning(
@@ -193,7 +215,26 @@ def test_lustre_traffic_is_admitted_both_ways_between_the_file_system_and_the_no
     # created in the consuming scope (the pattern: logical ids under Dataset), none under the imported store
     ids = [*_of(synth, "AWS::EC2::SecurityGroupIngress"), *_of(synth, "AWS::EC2::SecurityGroupEgress")]
     lustre = [i for i in ids if "Client" in i and "Lustre" in i]
+    # one set for both stores: they share a security group, and EC2 refuses a duplicate rule
     assert len(lustre) == 8 and all(i.startswith("Dataset") for i in lustre)
+    for type_ in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+        props = [
+            json.dumps({k: v for k, v in r["Properties"].items() if k != "Description"}, sort_keys=True)
+            for r in _of(synth, type_).values()
+        ]
+        assert len(props) == len(set(props)), f"duplicate {type_}"  # EC2: InvalidPermission.Duplicate
+
+
+def test_the_model_repository_mounts_its_imported_store(synth):
+    model = ClusterModel(synth.templates, "Training", subnet_zones=ZONES, region="us-east-1")
+    (claim,) = [c for c in model.claims("inference") if c["metadata"]["name"] == "models"]
+    volume = model.volume_of(claim)
+    assert volume is not None
+    assert volume["spec"]["csi"]["volumeHandle"] == MODELS_FS
+    assert volume["spec"]["csi"]["volumeAttributes"] == {
+        "dnsname": f"{MODELS_FS}.fsx.us-east-1.amazonaws.com",
+        "mountname": MODELS_MOUNT,
+    }
 
 
 def test_both_stores_are_ilustrestores_and_the_imported_one_is_not_created_here():

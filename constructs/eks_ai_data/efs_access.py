@@ -16,7 +16,7 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._clients import client_home, client_key, client_suffix
+from ._clients import client_home, client_key, client_suffix, rules_of_same_group
 from ._validate import fail, require, require_dns1123_label
 
 #: Access points per file system (EFS quota; raised on request).
@@ -80,6 +80,11 @@ class EfsAccess(Construct):
             key = client_key(group)
             if key in self._clients:  # admitted once already: the same rule serves every caller
                 rules.append(self._clients[key])
+                continue
+            shared = rules_of_same_group(self, EfsAccess, key)
+            if shared is not None:  # another file system in the same security group admitted it
+                self._clients[key] = shared
+                rules.append(shared)
                 continue
             home = client_home(self, group, scope)
             rule = ec2.CfnSecurityGroupIngress(

@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._clients import client_home, client_key, client_suffix
+from ._clients import client_home, client_key, client_suffix, rules_of_same_group
 from ._validate import fail, require, unresolved
 from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import FSX_S3_ROLES, fsx_s3_role_arn_pattern
@@ -127,6 +127,13 @@ class LustreAccess(Construct):
             key = client_key(group)
             if key in self._clients:  # admitted once already: the same rules serve every caller
                 created += self._clients[key]
+                continue
+            shared = rules_of_same_group(self, LustreAccess, key)
+            if (
+                shared is not None
+            ):  # another store in the same security group admitted it: EC2 refuses duplicates
+                self._clients[key] = shared
+                created += shared
                 continue
             home = client_home(self, group, scope)
             rules = self._client_rules(home, group, client_suffix(group, home))
