@@ -308,7 +308,7 @@ def test_grant_access_point_requires_a_known_name():
 
 
 def test_access_point_limit(monkeypatch):
-    import eks_ai_data.efs as module
+    import eks_ai_data.efs_access as module  # where add_access_point reads it
 
     monkeypatch.setattr(module, "MAX_ACCESS_POINTS", 2)
     with pytest.raises(

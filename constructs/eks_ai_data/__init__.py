@@ -46,10 +46,14 @@ _EXPORTS: dict[str, str] = {
     "DataBucket": "bucket",
     "ReplicationTarget": "bucket",
     "LustreStore": "lustre",
+    "ILustreStore": "lustre_import",
+    "ImportedLustreStore": "lustre_import",
     "DataRepositoryLink": "lustre",
     "size_lustre": "lustre_sizing",
     "LustreSize": "lustre_sizing",
     "SharedEfs": "efs",
+    "ISharedEfs": "efs_import",
+    "ImportedSharedEfs": "efs_import",
     "NFS_PORT": "efs",
     "LUSTRE_PORT": "lustre",
     "LUSTRE_PORTS": "lustre",
@@ -140,6 +144,8 @@ if TYPE_CHECKING:
     from .csi import StorageDrivers as StorageDrivers
     from .efs import NFS_PORT as NFS_PORT
     from .efs import SharedEfs as SharedEfs
+    from .efs_import import ImportedSharedEfs as ImportedSharedEfs
+    from .efs_import import ISharedEfs as ISharedEfs
     from .errors import EksAiDataValidationError as EksAiDataValidationError
     from .function_logs import DEFAULT_LOG_RETENTION as DEFAULT_LOG_RETENTION
     from .governance import TeamAccess as TeamAccess
@@ -215,6 +221,8 @@ if TYPE_CHECKING:
     from .lustre import (
         LustreStore as LustreStore,
     )
+    from .lustre_import import ILustreStore as ILustreStore
+    from .lustre_import import ImportedLustreStore as ImportedLustreStore
     from .lustre_sizing import LustreSize as LustreSize
     from .lustre_sizing import size_lustre as size_lustre
     from .network import ClusterNetwork as ClusterNetwork

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
@@ -46,3 +47,20 @@ def client_home(owner: Construct, group: ec2.ISecurityGroup, scope: Construct | 
         return scope
     group_stack = Stack.of(group)
     return group_stack if group_stack.node.path != Stack.of(owner).node.path else owner
+
+
+def rules_of_same_group(owner: Any, base: Any, client: str) -> Any | None:
+    """The rules another ``base`` instance of the app created for ``client`` (a :func:`client_key`) on ``owner``'s
+    security group, if any: file systems imported from elsewhere may share one group (one made by Terraform for
+    several file systems), and a second copy of the same rule would fail to deploy (EC2:
+    InvalidPermission.Duplicate). ``base`` instances keep their rules in ``_clients`` by client key."""
+    mine = client_key(owner.security_group)
+    for other in owner.node.root.node.find_all():
+        if (
+            isinstance(other, base)
+            and other is not owner
+            and client in other._clients
+            and client_key(other.security_group) == mine
+        ):
+            return other._clients[client]
+    return None

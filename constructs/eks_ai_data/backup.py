@@ -218,7 +218,7 @@ class DataBackupPlan(Construct):
         ``fsx.LustreFileSystem`` or its ARN).
 
         Refused: scratch deployment types, ``import_path``/``export_path`` links, a LustreStore with data
-        repository links, and (when the app synthesizes) any file system that a ``CfnDataRepositoryAssociation`` in
+        repository links, an imported store (``LustreStore.from_existing``), and (when the app synthesizes) any file system that a ``CfnDataRepositoryAssociation`` in
         the app links to S3: FSx does not back those up, and their durable copy is the linked bucket
         (:meth:`add_bucket`).
         """

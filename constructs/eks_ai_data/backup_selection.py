@@ -118,6 +118,17 @@ def lustre_of(scope: Construct, file_system: Any) -> tuple[fsx.LustreFileSystem,
     ``file_system`` is whatever the user passed (checked here, so typed ``Any``): a LustreStore is told apart by its
     ``file_system`` and ``links`` attributes, without importing the module that defines it.
     """
+    if (
+        getattr(file_system, "created", True) is False
+    ):  # LustreStore.from_existing: not this app's file system
+        raise fail(
+            scope,
+            "file_system",
+            file_system.node.path,
+            "is an imported file system (LustreStore.from_existing): this plan does not know its deployment type "
+            "or S3 links, and its backups belong to the stack or tool that owns it; back it up there (or, when it "
+            "is persistent and not linked to S3, select its literal ARN with add_file_system)",
+        )
     is_store = hasattr(file_system, "links") and hasattr(file_system, "file_system")
     l2 = file_system.file_system if is_store else file_system
     if not isinstance(l2, fsx.LustreFileSystem):

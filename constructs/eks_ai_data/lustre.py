@@ -2,78 +2,33 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jsii
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack, Tags, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import lustre_sizing as sizing
 from ._cfn import default_child
-from ._clients import client_home, client_key, client_suffix
 from ._retention import retain_network_of
-from ._validate import fail, require, unresolved, whole_days
+from ._validate import fail, require, whole_days
 from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
-from .naming import BUCKET_RULE, is_bucket_name
-from .service_roles import FSX_S3_ROLES, fsx_s3_role_arn_pattern
+from .lustre_access import LUSTRE_PORT as LUSTRE_PORT
+from .lustre_access import LUSTRE_PORT_RANGES as LUSTRE_PORT_RANGES
+from .lustre_access import LUSTRE_PORTS as LUSTRE_PORTS
+from .lustre_access import MAX_DATA_REPOSITORY_ASSOCIATIONS as MAX_DATA_REPOSITORY_ASSOCIATIONS
+from .lustre_access import DataRepositoryLink as DataRepositoryLink
+from .lustre_access import LustreAccess
 
-#: Lustre traffic: TCP 988 and TCP 1018-1023, between clients and servers in both directions (FSx for Lustre user
-#: guide, "File system access control with Amazon VPC": both the file system's and the clients' security groups
-#: must allow inbound and outbound on these ports from and to each other).
-LUSTRE_PORT = 988
-LUSTRE_PORT_RANGES = ((988, 988), (1018, 1023))
-LUSTRE_PORTS = tuple(
-    ec2.Port.tcp(low) if low == high else ec2.Port.tcp_range(low, high) for low, high in LUSTRE_PORT_RANGES
-)
-MAX_DATA_REPOSITORY_ASSOCIATIONS = 8
+if TYPE_CHECKING:
+    from .lustre_import import ImportedLustreStore
+
 MAX_BACKUP_RETENTION_DAYS = 90
-MAX_IMPORTED_FILE_CHUNK_SIZE_MIB = 512_000
-MAX_DATA_REPOSITORY_PATH_LENGTH = 4357
-MAX_FILE_SYSTEM_PATH_LENGTH = 4096
 
-#: Characters FSx refuses in association paths (CreateDataRepositoryAssociation FileSystemPath and
-#: DataRepositoryPath patterns: ``^[^\u0000\u0085\u2028\u2029\r\n]{...}$``).
-_CONTROL = re.compile("[\u0000\u0085\u2028\u2029\r\n]")
-_KEY_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-
-
-@dataclass(frozen=True)
-class DataRepositoryLink:
-    """A data repository association: a file-system directory mapped 1:1 to ``s3://bucket/prefix``.
-
-    :param file_system_path: absolute directory on the file system, e.g. ``/datasets/``. ``/`` alone is
-        allowed only for a file system's single association.
-    :param bucket: the S3 bucket (FSx reaches it through its service-linked role, not yours).
-    :param prefix: key prefix in the bucket, ending in ``/``. Default: ``""`` (the whole bucket).
-    :param auto_import: import NEW, CHANGED and DELETED objects as they happen in S3 (the file system mirrors the
-        bucket; deleting an object removes the file from the cache, never from S3). Default: ``True``.
-    :param auto_export: export NEW and CHANGED files to S3 as they happen. Default: ``False``.
-    :param auto_export_deletes: with ``auto_export``, also export DELETED: removing a file on the file system
-        (``rm`` in a pod) then deletes its object in S3 (in a versioned bucket the object becomes a noncurrent
-        version and expires with the bucket's noncurrent-version rule). Default: ``False``.
-    :param import_metadata_on_create: list the existing objects when the association is created. Default: ``True``.
-    :param imported_file_chunk_size_mib: stripe size for imported files, 1-512000 MiB. Default: 1024.
-    """
-
-    file_system_path: str
-    bucket: s3.IBucket
-    prefix: str = ""
-    auto_import: bool = True
-    auto_export: bool = False
-    auto_export_deletes: bool = False
-    import_metadata_on_create: bool = True
-    imported_file_chunk_size_mib: int = 1024
-
-
-_IMPORT_EVENTS = ["NEW", "CHANGED", "DELETED"]
-_EXPORT_EVENTS = ["NEW", "CHANGED"]
 _LINKED_BACKUP_RULE = (
     "must be 0 days on a file system with data repository associations: FSx does not back up file systems "
     "linked to S3; the linked bucket is the durable copy (back it up with DataBackupPlan.add_bucket)"
@@ -81,14 +36,8 @@ _LINKED_BACKUP_RULE = (
 _DEFAULT_PER_UNIT = {("PERSISTENT_2", "SSD"): 250, ("PERSISTENT_1", "SSD"): 200, ("PERSISTENT_1", "HDD"): 40}
 
 
-def _security_groups(peer: ec2.ISecurityGroup | ec2.IConnectable) -> list[ec2.ISecurityGroup]:
-    if hasattr(peer, "security_group_id"):
-        return [peer]  # type: ignore[list-item]
-    return list(peer.connections.security_groups)
-
-
 @jsii.implements(ec2.IConnectable)
-class LustreStore(Construct):
+class LustreStore(LustreAccess):
     """An FSx for Lustre file system in one subnet, linked to S3, reachable only from the cluster's nodes.
 
     Data locality is the point: the file system lives in exactly one subnet (one Availability Zone), and
@@ -232,13 +181,10 @@ class LustreStore(Construct):
             allow_all_outbound=False,
             disable_inline_rules=True,
         )
-        self._connections = ec2.Connections(
-            security_groups=[self.security_group], default_port=ec2.Port.tcp(LUSTRE_PORT)
-        )
+        self._init_access()
         for port in LUSTRE_PORTS:
             self.security_group.add_ingress_rule(self.security_group, port, "Lustre between file servers")
             self.security_group.add_egress_rule(self.security_group, port, "Lustre between file servers")
-        self._clients: dict[str, list[Construct]] = {}
         for group in node_security_groups:
             self.allow_clients(group)
 
@@ -296,95 +242,54 @@ class LustreStore(Construct):
         self.file_system_arn: str = Stack.of(self).format_arn(
             service="fsx", resource="file-system", resource_name=self.file_system_id
         )
-        self.associations: list[fsx.CfnDataRepositoryAssociation] = []
-        self._links: list[DataRepositoryLink] = []
+        #: ``True``: this app creates the file system (``False`` for :meth:`from_existing`).
+        self.created = True
         for link in data_repositories:
             self.add_data_repository(link)
 
-    # -- public API ---------------------------------------------------------------------------------
-    @property
-    def connections(self) -> ec2.Connections:
-        """The file system's security group (``ec2.IConnectable``); default port TCP 988."""
-        return self._connections
+    @staticmethod
+    def from_existing(
+        scope: Construct,
+        id: str,
+        *,
+        file_system: fsx.IFileSystem,
+        dns_name: str,
+        mount_name: str,
+        subnet: ec2.ISubnet,
+        storage_capacity_gib: int,
+        deployment_type: fsx.LustreDeploymentType | None = None,
+        links: Sequence[DataRepositoryLink] = (),
+    ) -> ImportedLustreStore:
+        """An FSx for Lustre file system created elsewhere (another stack, Terraform), for the patterns.
 
-    def allow_clients(
-        self, peer: ec2.ISecurityGroup | ec2.IConnectable, *, scope: Construct | None = None
-    ) -> list[Construct]:
-        """Admit Lustre clients that carry ``peer``'s security groups, both ways on both sides.
+        What an ``fsx.IFileSystem`` cannot tell is passed explicitly; see
+        :class:`~eks_ai_data.lustre_import.ImportedLustreStore` for each prop. Nothing is created but what
+        :meth:`~eks_ai_data.lustre_import.ImportedLustreStore.allow_clients` and
+        :meth:`~eks_ai_data.lustre_import.ImportedLustreStore.add_data_repository` add.
 
-        For each client group: the file system's group accepts 988 and 1018-1023 from it and may send to it; the
-        client group accepts 988 and 1018-1023 from the file system's group (file servers connect to clients)
-        and may send to it. The rules are separate resources under ``scope``; by default under the client group
-        itself when it lives in another stack (the consuming side: no reference from this stack to that one),
-        else under this construct. Admitting a group again returns the rules created the first time. Returns the
-        rule resources.
+        :param scope: the scope of the imported store.
+        :param id: its construct id.
+        :param file_system: e.g. ``fsx.LustreFileSystem.from_lustre_file_system_attributes(...)``.
+        :param dns_name: the file system's DNS name.
+        :param mount_name: the file system's mount name.
+        :param subnet: the file system's subnet, with its Availability Zone.
+        :param storage_capacity_gib: the file system's storage capacity.
+        :param deployment_type: the file system's deployment type, if known. Default: not known.
+        :param links: its existing data repository associations. Default: none.
         """
-        groups = _security_groups(peer)
-        if not groups:
-            raise fail(self, "peer", getattr(peer, "node", peer), "has no security group to admit")
-        created: list[Construct] = []
-        for group in groups:
-            key = client_key(group)
-            if key in self._clients:  # admitted once already: the same rules serve every caller
-                created += self._clients[key]
-                continue
-            home = client_home(self, group, scope)
-            rules = self._client_rules(home, group, client_suffix(group, home))
-            self._clients[key] = rules
-            created += rules
-        return created
+        from .lustre_import import ImportedLustreStore
 
-    def _client_rules(self, home: Construct, client: ec2.ISecurityGroup, suffix: str) -> list[Construct]:
-        fs_group = self.security_group.security_group_id
-        client_group = client.security_group_id
-        # unique per (file system, client) under any home: the store's address tells stores apart, the client's
-        # identity (not the order of admission) tells clients apart (see eks_ai_data._clients)
-        base = f"Lustre{self.node.addr[-8:]}Client{suffix}"
-        rules: list[Construct] = []
-        for index, (low, high) in enumerate(LUSTRE_PORT_RANGES):
-            rules += [
-                ec2.CfnSecurityGroupIngress(
-                    home,
-                    f"{base}In{index}",
-                    group_id=fs_group,
-                    source_security_group_id=client_group,
-                    description=f"Lustre {low}-{high} from clients",
-                    ip_protocol="tcp",
-                    from_port=low,
-                    to_port=high,
-                ),
-                ec2.CfnSecurityGroupEgress(
-                    home,
-                    f"{base}Out{index}",
-                    group_id=fs_group,
-                    destination_security_group_id=client_group,
-                    description=f"Lustre {low}-{high} from file servers to clients",
-                    ip_protocol="tcp",
-                    from_port=low,
-                    to_port=high,
-                ),
-                ec2.CfnSecurityGroupIngress(
-                    home,
-                    f"{base}ClientIn{index}",
-                    group_id=client_group,
-                    source_security_group_id=fs_group,
-                    description=f"Lustre {low}-{high} from FSx file servers (servers connect to clients)",
-                    ip_protocol="tcp",
-                    from_port=low,
-                    to_port=high,
-                ),
-                ec2.CfnSecurityGroupEgress(
-                    home,
-                    f"{base}ClientOut{index}",
-                    group_id=client_group,
-                    destination_security_group_id=fs_group,
-                    description=f"Lustre {low}-{high} to FSx file servers",
-                    ip_protocol="tcp",
-                    from_port=low,
-                    to_port=high,
-                ),
-            ]
-        return rules
+        return ImportedLustreStore(
+            scope,
+            id,
+            file_system=file_system,
+            dns_name=dns_name,
+            mount_name=mount_name,
+            subnet=subnet,
+            storage_capacity_gib=storage_capacity_gib,
+            deployment_type=deployment_type,
+            links=links,
+        )
 
     def add_data_repository(self, link: DataRepositoryLink) -> fsx.CfnDataRepositoryAssociation:
         """Link ``link.file_system_path`` to ``s3://bucket/prefix`` (a data repository association).
@@ -406,42 +311,7 @@ class LustreStore(Construct):
             cfn.add_property_deletion_override("LustreConfiguration.DailyAutomaticBackupStartTime")
             cfn.add_property_deletion_override("LustreConfiguration.CopyTagsToBackups")
             self.automatic_backup_retention_days = 0
-        name = link.bucket.bucket_name
-        path = f"s3://{name}/{link.prefix}" if link.prefix else f"s3://{name}"
-        auto_import = (
-            fsx.CfnDataRepositoryAssociation.AutoImportPolicyProperty(events=list(_IMPORT_EVENTS))
-            if link.auto_import
-            else None
-        )
-        export_events = [*_EXPORT_EVENTS, *(["DELETED"] if link.auto_export_deletes else [])]
-        auto_export = (
-            fsx.CfnDataRepositoryAssociation.AutoExportPolicyProperty(events=export_events)
-            if link.auto_export
-            else None
-        )
-        association = fsx.CfnDataRepositoryAssociation(
-            self,
-            f"Association{link.file_system_path}",
-            file_system_id=self.file_system_id,
-            file_system_path=link.file_system_path,
-            data_repository_path=path,
-            batch_import_meta_data_on_create=link.import_metadata_on_create,
-            imported_file_chunk_size=link.imported_file_chunk_size_mib,
-            s3=fsx.CfnDataRepositoryAssociation.S3Property(
-                auto_import_policy=auto_import, auto_export_policy=auto_export
-            )
-            if (auto_import or auto_export)
-            else None,
-        )
-        self._allow_fsx_on_bucket_key(link.bucket)
-        self.associations.append(association)
-        self._links.append(link)
-        return association
-
-    @property
-    def links(self) -> tuple[DataRepositoryLink, ...]:
-        """The data repository associations added so far."""
-        return tuple(self._links)
+        return self._associate(link)
 
     # -- validation helpers -------------------------------------------------------------------------
     def _per_unit(self, dtype: str, stype: str, value: int | None) -> int | None:
@@ -495,136 +365,3 @@ class LustreStore(Construct):
             "must be 1500, 3000, 6000, 12000, or a multiple of 12000 up to 192000",
         )
         return {"Mode": "USER_PROVISIONED", "Iops": iops}
-
-    def _check_link(self, link: DataRepositoryLink) -> None:
-        prop = "data_repositories"
-        if link.auto_export_deletes and not link.auto_export:
-            raise fail(
-                self,
-                prop,
-                link.file_system_path,
-                "auto_export_deletes needs auto_export=True (it adds DELETED)",
-            )
-        # "Data repository associations are supported on all FSx for Lustre 2.12 and 2.15 file systems, excluding
-        # scratch_1 deployment type" (FSx API reference, CreateDataRepositoryAssociation).
-        if (
-            self.deployment_type == fsx.LustreDeploymentType.SCRATCH_1
-            or self.file_system_type_version == "2.10"
-        ):
-            raise fail(
-                self,
-                prop,
-                link.file_system_path,
-                "data repository associations need Lustre 2.12 or 2.15 and a deployment type other than "
-                f"SCRATCH_1 (this file system: {self.deployment_type.value}, Lustre {self.file_system_type_version})",
-            )
-        if len(self._links) >= MAX_DATA_REPOSITORY_ASSOCIATIONS:
-            raise fail(
-                self, prop, link.file_system_path, "a file system has at most 8 data repository associations"
-            )
-        fs_path = link.file_system_path
-        for field, value in (("file_system_path", fs_path), ("prefix", link.prefix)):
-            if isinstance(value, str) and not unresolved(value) and _CONTROL.search(value):
-                raise fail(
-                    self,
-                    prop,
-                    value,
-                    f"{field} must not contain NUL, line breaks or U+0085/U+2028/U+2029 (FSx refuses them)",
-                )
-        if not unresolved(fs_path):
-            parts = fs_path.strip("/").split("/")
-            well_formed = (
-                fs_path.startswith("/")
-                and len(fs_path) <= MAX_FILE_SYSTEM_PATH_LENGTH
-                and "//" not in fs_path
-                and not any(p in (".", "..") for p in parts)
-            )
-            if not well_formed:
-                raise fail(
-                    self,
-                    prop,
-                    fs_path,
-                    "file_system_path must be absolute ('/name/'), without '//', '.' or '..'",
-                )
-            if "/" in (fs_path, *(o.file_system_path for o in self._links)) and self._links:
-                raise fail(
-                    self,
-                    prop,
-                    fs_path,
-                    "'/' as file_system_path allows only one association on the file system",
-                )
-            for other in self._links:
-                if _nested(_dir(fs_path), _dir(other.file_system_path)):
-                    raise fail(
-                        self,
-                        prop,
-                        fs_path,
-                        f"file-system paths must not overlap (already linked: {other.file_system_path})",
-                    )
-        name = link.bucket.bucket_name
-        if not Token.is_unresolved(name) and not is_bucket_name(name):
-            raise fail(self, prop, name, f"bucket name {BUCKET_RULE}")
-        prefix = link.prefix
-        if (
-            not unresolved(prefix)
-            and prefix
-            and (prefix.startswith("/") or not prefix.endswith("/") or "//" in prefix or "*" in prefix)
-        ):
-            raise fail(
-                self,
-                prop,
-                prefix,
-                "prefix must be '' or 'a/b/': no leading '/', ending in '/', no '//' or '*'",
-            )
-        repo = f"{name}/{prefix}"
-        if not unresolved(prefix) and len(f"s3://{repo}") > MAX_DATA_REPOSITORY_PATH_LENGTH:
-            raise fail(self, prop, repo, "the S3 path must be at most 4357 characters")
-        for other in self._links:
-            if _nested(repo, f"{other.bucket.bucket_name}/{other.prefix}"):
-                raise fail(self, prop, f"s3://{repo}", "S3 paths of associations must not overlap")
-        size = link.imported_file_chunk_size_mib
-        require(
-            self,
-            isinstance(size, int) and 1 <= size <= MAX_IMPORTED_FILE_CHUNK_SIZE_MIB,
-            prop,
-            size,
-            "imported_file_chunk_size_mib must be 1 to 512000",
-        )
-
-    def _allow_fsx_on_bucket_key(self, bucket: s3.IBucket) -> None:
-        key = bucket.encryption_key
-        if key is None:
-            return
-        stack = Stack.of(key)
-        # FSx for Lustre user guide, "Working with server-side encrypted Amazon S3 buckets": the actions and the
-        # CallerAccount/ViaService conditions of its statement; the role is matched by aws:PrincipalArn because
-        # its name carries the file system id (see the class docstring).
-        statement = iam.PolicyStatement(
-            sid="AllowFsxLustreDataRepositoriesThroughS3",
-            principals=[iam.AnyPrincipal()],
-            actions=_KEY_USE_ACTIONS,
-            resources=["*"],  # in a key policy, "*" means this key
-            conditions={
-                "StringEquals": {
-                    "kms:CallerAccount": stack.account,
-                    "kms:ViaService": f"s3.{stack.region}.amazonaws.com",
-                },
-                "ArnLike": {"aws:PrincipalArn": fsx_s3_role_arn_pattern(stack)},
-            },
-        )
-        if not key.add_to_resource_policy(statement).statement_added:
-            Annotations.of(self).add_warning_v2(
-                "eks-ai-data:LustreBucketKeyPolicy",
-                f"The key of bucket {bucket.node.path} is not managed here: allow the FSx service-linked role "
-                f"(role/{FSX_S3_ROLES}) to use it through S3, or the data repository associations cannot "
-                "read or write encrypted objects.",
-            )
-
-
-def _dir(path: str) -> str:
-    return path if path.endswith("/") else f"{path}/"
-
-
-def _nested(a: str, b: str) -> bool:
-    """Whether one of two directory-like paths (ending in '/') contains the other, or they are equal."""
-    return a.startswith(b) or b.startswith(a)

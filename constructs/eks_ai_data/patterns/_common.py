@@ -11,7 +11,7 @@ from constructs import Construct
 from ..bucket import DataBucket
 from ..cluster_interface import IAiCluster
 from ..k8s import LustreVolumeSpec
-from ..lustre import LustreStore
+from ..lustre_import import ILustreStore
 
 
 def bucket_or_new(
@@ -34,7 +34,7 @@ def bucket_or_new(
 
 
 def lustre_volume_spec(
-    store: LustreStore,
+    store: ILustreStore,
     *,
     name: str,
     namespace: str,

@@ -19,7 +19,7 @@ from constructs import Construct, IValidation
 from .._validate import fail, require, require_dns1123_label
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..csi import StorageDrivers
-from ..efs import SharedEfs
+from ..efs_import import ISharedEfs, require_shared_efs
 from ..errors import EksAiDataValidationError
 from ..governance import TeamAccess
 from ..identity import IdentityLike, IdentityMode
@@ -99,7 +99,7 @@ class ClusterStorage(Construct):
         id: str,
         *,
         cluster: IAiCluster,
-        shared_efs: Sequence[SharedEfs] = (),
+        shared_efs: Sequence[ISharedEfs] = (),
         namespaces: Sequence[NamespaceSpec | str] = (),
         teams: Sequence[TeamSpec] = (),
         efs_classes: Sequence[EfsClassSpec] = (),
@@ -136,7 +136,8 @@ class ClusterStorage(Construct):
                 network.allow_bucket(bucket)
         self.charts = cdk8s.App()
         self.manifests: dict[str, eks.KubernetesManifest] = {}
-        self._iam_file_systems: dict[str, str] = {}  # resolved file-system id -> SharedEfs path
+        self._granted_file_systems: set[str] = set()  # resolved file-system ids the EFS driver may mount
+        self._iam_file_systems: dict[str, tuple[str, str]] = {}  # IAM-only ones -> (path, why)
         self._efs_mounts: list[tuple[str, str, str, bool]] = []  # (what, where, file-system id, iam)
         self._volume_owner: dict[str, str] = {}  # PersistentVolume name -> owner path
         self._claim_owner: dict[str, str] = {}  # namespace/claim -> owner path
@@ -218,31 +219,41 @@ class ClusterStorage(Construct):
             [*self.workloads.namespace_names, *(self.teams.teams if self.teams else ())]
         )
 
-    def grant_efs_mounts(self, efs: SharedEfs) -> None:
+    def grant_efs_mounts(self, efs: ISharedEfs) -> None:
         """Let the EFS CSI driver mount and write ``efs``: its node plugin mounts with ``-o iam`` as the driver's
-        role, and :class:`SharedEfs`'s file-system policy admits no anonymous client (so every class and volume on
-        it must mount with ``iam``, which is checked)."""
+        role. When the file system requires IAM (a :class:`SharedEfs`, whose file-system policy admits no anonymous
+        client, or ``SharedEfs.from_existing(requires_iam=True)``), every class and volume on it must mount with
+        ``iam``, which is checked."""
+        efs = require_shared_efs(self, "efs", efs)
         key = self._key(efs.file_system_id)
-        if key in self._iam_file_systems:
-            return  # granted once already (a SharedEfs shared by several patterns)
+        if key in self._granted_file_systems:
+            return  # granted once already (a file system shared by several patterns)
         if self.drivers.efs_mount_role is None:
             raise fail(self, "efs", efs.node.path, "needs the EFS CSI driver, which is not installed")
         efs.grant_read_write(self.drivers.efs_mount_role)
-        self._iam_file_systems[key] = efs.node.path
+        self._granted_file_systems.add(key)
+        if efs.requires_iam:
+            why = (
+                "whose file-system policy has no Allow statement"
+                if efs.created
+                else "whose file-system policy refuses anonymous clients (requires_iam=True)"
+            )
+            self._iam_file_systems[key] = (efs.node.path, why)
 
     def efs_mount_problems(self) -> list[str]:
         """EFS classes and volumes that would mount a file system requiring IAM without ``iam``."""
         problems = []
         for what, where, file_system_id, iam in self._efs_mounts:
-            owner = self._iam_file_systems.get(self._key(file_system_id))
-            if owner is not None and not iam:
+            found = self._iam_file_systems.get(self._key(file_system_id))
+            if found is not None and not iam:
+                owner, why = found
                 problems.append(
                     str(
                         EksAiDataValidationError(
                             self.node.path,
                             f"{what}.iam",
                             {where: False},
-                            f"mounts {owner}, whose file-system policy has no Allow statement: only "
+                            f"mounts {owner}, {why}: only "
                             "IAM-authorized mounts (tls,iam) succeed; leave iam=True",
                         )
                     )

@@ -21,6 +21,7 @@ from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..compute.karpenter import Karpenter
 from ..compute.node_pools import GpuNodePool, GpuNodePoolOptions
 from ..lustre import DataRepositoryLink, LustreStore
+from ..lustre_import import ILustreStore, require_lustre_store
 from ..nodegroups import GpuNodeGroup, GpuNodeGroupOptions
 from ._common import bucket_or_new, lustre_volume_spec
 from .cluster_storage import ClusterStorage
@@ -58,7 +59,8 @@ class DistributedDataset(Construct):
     :param file_system_path: where the dataset appears on the file system. Default: ``/datasets``.
     :param subnet: the subnet (AZ) of the file system and the GPU nodes. Default: the first private subnet (or the
         existing store's subnet).
-    :param lustre: an existing :class:`LustreStore` holding the dataset (then ``dataset_bucket``, ``dataset_prefix``,
+    :param lustre: an existing store holding the dataset: a :class:`LustreStore` of this app, or
+        ``LustreStore.from_existing(...)`` for a file system created elsewhere (then ``dataset_bucket``, ``dataset_prefix``,
         ``file_system_path``, ``subnet``, ``storage_capacity_gib`` and ``per_unit_storage_throughput`` describe
         nothing new and must be left at their defaults, and ``file_system_path`` names the directory to mount).
         Default: a new store.
@@ -84,7 +86,7 @@ class DistributedDataset(Construct):
         storage_capacity_gib: int | None = None,
         per_unit_storage_throughput: int | None = None,
         claim_name: str = "datasets",
-        lustre: LustreStore | None = None,
+        lustre: ILustreStore | None = None,
         karpenter: Karpenter | None = None,
         gpu_node_pool_props: GpuNodePoolOptions | None = None,
     ) -> None:
@@ -139,7 +141,8 @@ class DistributedDataset(Construct):
                         getattr(getattr(value, "node", None), "path", value),
                         "describes a new file system; with lustre= (an existing store) leave it unset",
                     )
-            self.lustre = lustre
+            lustre = require_lustre_store(self, "lustre", lustre)
+            self.lustre: ILustreStore = lustre
             self.subnet = lustre.subnet
             self.data_bucket = None
             self.bucket = _linked_bucket(self, lustre, file_system_path)
@@ -209,7 +212,7 @@ class DistributedDataset(Construct):
         )
 
 
-def _linked_bucket(scope: Construct, lustre: LustreStore, file_system_path: str) -> s3.IBucket:
+def _linked_bucket(scope: Construct, lustre: ILustreStore, file_system_path: str) -> s3.IBucket:
     """The bucket an existing store links at ``file_system_path``."""
     for link in lustre.links:
         if link.file_system_path.rstrip("/") == file_system_path.rstrip("/"):

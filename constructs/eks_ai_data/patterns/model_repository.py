@@ -12,9 +12,11 @@ from constructs import Construct
 from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..efs import SharedEfs
+from ..efs_import import ISharedEfs, require_shared_efs
 from ..identity import WorkloadIdentity
 from ..k8s import EfsVolumeSpec, MountpointVolumeSpec, ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
+from ..lustre_import import ILustreStore, require_lustre_store
 from ._common import bucket_or_new, lustre_volume_spec
 from .cluster_storage import ClusterStorage
 
@@ -51,10 +53,12 @@ class ModelRepository(Construct):
     :param storage: the cluster's ClusterStorage.
     :param namespace: of the claim.
     :param cache: ``efs``, ``lustre`` or ``mountpoint``. Default: ``efs``.
-    :param efs: the SharedEfs to use. Default: a new one.
+    :param efs: the file system to use: a SharedEfs, or ``SharedEfs.from_existing(...)`` for one created
+        elsewhere. Default: a new one.
     :param access_point: an existing access point on ``efs`` holding the models. Default: a new one,
         ``/<namespace>/models``, owned by ``uid``.
-    :param lustre: an existing LustreStore linking ``/models`` to ``model_bucket`` (``cache="lustre"``).
+    :param lustre: an existing store linking ``/models`` to ``model_bucket`` (``cache="lustre"``): a LustreStore, or
+        ``LustreStore.from_existing(...)`` for a file system created elsewhere.
         Default: a new one.
     :param model_bucket: Default: a new DataBucket.
     :param models_prefix: Default: ``models``.
@@ -74,7 +78,7 @@ class ModelRepository(Construct):
         storage: ClusterStorage,
         namespace: str,
         cache: ModelCache = "efs",
-        efs: SharedEfs | None = None,
+        efs: ISharedEfs | None = None,
         model_bucket: s3.IBucket | None = None,
         models_prefix: str = "models",
         service_account: str = "model-reader",
@@ -83,7 +87,7 @@ class ModelRepository(Construct):
         subnet: ec2.ISubnet | None = None,
         lustre_capacity_gib: int = 1200,
         access_point: aws_efs.IAccessPoint | None = None,
-        lustre: LustreStore | None = None,
+        lustre: ILustreStore | None = None,
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
@@ -121,11 +125,13 @@ class ModelRepository(Construct):
         )
         self.identity.read_prefix(model_bucket, prefix)
 
-        self.efs: SharedEfs | None = None
-        self.lustre: LustreStore | None = None
+        self.efs: ISharedEfs | None = None
+        self.lustre: ILustreStore | None = None
         volume_name = f"{namespace}-{claim_name}"
         if cache == "efs":
-            if efs is None:
+            if efs is not None:
+                efs = require_shared_efs(self, "efs", efs)
+            else:
                 efs = SharedEfs(
                     self,
                     "Cache",
@@ -171,17 +177,23 @@ class ModelRepository(Construct):
                 ],
             )
         else:
-            self.lustre = lustre or LustreStore(
-                self,
-                "Cache",
-                vpc=cluster.vpc,
-                subnet=subnet if subnet is not None else cluster.private_subnets[0],
-                node_security_groups=[],
-                kms_key=cluster.keys.data_key,
-                storage_capacity_gib=lustre_capacity_gib,
-                data_repositories=[
-                    DataRepositoryLink(file_system_path="/models", bucket=model_bucket, prefix=f"{prefix}/")
-                ],
+            self.lustre = (
+                require_lustre_store(self, "lustre", lustre)
+                if lustre is not None
+                else LustreStore(
+                    self,
+                    "Cache",
+                    vpc=cluster.vpc,
+                    subnet=subnet if subnet is not None else cluster.private_subnets[0],
+                    node_security_groups=[],
+                    kms_key=cluster.keys.data_key,
+                    storage_capacity_gib=lustre_capacity_gib,
+                    data_repositories=[
+                        DataRepositoryLink(
+                            file_system_path="/models", bucket=model_bucket, prefix=f"{prefix}/"
+                        )
+                    ],
+                )
             )
             self.client_rules = self.lustre.allow_clients(cluster.node_security_group, scope=self)
             self.volumes = storage.add_static_volumes(

@@ -14,7 +14,8 @@ from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..compute.node_pools import GpuNodePool, NvmeNodePool
 from ..identity import WorkloadIdentity
 from ..k8s import ServiceAccountSpec
-from ..lustre import DataRepositoryLink, LustreStore
+from ..lustre import DataRepositoryLink
+from ..lustre_import import ILustreStore, require_lustre_store
 from ..nodegroups import GpuNodeGroup, NvmeNodeGroup
 from ._common import bucket_or_new
 from .cluster_storage import ClusterStorage
@@ -49,7 +50,8 @@ class TrainingCheckpoints(Construct):
     :param service_account: the writer identity's service account. Default: ``checkpoint-writer``.
     :param scratch_node_groups: node groups (or Karpenter node pools) training runs on; at least one must carry a local NVMe RAID0.
     :param sync: ``lustre-export`` or ``writer-identity``. Default: ``lustre-export`` when ``lustre`` is given.
-    :param lustre: the file system that exports (``lustre-export``); when it links ``export_path`` already (a store
+    :param lustre: the file system that exports (``lustre-export``): a LustreStore, or ``LustreStore.from_existing``
+        for one created elsewhere (the association is then created on it here); when it links ``export_path`` already (a store
         in a data stack, linked there), that link must export to the checkpoint bucket's prefix and is used as it
         is.
     :param export_path: the Lustre directory exported to S3. Default: ``/checkpoints``.
@@ -74,7 +76,7 @@ class TrainingCheckpoints(Construct):
         scratch_node_groups: Sequence[ScratchNodes],
         service_account: str = "checkpoint-writer",
         sync: CheckpointSync | None = None,
-        lustre: LustreStore | None = None,
+        lustre: ILustreStore | None = None,
         export_path: str = "/checkpoints",
         checkpoint_bucket: s3.IBucket | None = None,
         prefix: str = "checkpoints",
@@ -165,6 +167,7 @@ class TrainingCheckpoints(Construct):
             raise fail(self, "export_deletes", True, "applies only to sync='lustre-export'")
 
         if sync == "lustre-export" and lustre is not None:  # required with it (checked above)
+            lustre = require_lustre_store(self, "lustre", lustre)
             wanted = DataRepositoryLink(
                 file_system_path=export_path,
                 bucket=checkpoint_bucket,
