@@ -65,3 +65,41 @@ def test_a_wrong_kind_of_value_is_named_with_the_prop(scratch, case):
     build, message = CASES[case]
     with pytest.raises(EksAiDataValidationError, match=message):
         build(scratch, f"X{next(_ids)}")
+
+
+def test_file_system_props_of_the_wrong_kind_are_named(tmp_path):
+    from eks_ai_data import ClusterNetwork, LustreStore, SharedEfs, ZonalStack
+
+    stack = ZonalStack(
+        cdk.App(),
+        "Fs",
+        env=cdk.Environment(account="111111111111", region="us-east-1"),
+        availability_zones=["us-east-1a", "us-east-1b"],
+    )
+    keys = DataKeys(stack, "Keys")
+    vpc = ClusterNetwork(stack, "Net", logs_key=keys.data_key).vpc
+    lustre = dict(vpc=vpc, subnet=vpc.private_subnets[0], kms_key=keys.data_key)
+    with pytest.raises(
+        EksAiDataValidationError, match=r"^Fs/L1: invalid deployment_type='PERSISTENT_2': must be "
+    ):
+        LustreStore(stack, "L1", deployment_type="PERSISTENT_2", **lustre)
+    with pytest.raises(
+        EksAiDataValidationError, match=r"^Fs/L2: invalid node_security_groups=None: must be a list"
+    ):
+        LustreStore(stack, "L2", node_security_groups=None, **lustre)
+    one = vpc.vpc_default_security_group
+    group = cdk.aws_ec2.SecurityGroup.from_security_group_id(stack, "One", one)
+    with pytest.raises(
+        EksAiDataValidationError, match=r"^Fs/L3: invalid node_security_groups='Fs/One': must be a"
+    ):
+        LustreStore(stack, "L3", node_security_groups=group, **lustre)
+    with pytest.raises(
+        EksAiDataValidationError, match=r"^Fs/E1: invalid transition_to_ia='AFTER_30_DAYS': must be "
+    ):
+        SharedEfs(stack, "E1", vpc=vpc, kms_key=keys.data_key, transition_to_ia="AFTER_30_DAYS")
+    shared = SharedEfs(stack, "E2", vpc=vpc, kms_key=keys.data_key)  # clients may be admitted later
+    with pytest.raises(
+        EksAiDataValidationError, match=r"^Fs/E2: invalid permissions=750: octal such as '750'"
+    ):
+        shared.add_access_point("models", path="/models", uid=1000, gid=1000, permissions=750)
+    LustreStore(stack, "L4", **lustre)  # no clients yet: allow_clients() later

@@ -75,6 +75,24 @@ def require_resource(scope: Construct, prop: str, value: Any, attribute: str, wh
         raise fail(scope, prop, value, f"must be {what}")
 
 
+def require_security_groups(scope: Construct, prop: str, value: Any) -> None:
+    """A list of ``ec2.ISecurityGroup`` (one group on its own, ids or ``None`` are refused)."""
+    if (
+        value is None
+        or isinstance(value, str)
+        or hasattr(value, "security_group_id")
+        or not all(hasattr(g, "security_group_id") and not isinstance(g, str) for g in value)
+    ):
+        node = getattr(value, "node", None)
+        raise fail(
+            scope,
+            prop,
+            node.path if node is not None else value,  # a construct's path, not its token
+            "must be a list of ec2.ISecurityGroup (e.g. [cluster.node_security_group]; "
+            "ec2.SecurityGroup.from_security_group_id(...) for an id), or [] to admit clients later",
+        )
+
+
 def require_options(scope: Construct, prop: str, value: Any, options: type) -> dict[str, Any]:
     """``value`` (``None``: no options) as a dict whose keys are all fields of the ``TypedDict`` ``options``,
     else a validation error listing the fields allowed."""

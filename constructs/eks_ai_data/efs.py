@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ._flags import MOUNT_TARGET_ORDER_INSENSITIVE_IDS, pin_feature_flags
-from ._validate import fail, require, unresolved
+from ._validate import fail, require, require_enum, require_security_groups, unresolved
 from .efs_access import CLIENT_MOUNT as CLIENT_MOUNT
 from .efs_access import CLIENT_ROOT as CLIENT_ROOT
 from .efs_access import CLIENT_WRITE as CLIENT_WRITE
@@ -63,7 +63,8 @@ class SharedEfs(EfsAccess):
     :meth:`grant_root_access` or :meth:`grant_access_point`.
 
     :param vpc: the VPC.
-    :param node_security_groups: security groups of the nodes that mount the file system.
+    :param node_security_groups: security groups of the nodes that mount the file system (more through
+        ``connections``). Default: none.
     :param kms_key: customer-managed key for data at rest (e.g. ``DataKeys.data_key``).
     :param vpc_subnets: subnets for mount targets, one per AZ where nodes run. Default: the private
         subnets with egress, one per AZ.
@@ -88,7 +89,7 @@ class SharedEfs(EfsAccess):
         id: str,
         *,
         vpc: ec2.IVpc,
-        node_security_groups: Sequence[ec2.ISecurityGroup],
+        node_security_groups: Sequence[ec2.ISecurityGroup] = (),
         kms_key: kms.IKey,
         vpc_subnets: ec2.SubnetSelection | None = None,
         throughput_mode: efs.ThroughputMode = efs.ThroughputMode.ELASTIC,
@@ -104,6 +105,16 @@ class SharedEfs(EfsAccess):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
+        for prop, value, enum in (
+            ("throughput_mode", throughput_mode, efs.ThroughputMode),
+            ("performance_mode", performance_mode, efs.PerformanceMode),
+            ("transition_to_ia", transition_to_ia, efs.LifecyclePolicy),
+            ("transition_to_archive", transition_to_archive, efs.LifecyclePolicy),
+            ("removal_policy", removal_policy, RemovalPolicy),
+        ):
+            if value is not None:
+                require_enum(self, prop, value, enum)
+        require_security_groups(self, "node_security_groups", node_security_groups)
         if file_system_name is not None and not unresolved(file_system_name):
             require(
                 self,

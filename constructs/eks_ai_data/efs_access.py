@@ -150,7 +150,7 @@ class EfsAccess(Construct):
             self._check_id("secondary_gids", value)
         require(
             self,
-            PERMISSIONS.match(permissions) is not None,
+            isinstance(permissions, str) and PERMISSIONS.match(permissions) is not None,
             "permissions",
             permissions,
             "octal such as '750'",

@@ -15,7 +15,7 @@ from constructs import Construct
 from . import lustre_sizing as sizing
 from ._cfn import default_child
 from ._retention import retain_network_of
-from ._validate import fail, require, whole_days
+from ._validate import fail, require, require_enum, require_security_groups, whole_days
 from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
 from .lustre_access import LUSTRE_PORT as LUSTRE_PORT
 from .lustre_access import LUSTRE_PORT_RANGES as LUSTRE_PORT_RANGES
@@ -78,7 +78,7 @@ class LustreStore(LustreAccess):
     :param vpc: the VPC of the subnet.
     :param subnet: the one subnet (and so Availability Zone) for the file system.
     :param node_security_groups: security groups of the clients (e.g. the EKS cluster security group that
-        managed nodes carry). More can be added with :meth:`allow_clients`.
+        managed nodes carry). More can be added with :meth:`allow_clients`. Default: none.
     :param kms_key: customer-managed key for data at rest (e.g. ``DataKeys.data_key``). Required for
         persistent types; must be omitted for scratch types (AWS encrypts those with its own keys).
     :param storage_capacity_gib: storage capacity; see :mod:`eks_ai_data.lustre_sizing`. Default: 1200.
@@ -105,7 +105,7 @@ class LustreStore(LustreAccess):
         *,
         vpc: ec2.IVpc,
         subnet: ec2.ISubnet,
-        node_security_groups: Sequence[ec2.ISecurityGroup],
+        node_security_groups: Sequence[ec2.ISecurityGroup] = (),
         kms_key: kms.IKey | None = None,
         storage_capacity_gib: int = 1200,
         deployment_type: fsx.LustreDeploymentType = fsx.LustreDeploymentType.PERSISTENT_2,
@@ -121,6 +121,15 @@ class LustreStore(LustreAccess):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, id)
+        for prop, value, enum in (
+            ("deployment_type", deployment_type, fsx.LustreDeploymentType),
+            ("storage_type", storage_type, fsx.StorageType),
+            ("data_compression", data_compression, fsx.LustreDataCompressionType),
+            ("file_system_type_version", file_system_type_version, fsx.FileSystemTypeVersion),
+            ("removal_policy", removal_policy, RemovalPolicy),
+        ):
+            require_enum(self, prop, value, enum)
+        require_security_groups(self, "node_security_groups", node_security_groups)
         dtype = deployment_type.value
         stype = storage_type.value
         scratch = dtype in sizing.SCRATCH_TYPES

@@ -218,3 +218,32 @@ def test_iam_mounts_grant_the_efs_node_role_once_per_file_system():
     storage = ClusterStorage(stack, "InCluster", cluster=cluster, shared_efs=[shared])
     storage.grant_efs_mounts(shared)  # again: idempotent
     assert storage.efs_mount_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"storage": None}, r"^Names/Bad\d: invalid storage=None: must be the cluster's ClusterStorage"),
+        (
+            {"namespace": "research"},
+            r"^Names/Bad\d: invalid namespace='research': must be a namespace Names/InCluster creates",
+        ),
+        (
+            {"dataset_prefix": "images"},
+            r"^Names/Bad\d: invalid dataset_prefix='images': prefix must be '' or 'a/b/'",
+        ),
+        (
+            {"file_system_path": "datasets"},
+            r"^Names/Bad\d: invalid file_system_path='datasets': file_system_path must",
+        ),
+        (
+            {"gpu_instance_types": "g6e.12xlarge"},
+            r"^Names/Bad\d: invalid gpu_instance_types='g6e.12xlarge': must be a list",
+        ),
+    ],
+)
+def test_dataset_props_are_reported_as_the_user_passed_them(platform, props, message):
+    stack, cluster, storage = platform
+    kwargs = {"storage": storage, "namespace": "training", "gpu_instance_types": ["g6e.12xlarge"], **props}
+    with pytest.raises(EksAiDataValidationError, match=message):
+        DistributedDataset(stack, f"Bad{len(props)}", cluster=cluster, **kwargs)

@@ -16,7 +16,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IValidation
 
-from .._validate import fail, require, require_dns1123_label
+from .._validate import fail, require, require_dns1123_label, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs_import import ISharedEfs, require_shared_efs
@@ -417,3 +417,24 @@ def _reported_by(scope: Construct) -> Iterator[None]:
         if error.where.startswith(scope.node.path):
             raise
         raise EksAiDataValidationError(scope.node.path, error.prop, error.value, error.allowed) from error
+
+
+def require_storage(scope: Construct, storage: object, namespace: str) -> ClusterStorage:
+    """``storage`` as the :class:`ClusterStorage` a pattern adds its volumes to, with ``namespace`` among the
+    namespaces it creates (the pattern's claims and service accounts live there)."""
+    if not isinstance(storage, ClusterStorage):
+        raise fail(
+            scope,
+            "storage",
+            getattr(getattr(storage, "node", None), "path", storage),
+            "must be the cluster's ClusterStorage (it applies the pattern's volumes and claims)",
+        )
+    if not unresolved(namespace) and namespace not in storage.namespace_names:
+        raise fail(
+            scope,
+            "namespace",
+            namespace,
+            f"must be a namespace {storage.node.path} creates: {', '.join(sorted(storage.namespace_names)) or 'none'} "
+            "(ClusterStorage(namespaces=[...]))",
+        )
+    return storage

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import aws_ec2 as ec2
@@ -15,16 +16,18 @@ from .._validate import (
     require_dns1123_label,
     require_dns1123_subdomain,
     require_options,
+    require_string_list,
     unresolved,
 )
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..compute.karpenter import Karpenter
 from ..compute.node_pools import GpuNodePool, GpuNodePoolOptions
+from ..errors import EksAiDataValidationError
 from ..lustre import DataRepositoryLink, LustreStore
 from ..lustre_import import ILustreStore, require_lustre_store
 from ..nodegroups import GpuNodeGroup, GpuNodeGroupOptions
 from ._common import bucket_or_new, lustre_volume_spec
-from .cluster_storage import ClusterStorage
+from .cluster_storage import ClusterStorage, require_storage
 
 _RESERVED_GPU_PROPS = {"cluster", "instance_types", "subnet"}
 _RESERVED_POOL_PROPS = {"karpenter", "instance_types", "subnet"}
@@ -93,6 +96,10 @@ class DistributedDataset(Construct):
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
         require_dns1123_label(self, "namespace", namespace)
+        storage = require_storage(self, storage, namespace)
+        gpu_instance_types = require_string_list(
+            self, "gpu_instance_types", gpu_instance_types, what="instance types"
+        )
         require_dns1123_subdomain(self, "claim_name", claim_name)
         gpu_props = _mapping(self, "gpu_node_group_props", gpu_node_group_props, GpuNodeGroupOptions)
         clash = sorted(_RESERVED_GPU_PROPS & set(gpu_props))
@@ -150,23 +157,26 @@ class DistributedDataset(Construct):
             self.subnet = subnet if subnet is not None else cluster.private_subnets[0]
             dataset_bucket, self.data_bucket = bucket_or_new(self, cluster, dataset_bucket)
             self.bucket = dataset_bucket
-            self.lustre = LustreStore(
-                self,
-                "Lustre",
-                vpc=cluster.vpc,
-                subnet=self.subnet,
-                node_security_groups=[],
-                kms_key=cluster.keys.data_key,
-                storage_capacity_gib=2400 if storage_capacity_gib is None else storage_capacity_gib,
-                per_unit_storage_throughput=250
-                if per_unit_storage_throughput is None
-                else per_unit_storage_throughput,
-                data_repositories=[
-                    DataRepositoryLink(
-                        file_system_path=file_system_path, bucket=dataset_bucket, prefix=dataset_prefix or ""
-                    )
-                ],
-            )
+            with _as_pattern_props(self):
+                self.lustre = LustreStore(
+                    self,
+                    "Lustre",
+                    vpc=cluster.vpc,
+                    subnet=self.subnet,
+                    node_security_groups=[],
+                    kms_key=cluster.keys.data_key,
+                    storage_capacity_gib=2400 if storage_capacity_gib is None else storage_capacity_gib,
+                    per_unit_storage_throughput=250
+                    if per_unit_storage_throughput is None
+                    else per_unit_storage_throughput,
+                    data_repositories=[
+                        DataRepositoryLink(
+                            file_system_path=file_system_path,
+                            bucket=dataset_bucket,
+                            prefix=dataset_prefix or "",
+                        )
+                    ],
+                )
         # Lustre traffic both ways between the nodes and the file servers, created here: the consuming side.
         self.client_rules = self.lustre.allow_clients(cluster.node_security_group, scope=self)
         self.availability_zone = self.lustre.availability_zone
@@ -228,3 +238,24 @@ def _linked_bucket(scope: Construct, lustre: ILustreStore, file_system_path: str
 def _mapping(scope: Construct, prop: str, value: Any, options: type) -> dict[str, Any]:
     """A pass-through props dict (its keys are checked once the reserved ones are refused)."""
     return dict(value) if isinstance(value, Mapping) else require_options(scope, prop, value, options)
+
+
+#: What a message of the LustreStore's ``data_repositories`` check is about -> the pattern prop the user passed.
+_LINK_PROPS = (
+    ("prefix must be", "dataset_prefix"),
+    ("file_system_path", "file_system_path"),
+    ("bucket", "dataset_bucket"),
+)
+
+
+@contextlib.contextmanager
+def _as_pattern_props(scope: Construct) -> Iterator[None]:
+    """The store's refusal of the link this pattern built, reported with the pattern's path and the prop the user
+    passed (``dataset_prefix``, ``file_system_path``, ``dataset_bucket``) instead of ``data_repositories``."""
+    try:
+        yield
+    except EksAiDataValidationError as error:
+        if error.prop != "data_repositories":
+            raise
+        prop = next((p for marker, p in _LINK_PROPS if marker in error.allowed), error.prop)
+        raise EksAiDataValidationError(scope.node.path, prop, error.value, error.allowed) from error

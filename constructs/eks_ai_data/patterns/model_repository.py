@@ -18,7 +18,7 @@ from ..k8s import EfsVolumeSpec, MountpointVolumeSpec, ServiceAccountSpec
 from ..lustre import DataRepositoryLink, LustreStore
 from ..lustre_import import ILustreStore, require_lustre_store
 from ._common import bucket_or_new, lustre_volume_spec
-from .cluster_storage import ClusterStorage
+from .cluster_storage import ClusterStorage, require_storage
 
 ModelCache = Literal["efs", "lustre", "mountpoint"]
 MODEL_CACHES = ("efs", "lustre", "mountpoint")
@@ -93,6 +93,7 @@ class ModelRepository(Construct):
         cluster = require_ai_cluster(self, "cluster", cluster)
         require(self, cache in MODEL_CACHES, "cache", cache, f"must be one of {list(MODEL_CACHES)}")
         require_dns1123_label(self, "namespace", namespace)
+        storage = require_storage(self, storage, namespace)
         require_dns1123_subdomain(self, "claim_name", claim_name)
         require(
             self, models_prefix.strip("/") != "", "models_prefix", models_prefix, "must name a key prefix"

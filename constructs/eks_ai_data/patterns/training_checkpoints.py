@@ -18,7 +18,7 @@ from ..lustre import DataRepositoryLink
 from ..lustre_import import ILustreStore, require_lustre_store
 from ..nodegroups import GpuNodeGroup, NvmeNodeGroup
 from ._common import bucket_or_new
-from .cluster_storage import ClusterStorage
+from .cluster_storage import ClusterStorage, require_storage
 
 CheckpointSync = Literal["lustre-export", "writer-identity"]
 #: What training runs on: managed node groups or Karpenter node pools (told apart by their ``local_storage``).
@@ -88,6 +88,7 @@ class TrainingCheckpoints(Construct):
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
         require_dns1123_label(self, "namespace", namespace)
+        storage = require_storage(self, storage, namespace)
         sync = sync or ("lustre-export" if lustre is not None else "writer-identity")
         require(
             self,
