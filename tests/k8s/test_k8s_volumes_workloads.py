@@ -289,3 +289,41 @@ def test_service_account_names_are_subdomains_and_lustre_mount_names_take_what_f
         (pv,) = [o for o in volumes.to_json() if o["kind"] == "PersistentVolume"]
         assert pv["spec"]["csi"]["volumeAttributes"]["mountname"] == mount_name
         assert pv["spec"]["mountOptions"] == ["flock", "noatime"]
+
+
+def test_one_spec_or_a_string_where_a_list_is_expected_is_refused():
+    from eks_ai_data.k8s import TeamsChart, TeamSpec
+
+    cases = [
+        (
+            lambda: WorkloadsChart(cdk8s.App(), "w", namespaces="ml"),
+            r"invalid namespaces='ml': must be a list of",
+        ),
+        (
+            lambda: WorkloadsChart(
+                cdk8s.App(), "w", service_accounts=ServiceAccountSpec("sa", "kube-system")
+            ),
+            r"invalid service_accounts=ServiceAccountSpec\(.*\): must be a list of ServiceAccountSpec, not one",
+        ),
+        (
+            lambda: StaticVolumesChart(
+                cdk8s.App(), "v", known_namespaces=["training"], lustre_volumes=LustreVolumeSpec(**LUSTRE)
+            ),
+            r"invalid lustre_volumes=LustreVolumeSpec\(.*\): must be a list of LustreVolumeSpec, not one",
+        ),
+        (
+            lambda: StaticVolumesChart(
+                cdk8s.App(), "v", known_namespaces=["training"], efs_volumes=["fs-12345678"]
+            ),
+            r"invalid efs_volumes='fs-12345678': must be a list of EfsVolumeSpec: this item is not one",
+        ),
+        (
+            lambda: TeamsChart(
+                cdk8s.App(), "t", teams=TeamSpec(name="ml", uid=1000, gid=1000), storage_classes=[]
+            ),
+            r"invalid teams=TeamSpec\(.*\): must be a list of TeamSpec, not one",
+        ),
+    ]
+    for build, message in cases:
+        with pytest.raises(EksAiDataValidationError, match=message):
+            build()

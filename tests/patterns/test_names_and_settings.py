@@ -96,6 +96,10 @@ def test_system_namespaces_are_not_taken_over(namespace):
             {"teams": [TeamSpec(name="ml", uid=1000, gid=1000), TeamSpec(name="ml", uid=1001, gid=1001)]},
             r"^Ns/InCluster: invalid teams.name='ml': must be unique",
         ),
+        (
+            {"teams": [TeamSpec(name="ml", uid=1000, gid=1000, iam_role_arns=["ml-admins"])]},
+            r"^Ns/InCluster: invalid teams\[ml\].iam_role_arns='ml-admins': must be IAM role or user ARNs",
+        ),
     ],
 )
 def test_namespaces_are_checked_before_any_chart_and_named_by_the_constructs_path(props, message):

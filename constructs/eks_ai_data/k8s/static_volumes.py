@@ -35,6 +35,7 @@ from ._common import (
     metadata,
     require,
     require_int_range,
+    require_items,
     require_label,
     require_pattern,
     require_subdomain,
@@ -131,6 +132,11 @@ class StaticVolumesChart(cdk8s.Chart):
         mountpoint_volumes: Sequence[MountpointVolumeSpec] = (),
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
+        lustre_volumes = require_items(self, "lustre_volumes", lustre_volumes, LustreVolumeSpec)
+        efs_volumes = require_items(self, "efs_volumes", efs_volumes, EfsVolumeSpec)
+        mountpoint_volumes = require_items(
+            self, "mountpoint_volumes", mountpoint_volumes, MountpointVolumeSpec
+        )
         self._known = set(known_namespaces)
         every: tuple[LustreVolumeSpec | EfsVolumeSpec | MountpointVolumeSpec, ...] = (
             *lustre_volumes,

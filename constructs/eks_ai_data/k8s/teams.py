@@ -36,6 +36,7 @@ from ._common import (
     fail,
     metadata,
     require_int_range,
+    require_items,
     require_label,
     unresolved,
 )
@@ -115,6 +116,7 @@ class TeamsChart(cdk8s.Chart):
         reserved_namespaces: Iterable[str] = (),
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
+        teams = require_items(self, "teams", teams, TeamSpec)
         classes = list(storage_classes)
         self.teams: dict[str, TeamSpec] = {}
         self.namespaces: dict[str, cdk8s.ApiObject] = {}

@@ -15,6 +15,7 @@ from ._common import (
     MANAGED_BY,
     fail,
     metadata,
+    require_items,
     require_label,
     require_one_of,
     require_pattern,
@@ -100,6 +101,8 @@ class WorkloadsChart(cdk8s.Chart):
         existing_namespaces: Iterable[str] = ("kube-system",),
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
+        namespaces = require_items(self, "namespaces", namespaces, (NamespaceSpec, str))
+        service_accounts = require_items(self, "service_accounts", service_accounts, ServiceAccountSpec)
         specs = [NamespaceSpec(n) if isinstance(n, str) else n for n in namespaces]
         require_unique(self, "namespaces", [s.name for s in specs])
         self.namespaces: dict[str, kplus.Namespace] = {}

@@ -208,13 +208,20 @@ class ClusterStorage(Construct):
             self._apply("Teams", self.teams, after=[self.manifests["StorageClasses"]])
             for team in teams:
                 if team.iam_role_arns:
-                    self.team_access[team.name] = TeamAccess(
-                        self,
-                        f"TeamAccess-{team.name}",
-                        cluster=cluster,
-                        kubernetes_group=team.group,
-                        principal_arns=team.iam_role_arns,
-                    )
+                    try:
+                        self.team_access[team.name] = TeamAccess(
+                            self,
+                            f"TeamAccess-{team.name}",
+                            cluster=cluster,
+                            kubernetes_group=team.group,
+                            principal_arns=team.iam_role_arns,
+                        )
+                    except EksAiDataValidationError as error:  # reported as the TeamSpec field the user set
+                        if error.prop != "principal_arns":
+                            raise
+                        raise EksAiDataValidationError(
+                            self.node.path, f"teams[{team.name}].iam_role_arns", error.value, error.allowed
+                        ) from error
         self.namespace_names: frozenset[str] = frozenset(
             [*self.workloads.namespace_names, *(self.teams.teams if self.teams else ())]
         )
