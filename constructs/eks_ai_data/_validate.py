@@ -75,32 +75,53 @@ def require_resource(scope: Construct, prop: str, value: Any, attribute: str, wh
         raise fail(scope, prop, value, f"must be {what}")
 
 
-def require_security_groups(scope: Construct, prop: str, value: Any) -> None:
-    """A list of ``ec2.ISecurityGroup`` (one group on its own, ids or ``None`` are refused)."""
+def require_resources(scope: Construct, prop: str, value: Any, attribute: str, what: str) -> None:
+    """``value`` is a list of CDK resources that have ``attribute`` (as :func:`require_resource`); one resource on
+    its own, ids, strings or ``None`` are refused with ``must be <what>``."""
     if (
         value is None
         or isinstance(value, str)
-        or hasattr(value, "security_group_id")
-        or not all(hasattr(g, "security_group_id") and not isinstance(g, str) for g in value)
+        or hasattr(value, attribute)
+        or not isinstance(value, Iterable)
+        or not all(hasattr(item, attribute) and not isinstance(item, str) for item in value)
     ):
         node = getattr(value, "node", None)
-        raise fail(
-            scope,
-            prop,
-            node.path if node is not None else value,  # a construct's path, not its token
-            "must be a list of ec2.ISecurityGroup (e.g. [cluster.node_security_group]; "
-            "ec2.SecurityGroup.from_security_group_id(...) for an id), or [] to admit clients later",
-        )
+        # a construct is named by its path, not its token
+        raise fail(scope, prop, node.path if node is not None else value, f"must be {what}")
 
 
-def require_options(scope: Construct, prop: str, value: Any, options: type) -> dict[str, Any]:
+def require_security_groups(scope: Construct, prop: str, value: Any) -> None:
+    """A list of ``ec2.ISecurityGroup`` (one group on its own, ids or ``None`` are refused)."""
+    require_resources(
+        scope,
+        prop,
+        value,
+        "security_group_id",
+        "a list of ec2.ISecurityGroup (e.g. [cluster.node_security_group]; "
+        "ec2.SecurityGroup.from_security_group_id(...) for an id), or [] to admit clients later",
+    )
+
+
+def require_options(
+    scope: Construct,
+    prop: str,
+    value: Any,
+    options: type,
+    *,
+    set_here: Iterable[str] = (),
+    set_here_reason: str = "",
+) -> dict[str, Any]:
     """``value`` (``None``: no options) as a dict whose keys are all fields of the ``TypedDict`` ``options``,
-    else a validation error listing the fields allowed."""
+    else a validation error listing the fields allowed; keys in ``set_here`` (props the caller sets itself) are
+    refused first, with ``set_here_reason``."""
     if value is None:
         return {}
     allowed = sorted(options.__annotations__)
     if not isinstance(value, Mapping):
         raise fail(scope, prop, value, f"must be a {options.__name__} (a dict with keys among {allowed})")
+    clash = sorted(set(set_here) & set(value))
+    if clash:
+        raise fail(scope, prop, clash, set_here_reason)
     unknown = sorted(str(k) for k in value if k not in options.__annotations__)
     if unknown:
         raise fail(scope, prop, unknown, f"unknown {options.__name__} keys: allowed are {allowed}")

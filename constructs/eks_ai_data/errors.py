@@ -8,6 +8,8 @@ reaches CloudFormation.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 
@@ -34,3 +36,30 @@ def check(condition: bool, where: str, prop: str, value: Any, allowed: str) -> N
     """Raise :class:`EksAiDataValidationError` unless ``condition`` holds."""
     if not condition:
         raise EksAiDataValidationError(where, prop, value, allowed)
+
+
+#: How :func:`reported_by` names the prop: the prop itself, or a function of the error (its message tells which).
+Rename = Mapping[str, "str | Callable[[EksAiDataValidationError], str]"]
+
+
+@contextlib.contextmanager
+def reported_by(where: str, rename: Rename | None = None) -> Iterator[None]:
+    """Re-raise a validation error raised inside (by a chart or a child construct) as the construct at ``where``
+    reports it: with its path and, where ``rename`` maps the error's prop, the prop the user passed there.
+
+    With ``rename``, errors on props it does not map pass unchanged; without it, every error gets ``where`` as its
+    path, unless it already names ``where`` or a construct below it.
+    """
+    try:
+        yield
+    except EksAiDataValidationError as error:
+        if rename is None:
+            if error.where.startswith(where):
+                raise
+            prop = error.prop
+        elif error.prop in rename:
+            new = rename[error.prop]
+            prop = new if isinstance(new, str) else new(error)
+        else:
+            raise
+        raise EksAiDataValidationError(where, prop, error.value, error.allowed) from error

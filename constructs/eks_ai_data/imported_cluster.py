@@ -13,7 +13,15 @@ from constructs import Construct, IDependable
 
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, pin_feature_flags
 from ._trust import irsa_principal
-from ._validate import fail, require, require_enum, unresolved, validate_node_labels
+from ._validate import (
+    fail,
+    require,
+    require_enum,
+    require_resource,
+    require_resources,
+    unresolved,
+    validate_node_labels,
+)
 from .cluster_interface import IPlatformKeys
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
@@ -116,21 +124,20 @@ class ImportedAiCluster(Construct):
                 type(keys).__name__,
                 "must be DataKeys or PlatformKeys(data_key=...) (at least the data key)",
             )
-        # jsii interfaces are not runtime-checkable: the members the construct uses are checked instead
-        if not hasattr(vpc, "select_subnets"):
-            raise fail(
-                self, "vpc", vpc, "must be the cluster's VPC (an ec2.IVpc, e.g. ec2.Vpc.from_vpc_attributes)"
-            )
-        if private_subnets is not None and (
-            isinstance(private_subnets, str)
-            or hasattr(private_subnets, "subnet_id")
-            or not all(hasattr(s, "subnet_id") and not isinstance(s, str) for s in private_subnets)
-        ):
-            raise fail(
+        require_resource(
+            self,
+            "vpc",
+            vpc,
+            "select_subnets",
+            "the cluster's VPC (an ec2.IVpc, e.g. ec2.Vpc.from_vpc_attributes)",
+        )
+        if private_subnets is not None:
+            require_resources(
                 self,
                 "private_subnets",
                 private_subnets,
-                "must be a list of ec2.ISubnet (e.g. ec2.Subnet.from_subnet_id(...)), not ids or one subnet",
+                "subnet_id",
+                "a list of ec2.ISubnet (e.g. ec2.Subnet.from_subnet_id(...)), not ids or one subnet",
             )
         subnets = (
             list(private_subnets)

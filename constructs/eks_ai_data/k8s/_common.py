@@ -117,10 +117,13 @@ def require_one_of(scope: Construct, prop: str, value: Any, choices: Iterable[An
         raise fail(scope, prop, value, "must be one of " + ", ".join(map(repr, choices)))
 
 
-def require_items(scope: Construct, prop: str, value: Any, kinds: type | tuple[type, ...]) -> list[Any]:
+def require_items(
+    scope: Construct, prop: str, value: Any, kinds: type | tuple[type, ...], *, what: str | None = None
+) -> list[Any]:
     """``value`` as a list whose items are all ``kinds``; one item on its own (a string, which Python would iterate
-    letter by letter, or a single spec) is refused with the list to write instead."""
-    names = kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds)
+    letter by letter, or a single spec) is refused with the list to write instead. ``what``: how the message names
+    the items (default: the kinds' class names)."""
+    names = what or (kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds))
     if isinstance(value, (str, Mapping)) or isinstance(value, kinds):
         raise fail(scope, prop, value, f"must be a list of {names}, not one: [{value!r}]")
     try:

@@ -126,21 +126,25 @@ class StorageMonitoring(Construct):
                 dashboard_name,
                 "must be 1-255 letters, digits, '-' or '_'",
             )
-        ci_props = (
-            dict(container_insights_props)
-            if isinstance(container_insights_props, Mapping)
-            else require_options(
-                self, "container_insights_props", container_insights_props, ContainerInsightsOptions
-            )
-        )
-        if ci_props and not container_insights:
-            raise fail(self, "container_insights_props", sorted(ci_props), "needs container_insights=True")
-        reserved = sorted({"cluster"} & set(ci_props))
-        if reserved:
+        if (
+            isinstance(container_insights_props, Mapping)
+            and container_insights_props
+            and not container_insights
+        ):
             raise fail(
-                self, "container_insights_props", reserved, "must not set cluster (each monitored cluster)"
+                self,
+                "container_insights_props",
+                sorted(container_insights_props),
+                "needs container_insights=True",
             )
-        ci_props = require_options(self, "container_insights_props", ci_props, ContainerInsightsOptions)
+        ci_props = require_options(
+            self,
+            "container_insights_props",
+            container_insights_props,
+            ContainerInsightsOptions,
+            set_here=("cluster",),
+            set_here_reason="must not set cluster (each monitored cluster)",
+        )
 
         if topic is None:
             if topic_key is None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import cdk8s
@@ -20,7 +19,7 @@ from .._validate import fail, require, require_dns1123_label, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs_import import ISharedEfs, require_shared_efs
-from ..errors import EksAiDataValidationError
+from ..errors import EksAiDataValidationError, reported_by
 from ..governance import TeamAccess
 from ..identity import IdentityLike, IdentityMode
 from ..k8s import (
@@ -42,6 +41,7 @@ from ..k8s import (
     gpu_operator_helm_chart,
 )
 from ..k8s import unresolved as cdk8s_unresolved
+from ..k8s._common import require_items
 
 GpuSoftware = Literal["device-plugin", "gpu-operator", "none"]
 
@@ -121,9 +121,8 @@ class ClusterStorage(Construct):
             "must be 'device-plugin', 'gpu-operator' or 'none'",
         )
         # checked here, before any chart exists, so that the message names this construct's path
-        for prop, items, kind in (("namespaces", namespaces, NamespaceSpec), ("teams", teams, TeamSpec)):
-            if isinstance(items, (str, kind)):
-                raise fail(self, prop, items, f"must be a list of {prop}, not one: [{items!r}]")
+        namespaces = require_items(self, "namespaces", namespaces, (NamespaceSpec, str), what="namespaces")
+        teams = require_items(self, "teams", teams, TeamSpec, what="teams")
         for item in namespaces:
             require_dns1123_label(self, "namespaces", item.name if isinstance(item, NamespaceSpec) else item)
         self.cluster = cluster
@@ -147,7 +146,7 @@ class ClusterStorage(Construct):
             self._efs_mounts.append(("efs_classes", spec.name, spec.file_system_id, spec.iam))
         self.node.add_validation(_EfsMountCheck(self))
 
-        with _reported_by(self):
+        with reported_by(self.node.path):
             self.storage_classes = StorageClassesChart(
                 self.charts,
                 "storage-classes",
@@ -190,14 +189,14 @@ class ClusterStorage(Construct):
                 values=operator.values,
             )
 
-        with _reported_by(self):
+        with reported_by(self.node.path):
             self.workloads = WorkloadsChart(self.charts, "workloads", namespaces=namespaces)
         self._apply("Workloads", self.workloads)
         self.teams: TeamsChart | None = None
         #: Team name -> its members' access entries (teams with ``iam_role_arns``).
         self.team_access: dict[str, TeamAccess] = {}
         if teams:
-            with _reported_by(self):
+            with reported_by(self.node.path):
                 self.teams = TeamsChart(
                     self.charts,
                     "teams",
@@ -208,7 +207,8 @@ class ClusterStorage(Construct):
             self._apply("Teams", self.teams, after=[self.manifests["StorageClasses"]])
             for team in teams:
                 if team.iam_role_arns:
-                    try:
+                    # reported as the TeamSpec field the user set
+                    with reported_by(self.node.path, {"principal_arns": f"teams[{team.name}].iam_role_arns"}):
                         self.team_access[team.name] = TeamAccess(
                             self,
                             f"TeamAccess-{team.name}",
@@ -216,12 +216,6 @@ class ClusterStorage(Construct):
                             kubernetes_group=team.group,
                             principal_arns=team.iam_role_arns,
                         )
-                    except EksAiDataValidationError as error:  # reported as the TeamSpec field the user set
-                        if error.prop != "principal_arns":
-                            raise
-                        raise EksAiDataValidationError(
-                            self.node.path, f"teams[{team.name}].iam_role_arns", error.value, error.allowed
-                        ) from error
         self.namespace_names: frozenset[str] = frozenset(
             [*self.workloads.namespace_names, *(self.teams.teams if self.teams else ())]
         )
@@ -308,7 +302,7 @@ class ClusterStorage(Construct):
         for spec in efs_volumes:
             self._efs_mounts.append(("efs_volumes", spec.name, spec.file_system_id, spec.iam))
         chart_id, manifest_id = self._ids("volumes", owner, id)
-        with _reported_by(owner if owner is not None else self):
+        with reported_by((owner if owner is not None else self).node.path):
             chart = StaticVolumesChart(
                 self.charts,
                 chart_id,
@@ -339,7 +333,7 @@ class ClusterStorage(Construct):
                     f"namespace must be one ClusterStorage creates: {sorted(self.namespace_names)}",
                 )
         chart_id, manifest_id = self._ids("service-accounts", owner, id)
-        with _reported_by(owner if owner is not None else self):
+        with reported_by((owner if owner is not None else self).node.path):
             chart = WorkloadsChart(
                 self.charts,
                 chart_id,
@@ -412,18 +406,6 @@ class _EfsMountCheck:
 
     def validate(self) -> list[str]:
         return self._storage.efs_mount_problems()
-
-
-@contextlib.contextmanager
-def _reported_by(scope: Construct) -> Iterator[None]:
-    """Validation errors of the in-cluster charts (cdk8s constructs, whose paths are chart ids) re-raised with
-    ``scope``'s construct path, the construct the user created and passed the props to."""
-    try:
-        yield
-    except EksAiDataValidationError as error:
-        if error.where.startswith(scope.node.path):
-            raise
-        raise EksAiDataValidationError(scope.node.path, error.prop, error.value, error.allowed) from error
 
 
 def require_storage(scope: Construct, storage: object, namespace: str) -> ClusterStorage:

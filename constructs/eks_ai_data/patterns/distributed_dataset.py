@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
@@ -22,7 +20,7 @@ from .._validate import (
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..compute.karpenter import Karpenter
 from ..compute.node_pools import GpuNodePool, GpuNodePoolOptions
-from ..errors import EksAiDataValidationError
+from ..errors import EksAiDataValidationError, reported_by
 from ..lustre import DataRepositoryLink, LustreStore
 from ..lustre_import import ILustreStore, require_lustre_store
 from ..nodegroups import GpuNodeGroup, GpuNodeGroupOptions
@@ -101,26 +99,22 @@ class DistributedDataset(Construct):
             self, "gpu_instance_types", gpu_instance_types, what="instance types"
         )
         require_dns1123_subdomain(self, "claim_name", claim_name)
-        gpu_props = _mapping(self, "gpu_node_group_props", gpu_node_group_props, GpuNodeGroupOptions)
-        clash = sorted(_RESERVED_GPU_PROPS & set(gpu_props))
-        if clash:
-            raise fail(
-                self,
-                "gpu_node_group_props",
-                clash,
-                "must not set cluster, instance_types or subnet (set here)",
-            )
-        gpu_props = require_options(self, "gpu_node_group_props", gpu_props, GpuNodeGroupOptions)
-        pool_props = _mapping(self, "gpu_node_pool_props", gpu_node_pool_props, GpuNodePoolOptions)
-        clash = sorted(_RESERVED_POOL_PROPS & set(pool_props))
-        if clash:
-            raise fail(
-                self,
-                "gpu_node_pool_props",
-                clash,
-                "must not set karpenter, instance_types or subnet (set here)",
-            )
-        pool_props = require_options(self, "gpu_node_pool_props", pool_props, GpuNodePoolOptions)
+        gpu_props = require_options(
+            self,
+            "gpu_node_group_props",
+            gpu_node_group_props,
+            GpuNodeGroupOptions,
+            set_here=_RESERVED_GPU_PROPS,
+            set_here_reason="must not set cluster, instance_types or subnet (set here)",
+        )
+        pool_props = require_options(
+            self,
+            "gpu_node_pool_props",
+            gpu_node_pool_props,
+            GpuNodePoolOptions,
+            set_here=_RESERVED_POOL_PROPS,
+            set_here_reason="must not set karpenter, instance_types or subnet (set here)",
+        )
         if karpenter is None and pool_props:
             raise fail(self, "gpu_node_pool_props", sorted(pool_props), "apply only with karpenter=")
         if karpenter is not None and gpu_props:
@@ -157,7 +151,7 @@ class DistributedDataset(Construct):
             self.subnet = subnet if subnet is not None else cluster.private_subnets[0]
             dataset_bucket, self.data_bucket = bucket_or_new(self, cluster, dataset_bucket)
             self.bucket = dataset_bucket
-            with _as_pattern_props(self):
+            with reported_by(self.node.path, {"data_repositories": _link_prop}):
                 self.lustre = LustreStore(
                     self,
                     "Lustre",
@@ -235,11 +229,6 @@ def _linked_bucket(scope: Construct, lustre: ILustreStore, file_system_path: str
     )
 
 
-def _mapping(scope: Construct, prop: str, value: Any, options: type) -> dict[str, Any]:
-    """A pass-through props dict (its keys are checked once the reserved ones are refused)."""
-    return dict(value) if isinstance(value, Mapping) else require_options(scope, prop, value, options)
-
-
 #: What a message of the LustreStore's ``data_repositories`` check is about -> the pattern prop the user passed.
 _LINK_PROPS = (
     ("prefix must be", "dataset_prefix"),
@@ -248,14 +237,6 @@ _LINK_PROPS = (
 )
 
 
-@contextlib.contextmanager
-def _as_pattern_props(scope: Construct) -> Iterator[None]:
-    """The store's refusal of the link this pattern built, reported with the pattern's path and the prop the user
-    passed (``dataset_prefix``, ``file_system_path``, ``dataset_bucket``) instead of ``data_repositories``."""
-    try:
-        yield
-    except EksAiDataValidationError as error:
-        if error.prop != "data_repositories":
-            raise
-        prop = next((p for marker, p in _LINK_PROPS if marker in error.allowed), error.prop)
-        raise EksAiDataValidationError(scope.node.path, prop, error.value, error.allowed) from error
+def _link_prop(error: EksAiDataValidationError) -> str:
+    """The pattern prop a LustreStore ``data_repositories`` refusal is about (its message says which)."""
+    return next((prop for marker, prop in _LINK_PROPS if marker in error.allowed), error.prop)
