@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-import aws_cdk as cdk
+from eks_ai_data.concurrent_validation import app as concurrent_validation_app
 
-from stacks import build
+# First, before the stacks' modules are imported and built: aws-cdk-lib's CloudFormation validation engine starts
+# in a process of its own and is ready by the time the templates are (eks_ai_data.concurrent_validation).
+app = concurrent_validation_app()
 
-app = cdk.App()
+from stacks import build  # noqa: E402
+
 build(app)
 app.synth()

@@ -8,7 +8,9 @@
   point. The rows of ``G`` and ``T`` tell what one more node group or one more team costs, and whether that cost
   stays the same as the platform grows.
 
-Run as a CDK app: ``npx cdk synth --app "python bench/bench_apps.py scale:4:100"``. A 500-team stack has more
+Run as a CDK app: ``npx cdk synth --app "python bench/bench_apps.py scale:4:100"``; ``NAME+concurrent`` builds the
+app on :func:`eks_ai_data.concurrent_validation.app` (aws-cdk-lib's validation in a process of its own), plain
+``NAME`` on ``cdk.App`` (the validation in the jsii kernel). A 500-team stack has more
 than CloudFormation's 500 resources per stack; the scaling app raises aws-cdk-lib's limit check
 (``@aws-cdk/core:stackResourceLimit``) because it measures synthesis, and is never deployed.
 """
@@ -128,9 +130,19 @@ def main(argv: list[str]) -> int:
     import aws_cdk as cdk
 
     name = argv[1] if len(argv) > 1 else "floor"
-    build = builder(name)
+    name, _, mode = name.partition("+")
     context = {STACK_RESOURCE_LIMIT_CONTEXT: 0} if name.startswith("scale:") else None
-    app = cdk.App(context=context)
+    if (
+        mode == "concurrent"
+    ):  # aws-cdk-lib's validation in a process of its own, started first (as app.py does)
+        from eks_ai_data.concurrent_validation import app as concurrent_validation_app
+
+        app = concurrent_validation_app(context=context)
+    elif mode:
+        raise SystemExit(f"unknown mode {mode!r}: NAME or NAME+concurrent")
+    else:
+        app = cdk.App(context=context)
+    build = builder(name)
     build(app)
     app.synth()
     return 0

@@ -35,6 +35,11 @@ VENV_BIN = ROOT / ".venv" / "bin"
 OUT = ROOT / ".bench"
 BLUEPRINTS = ROOT / "bench" / "blueprints"
 GPU_ROWS = (1, 4, 16)
+REFERENCE = "reference app (4 stacks)"
+REFERENCE_KERNEL = "reference app, validation in the jsii kernel"
+BLUEPRINTS_APP = "Blueprints app (1 stack)"
+FLOOR = "one-bucket floor (Python)"
+FLOOR_CONCURRENT = "one-bucket floor, concurrent validation"
 TEAM_ROWS = (10, 100, 500)
 
 
@@ -189,10 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     main_configs = []
     for validation in (True, False):
         main_configs += [
-            Config("reference app (2 stacks)", ROOT, validation=validation),
-            Config("Blueprints app (1 stack)", BLUEPRINTS, validation=validation),
-            Config("one-bucket floor (Python)", ROOT, floor_app, validation=validation),
+            Config(REFERENCE, ROOT, validation=validation),
+            Config(BLUEPRINTS_APP, BLUEPRINTS, validation=validation),
+            Config(FLOOR, ROOT, floor_app, validation=validation),
         ]
+    # the same apps with aws-cdk-lib's validation in the jsii kernel (plain cdk.App) and the floor with it beside
+    main_configs[1:1] = [Config(REFERENCE_KERNEL, ROOT, f"{python} bench/bench_apps.py reference")]
+    main_configs[4:4] = [Config(FLOOR_CONCURRENT, ROOT, f"{python} bench/bench_apps.py floor+concurrent")]
     if args.skip_main:
         main_configs = []
     else:
@@ -248,26 +256,40 @@ def main(argv: list[str] | None = None) -> int:
     by_label = {c.label: c for c in main_configs}
     for validation in (True, False) if main_configs else ():
         suffix = "" if validation else ", CDK_VALIDATION=false"
-        ref = by_label[f"reference app (2 stacks){suffix}"]
-        bp = by_label[f"Blueprints app (1 stack){suffix}"]
-        floor = by_label[f"one-bucket floor (Python){suffix}"]
-        print(f"  built-in validation {'on (default)' if validation else 'off (CDK_VALIDATION=false)'}:")
-        print(row("reference app (2 stacks)", ref, resources(ref)))
+        ref = by_label[f"{REFERENCE}{suffix}"]
+        bp = by_label[f"{BLUEPRINTS_APP}{suffix}"]
+        floor = by_label[f"{FLOOR}{suffix}"]
+        if validation:
+            print("  built-in validation on (default; the reference app runs it concurrently, see README):")
+        else:
+            print("  built-in validation off (CDK_VALIDATION=false):")
+        print(row(REFERENCE, ref, resources(ref)))
+        if validation:
+            kernel = by_label[REFERENCE_KERNEL]
+            print(row(REFERENCE_KERNEL, kernel, resources(kernel)))
         print(row("Blueprints app (1 stack + 2 nested)", bp, resources(bp)))
         print(row("one-bucket floor (Python, jsii)", floor, resources(floor)))
+        if validation:
+            concurrent = by_label[FLOOR_CONCURRENT]
+            print(row(FLOOR_CONCURRENT, concurrent, resources(concurrent)))
         print(ratio_row("reference / Blueprints", ref, bp))
+        if validation:
+            print(ratio_row("reference, validation in the kernel / Blueprints", kernel, bp))
+            print(ratio_row("reference / reference, validation in the kernel", ref, kernel))
         print(ratio_row("reference / floor", ref, floor))
         print(ratio_row("Blueprints / floor", bp, floor))
     if main_configs:
-        on, off = (
-            by_label["reference app (2 stacks)"],
-            by_label["reference app (2 stacks), CDK_VALIDATION=false"],
+        on, kernel, off = (
+            by_label[REFERENCE],
+            by_label[REFERENCE_KERNEL],
+            by_label[f"{REFERENCE}, CDK_VALIDATION=false"],
         )
-        print(
-            f"  validation costs the reference app {on.median('wall_s') - off.median('wall_s'):.2f} s wall, "
-            f"{on.median('cpu_s') - off.median('cpu_s'):.2f} s CPU, "
-            f"{on.median('peak_mib') - off.median('peak_mib'):.0f} MiB"
-        )
+        for label, config in (("in the jsii kernel", kernel), ("concurrently", on)):
+            print(
+                f"  validation {label} costs the reference app {config.median('wall_s') - off.median('wall_s'):.2f} s"
+                f" wall, {config.median('cpu_s') - off.median('cpu_s'):.2f} s CPU,"
+                f" {config.median('peak_mib') - off.median('peak_mib'):.0f} MiB (tree)"
+            )
     if scale_gpu:
         print(
             f"\n  scaling (CDK_VALIDATION=false: the growth of our constructs, not of aws-cdk-lib's validation;"

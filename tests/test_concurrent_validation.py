@@ -1,0 +1,182 @@
+"""The concurrent CloudFormation validation reports what aws-cdk-lib's built-in plugin reports, and only runs when
+the built-in one would.
+
+The findings app (tests/fixtures/validation_findings/app.py) has, in two stacks, a schema enum error, an unknown
+property, a dangling Fn::GetAtt, aws-cdk-lib's own rego rule (CDK-GameLift-001), a finding the built-in plugin
+ignores (W1020) and one acknowledged finding. It is synthesized with each plugin, as warnings (the default) and with
+``@aws-cdk/core:validateAgainstDefaultRules`` (errors fail the synthesis), in subprocesses (the built-in plugin is
+on only without CDK_VALIDATION=false, which the test session sets).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eks_ai_data import concurrent_validation as cv
+
+APP = Path(__file__).parent / "fixtures" / "validation_findings" / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
+MODES = ("builtin", "concurrent")
+
+
+def _synth(mode: str, strict: bool, outdir: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k != "CDK_VALIDATION"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "constructs"), env.get("PYTHONPATH", "")])
+    args = [sys.executable, str(APP), mode, str(outdir), *(["strict"] if strict else [])]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, check=False)
+    report_file = outdir / "validation-report.json"
+    # the report as printed: the finding lines, without the paths of this run and without Python's traceback
+    printed = [
+        line.replace(str(outdir), "OUT")
+        for line in done.stderr.splitlines()
+        if re.match(r"(ERROR |WARNING |A copy of this report|   \S)", line)
+    ]
+    return {
+        "rc": done.returncode,
+        "report": json.loads(report_file.read_text()) if report_file.is_file() else None,
+        "printed": printed,
+        "stderr": done.stderr,
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool], dict[str, Any]]:
+    keys = [(mode, strict) for strict in (False, True) for mode in MODES]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            key: pool.submit(_synth, key[0], key[1], tmp_path_factory.mktemp(f"{key[0]}-{key[1]}"))
+            for key in keys
+        }
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["warnings", "strict"])
+def test_the_concurrent_plugin_reports_what_the_builtin_plugin_reports(runs, strict) -> None:
+    builtin, concurrent = runs[("builtin", strict)], runs[("concurrent", strict)]
+    assert builtin["report"] is not None, builtin["stderr"]
+    assert concurrent["report"] == builtin["report"]
+    assert concurrent["printed"] == builtin["printed"]
+    assert concurrent["rc"] == builtin["rc"]
+
+
+def _findings(report: dict[str, Any]) -> dict[str, set[str]]:
+    (plugin,) = report["pluginReports"]
+    assert plugin["pluginName"] == cv.PLUGIN_NAME
+    return {
+        v["ruleName"]: {c["constructPath"] for c in v["violatingConstructs"]} | {v["severity"]}
+        for v in plugin["violations"]
+    }
+
+
+def test_the_findings_are_the_ones_the_app_plants(runs) -> None:
+    """The comparison above is not between two empty reports: every planted finding is there, in both stacks,
+    except the one the built-in plugin ignores and the one the app acknowledges."""
+    findings = _findings(runs[("concurrent", False)]["report"])
+    assert findings["CDK-GameLift-001"] >= {"First/Fleet", "Second/Fleet"}
+    assert findings["F3002"] >= {"First/Bucket", "Second/Bucket"}
+    assert findings["W3030"] >= {"First/Bucket", "Second/Bucket", "warning"}
+    assert "W1020" not in findings  # IGNORED_RULES
+    assert "Second/Queue" not in findings["F1020"]  # acknowledged there
+    assert "First/Queue" in findings["F1020"]
+
+
+def test_errors_fail_the_synthesis_only_under_the_strict_flag(runs) -> None:
+    assert runs[("concurrent", False)]["rc"] == 0
+    assert runs[("concurrent", True)]["rc"] != 0
+    strict = _findings(runs[("concurrent", True)]["report"])
+    assert "error" in strict["F3002"]
+    assert "warning" in strict["W3030"]
+
+
+def test_the_rule_ids_are_the_engines_listed_rules_without_the_ignored_ones() -> None:
+    plugin = cv.ConcurrentCloudFormationValidation(cv.engine_package())
+    try:
+        ids = plugin.rule_ids
+        assert plugin.version.count(".") == 2
+    finally:
+        plugin.stop()
+    assert {"F3002", "F1020", "W3030"} <= set(ids)
+    assert not set(ids) & set(cv.IGNORED_RULES)
+
+
+def test_with_validation_off_no_engine_starts(monkeypatch) -> None:
+    monkeypatch.setenv("CDK_VALIDATION", "false")
+
+    def no_worker(*_: Any, **__: Any) -> None:
+        raise AssertionError("an engine was started with CDK_VALIDATION=false")
+
+    monkeypatch.setattr(cv, "_Worker", no_worker)
+    import aws_cdk as cdk
+
+    assert isinstance(cv.app(), cdk.App)
+    monkeypatch.delenv("CDK_VALIDATION")
+    assert isinstance(cv.app(builtin_cloud_formation_validation=False), cdk.App)
+
+
+def test_an_engine_that_cannot_be_prepared_leaves_the_builtin_plugin_on(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("CDK_VALIDATION", raising=False)
+
+    def unwritable() -> Path:
+        raise PermissionError(13, "Permission denied", "/nowhere")
+
+    monkeypatch.setattr(cv, "engine_package", unwritable)
+    monkeypatch.setattr(cv, "_Worker", lambda *_: pytest.fail("no engine to start"))
+    app = cv.app()
+    assert app.node.try_get_context("x") is None  # a working app
+    assert "runs in the jsii kernel" in capsys.readouterr().err
+
+
+def test_the_engine_is_extracted_once_from_the_installed_aws_cdk_lib(tmp_path) -> None:
+    first = cv.engine_package(tmp_path)
+    package = json.loads(
+        (first / "node_modules" / "@aws" / "cloudformation-validate" / "package.json").read_text()
+    )
+    assert package["name"] == "@aws/cloudformation-validate"
+    assert sorted(p.name for p in (first / "core" / "lib" / "validation" / "rules").iterdir())
+    marker = first / "node_modules" / "@aws" / "cloudformation-validate" / "package.json"
+    before = marker.stat().st_mtime_ns
+    assert cv.engine_package(tmp_path) == first
+    assert marker.stat().st_mtime_ns == before
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no staging folder left behind
+
+
+def test_a_truncated_package_is_an_error_not_a_half_extracted_engine(tmp_path, monkeypatch) -> None:
+    broken = tmp_path / "aws_cdk" / "_jsii"
+    broken.mkdir(parents=True)
+    import importlib.metadata
+
+    version = importlib.metadata.version("aws-cdk-lib")
+    (broken / f"aws-cdk-lib@{version}.jsii.tgz").write_bytes(b"\x1f\x8b not a tarball")
+    monkeypatch.setattr(cv.cdk, "__file__", str(tmp_path / "aws_cdk" / "__init__.py"))
+    with pytest.raises((OSError, tarfile.TarError)):
+        cv.engine_package(tmp_path / "cache")
+    assert not any((tmp_path / "cache").glob("cloudformation-validate-*"))
+
+
+def test_findings_merge_across_stacks_as_the_builtin_plugin_merges_them() -> None:
+    finding = {"ruleId": "E1", "severity": "ERROR", "message": "bad", "propertyPath": "Properties.A"}
+    merged = cv.violations(
+        [
+            ("S1", "S1.template.json", [{**finding, "entityType": "Resource", "logicalId": "R1"}]),
+            ("S2", "S2.template.json", [{**finding, "entityType": "Resource", "logicalId": "R2"}]),
+            ("S2", "S2.template.json", [{"ruleId": "W9", "severity": "WARN", "message": "stack-wide"}]),
+        ]
+    )
+    assert [(v["rule_name"], v["severity"], v["description"]) for v in merged] == [
+        ("E1", "error", "A: bad"),
+        ("W9", "warning", "stack-wide"),
+    ]
+    assert [r.get("resource_logical_id") for r in merged[0]["violating_resources"]] == ["R1", "R2"]
+    assert merged[1]["violating_resources"] == [
+        {"template_path": "S2.template.json", "locations": [], "construct_path": "S2"}
+    ]
