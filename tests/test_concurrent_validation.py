@@ -180,3 +180,20 @@ def test_findings_merge_across_stacks_as_the_builtin_plugin_merges_them() -> Non
     assert merged[1]["violating_resources"] == [
         {"template_path": "S2.template.json", "locations": [], "construct_path": "S2"}
     ]
+
+
+def test_apps_of_one_process_share_one_engine() -> None:
+    package = cv.engine_package()
+    first, second = (
+        cv.ConcurrentCloudFormationValidation(package),
+        cv.ConcurrentCloudFormationValidation(package),
+    )
+    try:
+        assert first._worker is second._worker
+        first.stop()
+        third = cv.ConcurrentCloudFormationValidation(package)
+        assert third._worker is not first._worker and not third._worker.exited()
+    finally:
+        for plugin in (first, second):
+            plugin.stop()
+        third.stop()

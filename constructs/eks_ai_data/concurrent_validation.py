@@ -151,14 +151,18 @@ class _Worker:
             diagnostics: list[dict[str, Any]] = self._read()["diagnostics"]
             return diagnostics
 
+    def exited(self) -> bool:
+        return self._process.poll() is not None
+
     def stop(self) -> None:
         if self._process.poll() is None:
             assert self._process.stdin is not None
-            self._process.stdin.close()
+            self._process.stdin.close()  # it exits once the engine it may still be building is done
             try:
-                self._process.wait(timeout=5)
+                self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait()
 
 
 def violations(found: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]]) -> list[dict[str, Any]]:
@@ -199,6 +203,20 @@ def violations(found: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]]) ->
     return list(merged.values())
 
 
+_WORKERS: dict[Path, _Worker] = {}
+_WORKERS_LOCK = threading.Lock()
+
+
+def _shared_worker(package: Path) -> _Worker:
+    """One engine process per Python process (as aws-cdk-lib keeps one plugin instance per kernel): the engine
+    keeps no state between templates, and an app that builds several ``App`` objects (tests) starts it once."""
+    with _WORKERS_LOCK:
+        worker = _WORKERS.get(package)
+        if worker is None or worker.exited():
+            worker = _WORKERS[package] = _Worker(package)
+        return worker
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class ConcurrentCloudFormationValidation:
     """The built-in CloudFormation validation as a validation plugin whose engine runs in its own process.
@@ -209,7 +227,7 @@ class ConcurrentCloudFormationValidation:
     """
 
     def __init__(self, package: Path) -> None:
-        self._worker = _Worker(package)
+        self._worker = _shared_worker(package)
 
     @property
     def name(self) -> str:
@@ -253,7 +271,7 @@ class ConcurrentCloudFormationValidation:
         )
 
     def stop(self) -> None:
-        """End the engine's process (also done when its standard input closes, at the app's exit)."""
+        """End the engine's process (done at the interpreter's exit otherwise); the next plugin starts another."""
         self._worker.stop()
 
 
