@@ -222,3 +222,42 @@ def whole_days(scope: Construct, prop: str, duration: Any) -> int:
     if hours % 24:
         raise fail(scope, prop, f"{hours:g} hours", "must be a whole number of days")
     return int(hours // 24)
+
+
+def require_bool(scope: Construct, prop: str, value: Any) -> bool:
+    """``True`` or ``False``; a string such as ``"no"`` (truthy in Python) or a number is refused."""
+    if not isinstance(value, bool):
+        raise fail(scope, prop, value, "must be True or False")
+    return value
+
+
+def require_duration(scope: Construct, prop: str, value: Any, *, example: str = "Duration.days(7)") -> None:
+    """``value`` is an ``aws_cdk.Duration`` (``None`` passes: the caller's default applies); a bare number is
+    refused, since it names no unit (jsii's own error names no construct or prop)."""
+    if value is not None and not hasattr(value, "to_seconds"):
+        raise fail(scope, prop, value, f"must be an aws_cdk.Duration such as {example}")
+
+
+def require_mapping(scope: Construct, prop: str, value: Any, what: str) -> dict[Any, Any]:
+    """``value`` (``None``: empty) as a dict; a string or a list is refused with ``must be <what>``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise fail(scope, prop, value, f"must be {what}")
+    return dict(value)
+
+
+#: ``require_resource(scope, prop, value, *KIND)`` for the resource props the library takes: the attribute the CDK
+#: interface has, and what the message asks for.
+KEY = (
+    "key_arn",
+    "a kms.IKey (e.g. DataKeys.data_key, or kms.Key.from_key_arn(...) for an existing key), not its ARN",
+)
+BUCKET = ("bucket_arn", "an s3.IBucket (e.g. DataBucket.bucket), not its name")
+SUBNET = (
+    "subnet_id",
+    "an ec2.ISubnet (e.g. vpc.private_subnets[0], or ec2.Subnet.from_subnet_attributes(...))",
+)
+VPC = ("vpc_id", "an ec2.IVpc (e.g. ClusterNetwork.vpc, or ec2.Vpc.from_vpc_attributes(...))")
+GRANTABLE = ("grant_principal", "an iam.IGrantable (e.g. an iam.Role or a WorkloadIdentity.role), not an ARN")
+ACCESS_POINT = ("access_point_arn", "an efs.IAccessPoint (e.g. SharedEfs.add_access_point(...)), not its id")

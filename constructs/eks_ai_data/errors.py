@@ -63,3 +63,26 @@ def reported_by(where: str, rename: Rename | None = None) -> Iterator[None]:
         else:
             raise
         raise EksAiDataValidationError(where, prop, error.value, error.allowed) from error
+
+
+def require_items(
+    scope: Any, prop: str, value: Any, kinds: type | tuple[type, ...], *, what: str | None = None
+) -> list[Any]:
+    """``value`` as a list whose items are all ``kinds``; one item on its own (a string, which Python would iterate
+    letter by letter, or a single spec) is refused with the list to write instead. ``what``: how the message names
+    the items (default: the kinds' class names). ``scope``: the construct or chart whose path the message names."""
+    names = what or (kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds))
+    if isinstance(value, (str, Mapping)) or isinstance(value, kinds):
+        raise EksAiDataValidationError(
+            scope.node.path, prop, value, f"must be a list of {names}, not one: [{value!r}]"
+        )
+    try:
+        items = list(value)
+    except TypeError:
+        raise EksAiDataValidationError(scope.node.path, prop, value, f"must be a list of {names}") from None
+    for item in items:
+        if not isinstance(item, kinds):
+            raise EksAiDataValidationError(
+                scope.node.path, prop, item, f"must be a list of {names}: this item is not one"
+            )
+    return items

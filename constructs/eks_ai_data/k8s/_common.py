@@ -16,6 +16,7 @@ import cdk8s
 from constructs import Construct
 
 from ..errors import EksAiDataValidationError
+from ..errors import require_items as require_items
 from ..labels import Taint
 from ..naming import LABEL_RULE, SUBDOMAIN_RULE, is_dns1123_label, is_dns1123_subdomain
 
@@ -115,25 +116,6 @@ def require_one_of(scope: Construct, prop: str, value: Any, choices: Iterable[An
     choices = tuple(choices)
     if not unresolved(value) and value not in choices:
         raise fail(scope, prop, value, "must be one of " + ", ".join(map(repr, choices)))
-
-
-def require_items(
-    scope: Construct, prop: str, value: Any, kinds: type | tuple[type, ...], *, what: str | None = None
-) -> list[Any]:
-    """``value`` as a list whose items are all ``kinds``; one item on its own (a string, which Python would iterate
-    letter by letter, or a single spec) is refused with the list to write instead. ``what``: how the message names
-    the items (default: the kinds' class names)."""
-    names = what or (kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds))
-    if isinstance(value, (str, Mapping)) or isinstance(value, kinds):
-        raise fail(scope, prop, value, f"must be a list of {names}, not one: [{value!r}]")
-    try:
-        items = list(value)
-    except TypeError:
-        raise fail(scope, prop, value, f"must be a list of {names}") from None
-    for item in items:
-        if not isinstance(item, kinds):
-            raise fail(scope, prop, item, f"must be a list of {names}: this item is not one")
-    return items
 
 
 def require_unique(scope: Construct, prop: str, names: Iterable[str]) -> None:
