@@ -103,7 +103,7 @@ CASES = {
     # ClusterNetwork
     "network: nat_gateways 2.5": (
         lambda s, i: _net(nat_gateways=2.5),
-        r"^N/Net: invalid nat_gateways=2.5: must be a whole number: must be between 1 and max_azs \(2\)",
+        r"^N/Net: invalid nat_gateways=2.5: must be a whole number: must be between 1 and max_azs \(3\)",
     ),
     "network: nat_gateways True": (
         lambda s, i: _net(nat_gateways=True),
