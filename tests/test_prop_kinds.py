@@ -14,7 +14,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from eks_ai_data import (
+    AiCluster,
     ClusterNetwork,
+    GpuNodeGroup,
+    NodeLaunchTemplate,
+    NodeRepair,
+    NvmeNodeGroup,
     DataBucket,
     DataKeys,
     DataRepositoryLink,
@@ -47,6 +52,7 @@ def s():
         "bucket": bucket,
         "efs": SharedEfs(stack, "Efs", vpc=net.vpc, kms_key=keys.data_key),
         "role": iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal()),
+        "cluster": AiCluster(stack, "Platform", vpc=net.vpc, keys=keys),
     }
 
 
@@ -74,7 +80,111 @@ def _link(s, **props):
     return DataRepositoryLink(file_system_path="/data", bucket=s["bucket"].bucket, **props)
 
 
+def _gpus(s, i, **props):
+    return GpuNodeGroup(s["stack"], i, cluster=s["cluster"], instance_types=["g6e.xlarge"], **props)
+
+
+def _nvme(s, i, **props):
+    return NvmeNodeGroup(s["stack"], i, cluster=s["cluster"], instance_types=["i4i.8xlarge"], **props)
+
+
+def _template(s, i, **props):
+    return NodeLaunchTemplate(s["stack"], i, volume_key=s["keys"].data_key, **props)
+
+
 CASES = {
+    # AiCluster
+    "cluster: system_node_count 2.5": (
+        lambda s, i: AiCluster(s["stack"], i, vpc=s["net"].vpc, keys=s["keys"], system_node_count=2.5),
+        r"^K/X\d+: invalid system_node_count=2.5: must be a whole number between 2 and 10$",
+    ),
+    "cluster: system_node_count as a string": (
+        lambda s, i: AiCluster(s["stack"], i, vpc=s["net"].vpc, keys=s["keys"], system_node_count="2"),
+        r"^K/X\d+: invalid system_node_count='2': must be a whole number between 2 and 10$",
+    ),
+    "cluster: addon_versions as a string": (
+        lambda s, i: AiCluster(
+            s["stack"], i, vpc=s["net"].vpc, keys=s["keys"], addon_versions="v1.20.4-eksbuild.1"
+        ),
+        r"^K/X\d+: invalid addon_versions='v1.20.4-eksbuild.1': must be a mapping of add-on names to versions",
+    ),
+    "cluster: node_monitoring_agent as a string": (
+        lambda s, i: AiCluster(s["stack"], i, vpc=s["net"].vpc, keys=s["keys"], node_monitoring_agent="no"),
+        r"^K/X\d+: invalid node_monitoring_agent='no': must be True or False$",
+    ),
+    "cluster: grant_admin to a name": (
+        lambda s, i: s["cluster"].grant_admin(i, "Admin"),
+        r"^K/Platform: invalid principal_arn='Admin': must be an IAM role or user ARN",
+    ),
+    "cluster: grant_admin to a number": (
+        lambda s, i: s["cluster"].grant_admin(i, 5),
+        r"^K/Platform: invalid principal_arn=5: must be an IAM role or user ARN",
+    ),
+    "cluster: IRSA principal for a bad namespace": (
+        lambda s, i: s["cluster"].service_account_principal("Training", "reader"),
+        r"^K/Platform: invalid namespace='Training': must be a DNS-1123 label",
+    ),
+    "cluster: IRSA principal for a bad service account": (
+        lambda s, i: s["cluster"].service_account_principal("training", "Data Reader"),
+        r"^K/Platform: invalid service_account='Data Reader': must be a DNS-1123 subdomain",
+    ),
+    # node groups and their launch template
+    "gpu group: efa as a string": (
+        lambda s, i: _gpus(s, i, efa="yes"),
+        r"^K/X\d+: invalid efa='yes': must be True or False$",
+    ),
+    "gpu group: nvme_raid0 as a string": (
+        lambda s, i: _gpus(s, i, nvme_raid0="no"),
+        r"^K/X\d+: invalid nvme_raid0='no': must be True or False$",
+    ),
+    "gpu group: force_update as a string": (
+        lambda s, i: _gpus(s, i, force_update="yes"),
+        r"^K/X\d+: invalid force_update='yes': must be True or False$",
+    ),
+    "gpu group: subnet as an id": (
+        lambda s, i: _gpus(s, i, subnet="subnet-1"),
+        r"^K/X\d+: invalid subnet='subnet-1': must be an ec2.ISubnet",
+    ),
+    "gpu group: root volume as a string (named on the group)": (
+        lambda s, i: _gpus(s, i, root_volume_gib="200"),
+        r"^K/X\d+: invalid root_volume_gib='200': must be a whole number between 20 and 16384$",
+    ),
+    "gpu group: root volume 1.5 GiB": (
+        lambda s, i: _gpus(s, i, root_volume_gib=1.5),
+        r"^K/X\d+: invalid root_volume_gib=1.5: must be a whole number between 20 and 16384$",
+    ),
+    "gpu group: node repair enabled as a string": (
+        lambda s, i: _gpus(s, i, node_repair=NodeRepair(enabled="no")),
+        r"^K/X\d+: invalid node_repair.enabled='no': must be True or False$",
+    ),
+    "nvme group: taint as a string": (
+        lambda s, i: _nvme(s, i, taint="yes"),
+        r"^K/X\d+: invalid taint='yes': must be True or False$",
+    ),
+    "nvme group: root volume of 0 GiB": (
+        lambda s, i: _nvme(s, i, root_volume_gib=0),
+        r"^K/X\d+: invalid root_volume_gib=0: must be between 20 and 16384$",
+    ),
+    "launch template: ami_family not known": (
+        lambda s, i: _template(s, i, ami_family="ubuntu"),
+        r"^K/X\d+: invalid ami_family='ubuntu': must be one of \['al2023', 'bottlerocket'\]$",
+    ),
+    "launch template: local_storage not known": (
+        lambda s, i: _template(s, i, local_storage="raid5"),
+        r"^K/X\d+: invalid local_storage='raid5': must be one of \['none', 'raid0', 'mount'\]$",
+    ),
+    "launch template: efa_interfaces as a string": (
+        lambda s, i: _template(s, i, efa_interfaces="1"),
+        r"^K/X\d+: invalid efa_interfaces='1': must be a whole number between 0 and 32$",
+    ),
+    "launch template: security group not an id": (
+        lambda s, i: _template(s, i, security_group_id="web"),
+        r"^K/X\d+: invalid security_group_id='web': must be a security group id",
+    ),
+    "launch template: volume key as an ARN": (
+        lambda s, i: NodeLaunchTemplate(s["stack"], i, volume_key="arn:aws:kms:x"),
+        r"^K/X\d+: invalid volume_key='arn:aws:kms:x': must be a kms.IKey",
+    ),
     # DataKeys
     "keys: shared_key as a string": (
         lambda s, i: DataKeys(s["stack"], i, shared_key="yes"),
@@ -284,6 +394,16 @@ def test_a_wrong_kind_of_value_is_named_with_the_prop(s, case):
 
 
 ACCEPTED = {
+    "cluster: grant_admin to a user": lambda s, i: s["cluster"].grant_admin(
+        i, "arn:aws:iam::111111111111:user/alice"
+    ),
+    "cluster: IRSA principal for a dotted service account": lambda s, i: s[
+        "cluster"
+    ].service_account_principal("training", "reader.v2"),
+    "gpu group: root volume of 16384 GiB (the gp3 maximum)": lambda s, i: _gpus(s, i, root_volume_gib=16384),
+    "launch template: a 17-digit security group id": lambda s, i: _template(
+        s, i, security_group_id="sg-0123456789abcdef0"
+    ),
     "keys: pending_window of 7 days": lambda s, i: DataKeys(s["stack"], i, pending_window=Duration.days(7)),
     "bucket: a name with periods": lambda s, i: _bucket(s, i, bucket_name="acme.datasets.v2"),
     "bucket: a replica storage class": lambda s, i: _bucket(

@@ -12,6 +12,8 @@ from .errors import EksAiDataValidationError
 from .naming import (
     ALLOWED_RESERVED_LABEL_PREFIXES,
     EKS_LABEL_MAX,
+    IAM_PRINCIPAL_ARN,
+    IAM_PRINCIPAL_RULE,
     LABEL_RULE,
     RESERVED_LABEL_PREFIXES,
     SUBDOMAIN_RULE,
@@ -261,3 +263,14 @@ SUBNET = (
 VPC = ("vpc_id", "an ec2.IVpc (e.g. ClusterNetwork.vpc, or ec2.Vpc.from_vpc_attributes(...))")
 GRANTABLE = ("grant_principal", "an iam.IGrantable (e.g. an iam.Role or a WorkloadIdentity.role), not an ARN")
 ACCESS_POINT = ("access_point_arn", "an efs.IAccessPoint (e.g. SharedEfs.add_access_point(...)), not its id")
+
+
+def require_principal_arn(scope: Construct, prop: str, value: Any) -> None:
+    """An IAM role or user ARN, as an EKS access entry's principal takes (EKS API CreateAccessEntry principalArn)."""
+    require(
+        scope,
+        isinstance(value, str) and bool(IAM_PRINCIPAL_ARN.match(value)),
+        prop,
+        value,
+        IAM_PRINCIPAL_RULE,
+    )

@@ -17,6 +17,7 @@ from ._validate import (
     fail,
     require,
     require_enum,
+    require_principal_arn,
     require_resource,
     require_resources,
     unresolved,
@@ -287,8 +288,7 @@ class ImportedAiCluster(Construct):
 
     def grant_admin(self, id: str, principal_arn: str) -> eks.AccessEntry:
         """Give ``principal_arn`` cluster-admin through an access entry (API authentication mode needed)."""
-        if unresolved(principal_arn) is False and not str(principal_arn).startswith("arn:"):
-            raise fail(self, "principal_arn", principal_arn, "must be an IAM role or user ARN")
+        require_principal_arn(self, "principal_arn", principal_arn)
         entry = eks.AccessEntry(
             self,
             f"AccessEntry{id}",
