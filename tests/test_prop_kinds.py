@@ -15,7 +15,9 @@ from aws_cdk import aws_s3 as s3
 
 from eks_ai_data import (
     AiCluster,
+    BackupRuleSpec,
     ClusterNetwork,
+    DataBackupPlan,
     DataBucket,
     DataKeys,
     DataRepositoryLink,
@@ -25,7 +27,9 @@ from eks_ai_data import (
     NodeRepair,
     NvmeNodeGroup,
     ReplicationTarget,
+    RestoreTestSpec,
     SharedEfs,
+    WorkloadIdentity,
     ZonalStack,
 )
 from eks_ai_data.errors import EksAiDataValidationError
@@ -53,7 +57,22 @@ def s():
         "efs": SharedEfs(stack, "Efs", vpc=net.vpc, kms_key=keys.data_key),
         "role": iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal()),
         "cluster": AiCluster(stack, "Platform", vpc=net.vpc, keys=keys),
+        "plan": DataBackupPlan(stack, "Plan", backup_key=keys.backup_key),
     }
+
+
+def _plan(s, i, **props):
+    return DataBackupPlan(s["stack"], i, backup_key=s["keys"].backup_key, **props)
+
+
+def _rule(**props):
+    return BackupRuleSpec(name="Nightly", schedule="cron(0 5 * * ? *)", retention=Duration.days(35), **props)
+
+
+def _identity(s, i, **props):
+    props.setdefault("cluster", s["cluster"].cluster)
+    props.setdefault("mode", "pod-identity")
+    return WorkloadIdentity(s["stack"], i, namespace="training", service_account=f"sa-{i.lower()}", **props)
 
 
 def _net(**props):
@@ -93,6 +112,120 @@ def _template(s, i, **props):
 
 
 CASES = {
+    # DataBackupPlan
+    "backup: one rule, not a list": (
+        lambda s, i: _plan(s, i, rules=BackupRuleSpec.daily()),
+        r"^K/X\d+: invalid rules=BackupRuleSpec\(name='Daily'.*: must be a list of BackupRuleSpec, not one",
+    ),
+    "backup: rule name as a number": (
+        lambda s, i: _plan(
+            s, i, rules=[BackupRuleSpec(name=5, schedule="cron(0 5 * * ? *)", retention=Duration.days(7))]
+        ),
+        r"^K/X\d+: invalid rules\[0\].name=5: must be 1-50 letters",
+    ),
+    "backup: start_window as minutes": (
+        lambda s, i: _plan(s, i, rules=[_rule(start_window=60)]),
+        r"^K/X\d+: invalid rules\[0\].start_window=60: must be an aws_cdk.Duration such as Duration.hours\(8\)$",
+    ),
+    "backup: completion_window as minutes": (
+        lambda s, i: _plan(s, i, rules=[_rule(completion_window=600)]),
+        r"^K/X\d+: invalid rules\[0\].completion_window=600: must be an aws_cdk.Duration",
+    ),
+    "backup: backup_key as an ARN": (
+        lambda s, i: DataBackupPlan(s["stack"], i, backup_key="arn:aws:kms:us-east-1:111111111111:key/k"),
+        r"^K/X\d+: invalid backup_key='arn:aws:kms:.*': must be a kms.IKey",
+    ),
+    "backup: notification_key as an ARN": (
+        lambda s, i: _plan(s, i, notification_key="arn:aws:kms:x"),
+        r"^K/X\d+: invalid notification_key='arn:aws:kms:x': must be a kms.IKey",
+    ),
+    "backup: removal_policy as a string": (
+        lambda s, i: _plan(s, i, removal_policy="RETAIN"),
+        r"^K/X\d+: invalid removal_policy='RETAIN': must be RemovalPolicy.<member>",
+    ),
+    "backup: deny_recovery_point_deletion as a string": (
+        lambda s, i: _plan(s, i, deny_recovery_point_deletion="no"),
+        r"^K/X\d+: invalid deny_recovery_point_deletion='no': must be True or False$",
+    ),
+    "backup: plan_name as a number": (
+        lambda s, i: _plan(s, i, plan_name=5),
+        r"^K/X\d+: invalid plan_name=5: must be 1-50 letters",
+    ),
+    "backup: vault_name as a number": (
+        lambda s, i: _plan(s, i, vault_name=55),
+        r"^K/X\d+: invalid vault_name=55: must be 2-50 letters",
+    ),
+    "backup: copy_to_vault_arn as a number": (
+        lambda s, i: _plan(s, i, copy_to_vault_arn=5),
+        r"^K/X\d+: invalid copy_to_vault_arn=5: must be a backup vault ARN",
+    ),
+    "backup: restore-test keys as an ARN": (
+        lambda s, i: _plan(s, i, restore_testing=RestoreTestSpec(keys="arn:aws:kms:x")),
+        r"^K/X\d+: invalid restore_testing.keys='arn:aws:kms:x': must be a list of kms.IKey",
+    ),
+    "backup: restore-test exclude as one ARN string": (
+        lambda s, i: _plan(s, i, restore_testing=RestoreTestSpec(exclude="arn:aws:s3:::acme")),
+        r"^K/X\d+: invalid restore_testing.exclude='arn:aws:s3:::acme': must be a list, not a string",
+    ),
+    "backup: restore-test exclude of a name": (
+        lambda s, i: _plan(s, i, restore_testing=RestoreTestSpec(exclude=["acme-datasets"])),
+        r"^K/X\d+: invalid restore_testing.exclude='acme-datasets': must hold buckets, file systems or their ARNs",
+    ),
+    "backup: add_file_system with a number": (
+        lambda s, i: s["plan"].add_file_system(5),
+        r"^K/Plan: invalid arn=5: must be an EFS or FSx file system ARN \(a string\)",
+    ),
+    "backup: add_ebs_by_tag key as a number": (
+        lambda s, i: s["plan"].add_ebs_by_tag(key=5),
+        r"^K/Plan: invalid key=5: must be a tag key",
+    ),
+    "backup: add_ebs_by_tag value as a number": (
+        lambda s, i: s["plan"].add_ebs_by_tag(key="backup", value=1),
+        r"^K/Plan: invalid value=1: must be a tag value",
+    ),
+    # WorkloadIdentity
+    "identity: cluster as a name": (
+        lambda s, i: _identity(s, i, cluster="platform"),
+        r"^K/X\d+: invalid cluster='platform': must be an eks.ICluster",
+    ),
+    "identity: role_name as a number": (
+        lambda s, i: _identity(s, i, role_name=5),
+        r"^K/X\d+: invalid role_name=5: must be 1-64 letters",
+    ),
+    "identity: read_prefix of a bucket name": (
+        lambda s, i: _identity(s, i).read_prefix("acme-datasets", "data"),
+        r"^K/X\d+: invalid bucket='acme-datasets': must be an s3.IBucket",
+    ),
+    "identity: read_prefix as a number": (
+        lambda s, i: _identity(s, i).read_prefix(s["bucket"].bucket, 5),
+        r"^K/X\d+: invalid prefix=5: must be a non-empty S3 key prefix",
+    ),
+    "identity: read_prefix key as an ARN": (
+        lambda s, i: _identity(s, i).read_prefix(s["bucket"].bucket, "data", key="arn:aws:kms:x"),
+        r"^K/X\d+: invalid key='arn:aws:kms:x': must be a kms.IKey",
+    ),
+    "identity: write_prefix delete as a string": (
+        lambda s, i: _identity(s, i).write_prefix(s["bucket"].bucket, "ckpt", delete="no"),
+        r"^K/X\d+: invalid delete='no': must be True or False$",
+    ),
+    "identity: efs_client with an access point id": (
+        lambda s, i: _identity(s, i).efs_client(s["efs"].file_system, "fsap-0123456789abcdef0"),
+        r"^K/X\d+: invalid access_point='fsap-0123456789abcdef0': must be an efs.IAccessPoint",
+    ),
+    "identity: efs_client with a number for the file system": (
+        lambda s, i: _identity(s, i).efs_client(
+            5, s["efs"].add_access_point(f"ap-{i.lower()}", path=f"/{i.lower()}", uid=1000, gid=1000)
+        ),
+        r"^K/X\d+: invalid file_system=5: must be an efs.IFileSystem or an EFS file system ARN",
+    ),
+    "identity: manifest labels as a list": (
+        lambda s, i: _identity(s, i).service_account_manifest(labels=["team"]),
+        r"^K/X\d+: invalid labels=\['team'\]: must be a mapping of label keys to values",
+    ),
+    "identity: manifest label key with a space": (
+        lambda s, i: _identity(s, i).service_account_manifest(labels={"team name": "a"}),
+        r"^K/X\d+: invalid labels=\{'team name': 'a'\}: a label key's name must be 1-63 characters",
+    ),
     # AiCluster
     "cluster: system_node_count 2.5": (
         lambda s, i: AiCluster(s["stack"], i, vpc=s["net"].vpc, keys=s["keys"], system_node_count=2.5),
@@ -394,6 +527,15 @@ def test_a_wrong_kind_of_value_is_named_with_the_prop(s, case):
 
 
 ACCEPTED = {
+    "backup: a completion window of 70 days (AWS allows up to 100 years)": lambda s, i: _plan(
+        s, i, rules=[_rule(start_window=Duration.hours(1), completion_window=Duration.days(70))]
+    ),
+    "backup: restore tests excluding a bucket ARN": lambda s, i: _plan(
+        s, i, restore_testing=RestoreTestSpec(exclude=["arn:aws:s3:::acme-datasets"])
+    ),
+    "identity: a manifest label under kubernetes.io/": lambda s, i: _identity(s, i).service_account_manifest(
+        labels={"app.kubernetes.io/name": "reader"}
+    ),
     "cluster: grant_admin to a user": lambda s, i: s["cluster"].grant_admin(
         i, "arn:aws:iam::111111111111:user/alice"
     ),

@@ -59,14 +59,14 @@ def check_tag(scope: Construct, key: str, value: str) -> None:
     """A tag AWS Backup can select on (tag key and value rules of the AWS Backup API reference)."""
     require(
         scope,
-        bool(TAG_KEY.match(str(key))) and not str(key).startswith("aws:"),
+        isinstance(key, str) and bool(TAG_KEY.match(key)) and not key.startswith("aws:"),
         "key",
         key,
         "must be a tag key: 1-128 letters, digits, spaces or _.:/=+-@, not starting with 'aws:'",
     )
     require(
         scope,
-        bool(TAG_VALUE.match(str(value))),
+        isinstance(value, str) and bool(TAG_VALUE.match(value)),
         "value",
         value,
         "must be a tag value: 0-256 letters, digits, spaces or _.:/=+-@",
