@@ -86,3 +86,14 @@ def require_items(
                 scope.node.path, prop, item, f"must be a list of {names}: this item is not one"
             )
     return items
+
+
+def shown(value: Any) -> Any:
+    """How a message shows a value given for a resource prop: a construct by its path, a string, number or
+    ``None`` as itself (the value the user passed), anything else by its type."""
+    path = getattr(getattr(value, "node", None), "path", None)
+    if path is not None:
+        return path
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return type(value).__name__

@@ -16,6 +16,7 @@ from ._trust import irsa_principal
 from ._validate import (
     fail,
     require,
+    require_bool,
     require_enum,
     require_principal_arn,
     require_resource,
@@ -24,6 +25,7 @@ from ._validate import (
     validate_node_labels,
 )
 from .cluster_interface import IPlatformKeys
+from .errors import shown
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
 from .naming import eks_name_rule, is_eks_name
@@ -106,6 +108,8 @@ class ImportedAiCluster(Construct):
     ) -> None:
         super().__init__(scope, id)
         require_enum(self, "log_retention", log_retention, logs.RetentionDays)
+        require_bool(self, "grant_kubectl_access", grant_kubectl_access)
+        require_bool(self, "install_pod_identity_agent", install_pod_identity_agent)
         # No CDK-managed function log groups (ours replace them), whatever the app's flags.
         pin_feature_flags(self, {LAMBDA_MANAGED_LOG_GROUP: False})
         require_cluster_name(self, cluster_name)
@@ -122,7 +126,7 @@ class ImportedAiCluster(Construct):
             raise fail(
                 self,
                 "keys",
-                type(keys).__name__,
+                shown(keys),
                 "must be DataKeys or PlatformKeys(data_key=...) (at least the data key)",
             )
         require_resource(

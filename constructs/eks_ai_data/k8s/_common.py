@@ -18,7 +18,14 @@ from constructs import Construct
 from ..errors import EksAiDataValidationError
 from ..errors import require_items as require_items
 from ..labels import Taint
-from ..naming import LABEL_RULE, SUBDOMAIN_RULE, is_dns1123_label, is_dns1123_subdomain
+from ..naming import (
+    LABEL_RULE,
+    SUBDOMAIN_RULE,
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    label_key_problem,
+    label_value_problem,
+)
 
 _TOKEN_MARKERS = ("${Token[", "#{Token[")
 # aws-cdk encodes number tokens as doubles close to -1.8881545897087626e+289.
@@ -116,6 +123,23 @@ def require_one_of(scope: Construct, prop: str, value: Any, choices: Iterable[An
     choices = tuple(choices)
     if not unresolved(value) and value not in choices:
         raise fail(scope, prop, value, "must be one of " + ", ".join(map(repr, choices)))
+
+
+def require_labels(scope: Construct, prop: str, labels: Any, *, set_here: Iterable[str] = ()) -> None:
+    """Object labels the API server accepts (apimachinery ValidateLabels: a ``[prefix/]name`` key, a value of at
+    most 63 characters, possibly empty), none of them a key the chart sets itself (``set_here``: keys or key
+    prefixes ending in ``/``), which would otherwise be overwritten silently."""
+    if not isinstance(labels, Mapping):
+        raise fail(scope, prop, labels, "must be a mapping of label keys to values")
+    owned = tuple(set_here)
+    for key, value in labels.items():
+        if unresolved(key) or unresolved(value):
+            continue
+        problem = label_key_problem(key) or label_value_problem(value, allow_empty=True)
+        if problem is None and (key in owned or key.startswith(tuple(o for o in owned if o.endswith("/")))):
+            problem = f"is set by eks-ai-data itself ({', '.join(owned)}); choose another key"
+        if problem is not None:
+            raise fail(scope, prop, {key: value}, problem)
 
 
 def require_unique(scope: Construct, prop: str, names: Iterable[str]) -> None:

@@ -17,6 +17,7 @@ from ._common import (
     metadata,
     require_items,
     require_label,
+    require_labels,
     require_one_of,
     require_pattern,
     require_subdomain,
@@ -118,6 +119,9 @@ class WorkloadsChart(cdk8s.Chart):
                     "still go into kube-system)",
                 )
             require_one_of(self, "pod_security", spec.pod_security, _LEVELS)
+            # the Pod Security labels come from pod_security (Kubernetes "Enforce Pod Security Standards with
+            # Namespace Labels"): given again here they would be overwritten
+            require_labels(self, "labels", spec.labels, set_here=("pod-security.kubernetes.io/",))
             labels = {
                 **spec.labels,
                 "pod-security.kubernetes.io/enforce": spec.pod_security,
