@@ -18,15 +18,20 @@ from eks_ai_data import (
     ClusterStorage,
     DataBucket,
     DataKeys,
+    DataRepositoryLink,
     DistributedDataset,
     EfsClassSpec,
     GpuNodeGroup,
     GpuNodePool,
+    ImportedAiCluster,
     Karpenter,
     LustreStore,
     ModelRepository,
     NamespaceSpec,
+    NodegroupAsgTags,
+    NodeMonitoringAgent,
     NvmeNodePool,
+    PlatformKeys,
     ServiceAccountSpec,
     SharedEfs,
     StorageDrivers,
@@ -36,10 +41,11 @@ from eks_ai_data import (
     efa_device_plugin,
     lustre_volume_spec,
     neuron_device_plugin,
+    size_lustre,
 )
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.governance import DatasetCatalog, DatasetSpec
-from eks_ai_data.observability import ContainerInsights, StorageMonitoring
+from eks_ai_data.observability import AlarmThresholds, ContainerInsights, StorageMonitoring
 
 _ids = itertools.count()
 
@@ -138,7 +144,134 @@ def _monitoring(s, i, **props):
     return StorageMonitoring(s["stack"], i, **props)
 
 
+DNS = "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com"
+
+
+def _imported_lustre(s, i, **props):
+    props.setdefault("file_system", s["lustre"].file_system)
+    props.setdefault("subnet", s["net"].vpc.private_subnets[0])
+    return LustreStore.from_existing(
+        s["stack"], i, dns_name=DNS, mount_name="abcdefgh", storage_capacity_gib=1200, **props
+    )
+
+
+def _imported_cluster(s, i, **props):
+    props.setdefault("keys", PlatformKeys(data_key=s["keys"].data_key))
+    return ImportedAiCluster(
+        s["stack"], i, cluster_name="ml", kubernetes_version="1.36", vpc=s["net"].vpc,
+        cluster_security_group_id="sg-12345678", **props,
+    )  # fmt: skip
+
+
+def _asg_tags(s, i, **props):
+    props.setdefault("tags", {"k8s.io/cluster-autoscaler/node-template/label/team": "ml"})
+    props.setdefault("log_key", s["keys"].data_key)
+    props.setdefault("cluster_name", "ml")
+    props.setdefault("nodegroup", s["gpus"].nodegroup)
+    return NodegroupAsgTags(s["stack"], i, **props)
+
+
 CASES = {
+    # imports
+    "imported Lustre: file system as an id": (
+        lambda s, i: _imported_lustre(s, i, file_system="fs-0123456789abcdef0"),
+        r"^P/X\d+: invalid file_system='fs-0123456789abcdef0': must be an fsx.IFileSystem",
+    ),
+    "imported Lustre: subnet as an id": (
+        lambda s, i: _imported_lustre(s, i, subnet="subnet-1"),
+        r"^P/X\d+: invalid subnet='subnet-1': must be an ec2.ISubnet",
+    ),
+    "imported Lustre: one link, not a list": (
+        lambda s, i: _imported_lustre(
+            s, i, links=DataRepositoryLink(file_system_path="/data", bucket=s["bucket"].bucket)
+        ),
+        r"^P/X\d+: invalid links=DataRepositoryLink\(.*\): must be a list of DataRepositoryLink, not one",
+    ),
+    "imported EFS: file system as an id": (
+        lambda s, i: SharedEfs.from_existing(s["stack"], i, file_system="fs-12345678", requires_iam=True),
+        r"^P/X\d+: invalid file_system='fs-12345678': must be an efs.IFileSystem",
+    ),
+    "imported cluster: system_node_labels as a string": (
+        lambda s, i: _imported_cluster(s, i, system_node_labels="role=system"),
+        r"^P/X\d+: invalid system_node_labels='role=system': must be a mapping of label keys to values$",
+    ),
+    "imported cluster: kubectl_role as an ARN": (
+        lambda s, i: _imported_cluster(s, i, kubectl_role="arn:aws:iam::111111111111:role/kubectl"),
+        r"^P/X\d+: invalid kubectl_role='arn:aws:iam::111111111111:role/kubectl': must be an iam.IRole",
+    ),
+    "imported cluster: OIDC provider as an ARN": (
+        lambda s, i: _imported_cluster(
+            s, i, open_id_connect_provider="arn:aws:iam::111111111111:oidc-provider/x"
+        ),
+        r"^P/X\d+: invalid open_id_connect_provider='arn:aws:iam::.*': must be an iam.IOpenIdConnectProvider",
+    ),
+    "imported cluster: the data key as an ARN": (
+        lambda s, i: _imported_cluster(s, i, keys=PlatformKeys(data_key="arn:aws:kms:x")),
+        r"^P/X\d+: invalid keys.data_key='arn:aws:kms:x': must be a kms.IKey",
+    ),
+    "imported cluster: install_pod_identity_agent as a string": (
+        lambda s, i: _imported_cluster(s, i, install_pod_identity_agent="no"),
+        r"^P/X\d+: invalid install_pod_identity_agent='no': must be True or False$",
+    ),
+    # node group ASG tags, node monitoring agent, Lustre sizing, thresholds
+    "ASG tags: a node group name": (
+        lambda s, i: _asg_tags(s, i, nodegroup="gpus"),
+        r"^P/X\d+: invalid nodegroup='gpus': must be an eks.Nodegroup",
+    ),
+    "ASG tags: a key of 129 characters": (
+        lambda s, i: _asg_tags(s, i, tags={"k" * 129: "v"}),
+        r"^P/X\d+: invalid tags=\{'k{129}': 'v'\}: Auto Scaling group tags have keys of 1-128 characters",
+    ),
+    "ASG tags: a value of 257 characters": (
+        lambda s, i: _asg_tags(s, i, tags={"team": "v" * 257}),
+        r"^P/X\d+: invalid tags=\{'team': 'v{257}'\}: Auto Scaling group tags .* values of at most 256",
+    ),
+    "ASG tags: an aws: key": (
+        lambda s, i: _asg_tags(s, i, tags={"aws:team": "ml"}),
+        r"^P/X\d+: invalid tags=\{'aws:team': 'ml'\}: Auto Scaling group tags have keys .* not starting with 'aws:'",
+    ),
+    "ASG tags: tags as a string": (
+        lambda s, i: _asg_tags(s, i, tags="team=ml"),
+        r"^P/X\d+: invalid tags='team=ml': must be a mapping of tag keys to values$",
+    ),
+    "ASG tags: log key as an ARN": (
+        lambda s, i: _asg_tags(s, i, log_key="arn:aws:kms:x"),
+        r"^P/X\d+: invalid log_key='arn:aws:kms:x': must be a kms.IKey",
+    ),
+    "ASG tags: a cluster name with a space": (
+        lambda s, i: _asg_tags(s, i, cluster_name="ml platform"),
+        r"^P/X\d+: invalid cluster_name='ml platform': must be an EKS cluster name",
+    ),
+    "node monitoring agent: version as a number": (
+        lambda s, i: NodeMonitoringAgent(s["stack"], i, cluster=s["cluster"], version=1),
+        r"^P/X\d+: invalid version=1: must be an add-on version",
+    ),
+    "size_lustre: a bool for the throughput": (
+        lambda s, i: size_lustre(read_throughput_mbps=True, dataset_gib=1),
+        r"^size_lustre: invalid read_throughput_mbps=True: must be a positive number of MB/s$",
+    ),
+    "thresholds: an infinite threshold": (
+        lambda s, i: _monitoring(
+            s, i, topic_key=s["keys"].data_key, thresholds=AlarmThresholds(ebs_queue_length=float("inf"))
+        ),
+        r"^P/X\d+: invalid thresholds.ebs_queue_length=inf: must be a finite number$",
+    ),
+    "monitoring: ignore a name": (
+        lambda s, i: s["monitoring"].ignore("Lustre"),
+        r"^P/Monitoring: invalid construct='Lustre': must be a construct",
+    ),
+    "monitoring: discover a name": (
+        lambda s, i: s["monitoring"].discover("P"),
+        r"^P/Monitoring: invalid scope='P': must be a construct",
+    ),
+    "catalog: database_name as a number": (
+        lambda s, i: _catalog(s, i, database_name=5),
+        r"^P/X\d+: invalid database_name=5: must be 1-255 lowercase letters",
+    ),
+    "catalog: grant_read to an ARN": (
+        lambda s, i: _catalog(s, i).grant_read("arn:aws:iam::111111111111:role/analyst"),
+        r"^P/X\d+: invalid grantee='arn:aws:iam::111111111111:role/analyst': must be an iam.IGrantable",
+    ),
     # Karpenter pools
     "gpu pool: root volume of 0 GiB": (
         lambda s, i: _gpu_pool(s, i, root_volume_gib=0),

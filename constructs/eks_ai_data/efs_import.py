@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IMixin, Node
 
 from ._imported import is_instance, only_security_group, refused
-from ._validate import require, require_dns1123_label, require_mapping, unresolved
+from ._validate import require, require_dns1123_label, require_mapping, require_resource, unresolved
 from .efs_access import EfsAccess
 
 # EFS API model (botocore efs 2015-02-01 service-2.json): FileSystemId and AccessPointId patterns.
@@ -123,6 +123,13 @@ class ImportedSharedEfs(EfsAccess):
         access_points: Mapping[str, efs.IAccessPoint] | None = None,
     ) -> None:
         super().__init__(scope, id)
+        require_resource(
+            self,
+            "file_system",
+            file_system,
+            "file_system_id",
+            "an efs.IFileSystem (efs.FileSystem.from_file_system_attributes(...)), not its id",
+        )
         file_system_id = file_system.file_system_id
         if not unresolved(file_system_id):
             require(

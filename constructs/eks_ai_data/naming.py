@@ -137,6 +137,10 @@ def eks_name_rule(max_length: int) -> str:
     return f"1-{max_length} letters, digits, '-' or '_', starting with a letter or digit (EKS API)"
 
 
+#: EKS cluster names (CreateCluster API): 1-100 characters, a letter or digit first, then letters, digits, '-', '_'.
+MAX_CLUSTER_NAME = 100
+
+
 def is_eks_name(value: object, max_length: int) -> bool:
     return isinstance(value, str) and len(value) <= max_length and bool(EKS_NAME.match(value))
 

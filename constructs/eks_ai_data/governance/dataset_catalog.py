@@ -18,7 +18,17 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_inline_policy, nag_flatten
-from .._validate import BUCKET, KEY, fail, require, require_bool, require_enum, require_resource, unresolved
+from .._validate import (
+    BUCKET,
+    GRANTABLE,
+    KEY,
+    fail,
+    require,
+    require_bool,
+    require_enum,
+    require_resource,
+    unresolved,
+)
 from ..bucket import DataBucket
 from ..errors import require_items
 from ..schedule import CronSchedule, glue_schedule_problem, parse_schedule
@@ -140,7 +150,9 @@ class DatasetCatalog(Construct):
             database_name = re.sub(
                 r"[^a-z0-9_]", "_", Names.unique_resource_name(self, max_length=120).lower()
             )
-        elif not unresolved(database_name) and not NAME.match(database_name):
+        elif not unresolved(database_name) and not (
+            isinstance(database_name, str) and NAME.match(database_name)
+        ):
             raise fail(
                 self,
                 "database_name",
@@ -294,6 +306,7 @@ class DatasetCatalog(Construct):
         the database and the dataset's tables (``<dataset>_*``), and read access to the dataset's prefix with
         ``kms:Decrypt`` through S3 (``DataBucket.grant_read`` for a DataBucket).
         """
+        require_resource(self, "grantee", grantee, *GRANTABLE)
         if dataset is not None and dataset not in self.datasets:
             raise fail(self, "dataset", dataset, f"no such dataset (have: {sorted(self.datasets)})")
         names = [dataset] if dataset is not None else sorted(self.datasets)

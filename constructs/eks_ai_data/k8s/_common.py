@@ -125,6 +125,32 @@ def require_one_of(scope: Construct, prop: str, value: Any, choices: Iterable[An
         raise fail(scope, prop, value, "must be one of " + ", ".join(map(repr, choices)))
 
 
+def require_bool(scope: Construct, prop: str, value: Any) -> None:
+    """``True`` or ``False`` (a string such as ``"no"`` would be truthy)."""
+    if not isinstance(value, bool):
+        raise fail(scope, prop, value, "must be True or False")
+
+
+def require_names(scope: Construct, prop: str, value: Any) -> list[str]:
+    """``value`` as a list of names (strings); one string on its own is refused (Python would iterate it letter by
+    letter)."""
+    if isinstance(value, str):
+        raise fail(scope, prop, value, f"must be a list of names, not a string: [{value!r}]")
+    items = list(value)
+    if not all(isinstance(item, str) for item in items):
+        raise fail(scope, prop, items, "must be a list of names (strings)")
+    return items
+
+
+def require_mapping(scope: Construct, prop: str, value: Any, what: str) -> dict[Any, Any]:
+    """``value`` (``None``: empty) as a dict; anything but a mapping is refused with ``must be <what>``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise fail(scope, prop, value, f"must be {what}")
+    return dict(value)
+
+
 def require_labels(scope: Construct, prop: str, labels: Any, *, set_here: Iterable[str] = ()) -> None:
     """Object labels the API server accepts (apimachinery ValidateLabels: a ``[prefix/]name`` key, a value of at
     most 63 characters, possibly empty), none of them a key the chart sets itself (``set_here``: keys or key

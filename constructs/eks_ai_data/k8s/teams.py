@@ -39,6 +39,7 @@ from ._common import (
     require_items,
     require_label,
     require_labels,
+    require_names,
     unresolved,
 )
 from .workloads import SYSTEM_NAMESPACES
@@ -118,7 +119,7 @@ class TeamsChart(cdk8s.Chart):
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
         teams = require_items(self, "teams", teams, TeamSpec)
-        classes = list(storage_classes)
+        classes = require_names(self, "storage_classes", storage_classes)
         self.teams: dict[str, TeamSpec] = {}
         self.namespaces: dict[str, cdk8s.ApiObject] = {}
         reserved = set(reserved_namespaces)

@@ -291,11 +291,17 @@ class StorageMonitoring(Construct):
 
     def ignore(self, construct: IConstruct) -> None:
         """Leave ``construct`` unmonitored (neither discovered nor reported by the synth-time check)."""
+        require_resource(
+            self, "construct", construct, "node", "a construct (e.g. a LustreStore or a DataBucket)"
+        )
         self._ignored.add(construct.node.path)
 
     # -- discovery -----------------------------------------------------------------------------------------
     def discover(self, scope: Construct) -> None:
         """Monitor every monitorable resource under ``scope`` (one walk of its tree) that is not ignored."""
+        require_resource(
+            self, "scope", scope, "node", "a construct (e.g. a Stack) whose tree holds the resources"
+        )
         self._scopes.append(scope)
         drivers: list[StorageDrivers] = []
         for construct in self._walk(scope):
