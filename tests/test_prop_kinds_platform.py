@@ -452,6 +452,28 @@ CASES = {
         lambda s, i: _on_new_cluster(StorageDrivers, "D", versions="v1"),
         r"^D/StorageDrivers: invalid versions='v1': must be a mapping of add-on names to versions",
     ),
+    "drivers: one toleration, not a list": (
+        lambda s, i: _on_new_cluster(
+            StorageDrivers,
+            "D",
+            tolerate_all_taints=False,
+            extra_tolerations={"key": "team", "operator": "Exists"},
+        ),
+        r"^D/StorageDrivers: invalid extra_tolerations=\{'key': 'team', 'operator': 'Exists'\}: must be a list of "
+        r"tolerations, not one",
+    ),
+    "monitoring: a container_insights_props value named as passed": (
+        lambda s, i: (
+            lambda stack, cluster: StorageMonitoring(
+                stack,
+                "Monitoring",
+                topic_key=DataKeys(stack, "AlarmKey").data_key,
+                discover=False,
+                container_insights_props={"log_retention": 30},
+            ).add_cluster(cluster)
+        )(*_platform("M")[::3]),
+        r"^M/Monitoring: invalid container_insights_props.log_retention=30: must be RetentionDays.<member>",
+    ),
     "drivers: ebs as a string": (
         lambda s, i: _on_new_cluster(StorageDrivers, "D", ebs="no"),
         r"^D/StorageDrivers: invalid ebs='no': must be True or False$",

@@ -549,6 +549,13 @@ class StorageDrivers(Construct):
             seen.add(arn)
 
     def _check_tolerations(self, tolerate_all: bool, tolerations: Sequence[Mapping[str, Any]]) -> None:
+        if isinstance(tolerations, (str, Mapping)):
+            raise fail(
+                self,
+                "extra_tolerations",
+                tolerations,
+                f"must be a list of tolerations, not one: [{tolerations!r}]",
+            )
         if tolerate_all and tolerations:
             raise fail(
                 self,

@@ -23,7 +23,7 @@ from ..cluster import AiCluster
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs import SharedEfs
-from ..errors import EksAiDataValidationError
+from ..errors import EksAiDataValidationError, reported_by
 from ..imported_cluster import ImportedAiCluster
 from ..keys import allow_alarm_notifications
 from ..lustre import LustreStore
@@ -281,12 +281,14 @@ class StorageMonitoring(Construct):
             return
         if self._container_insights:
             index = len(self.container_insights)
-            self.container_insights[cluster.node.path] = ContainerInsights(
-                self,
-                "ContainerInsights" if index == 0 else f"ContainerInsights{index + 1}",
-                cluster=cluster,
-                **self._ci_props,
-            )
+            # the add-on's own checks, reported here as the container_insights_props the user passed
+            with reported_by(self.node.path, {k: f"container_insights_props.{k}" for k in self._ci_props}):
+                self.container_insights[cluster.node.path] = ContainerInsights(
+                    self,
+                    "ContainerInsights" if index == 0 else f"ContainerInsights{index + 1}",
+                    cluster=cluster,
+                    **self._ci_props,
+                )
         cluster_alarms.cluster(self, cluster)
 
     def ignore(self, construct: IConstruct) -> None:
