@@ -417,13 +417,13 @@ CASES = {
         lambda s, i: s["bucket"].grant_write(s["role"], prefix=5),
         r"^K/Bucket: invalid prefix=5: must be '' or like 'a/b/'",
     ),
-    "bucket: allow_outside_vpc_endpoints with a non-ARN": (
+    "bucket: allow_outside_vpc_endpoints with a non-ARN, on an unrestricted bucket": (
         lambda s, i: s["bucket"].allow_outside_vpc_endpoints("reader"),
-        r"^K/Bucket: invalid principal='reader': must be an iam.IRole, an iam.IUser or an IAM role or user ARN",
+        r"^K/Bucket: invalid principal='reader': must be an IAM role or user ARN \(or ArnLike pattern\)",
     ),
     "bucket: allow_outside_vpc_endpoints with a number": (
         lambda s, i: s["bucket"].allow_outside_vpc_endpoints(5),
-        r"^K/Bucket: invalid principal=5: must be an iam.IRole, an iam.IUser",
+        r"^K/Bucket: invalid principal=5: must be an iam.IRole, an iam.IUser or a role/user ARN$",
     ),
     # LustreStore
     "lustre: subnet as an id": (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +24,7 @@ from ._validate import (
     require_resource,
     unresolved,
 )
-from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of
+from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of, principal_arn_of
 from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import fsx_s3_role_arn_pattern
 
@@ -34,8 +33,6 @@ _S3_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 #: metrics carry it as their ``FilterId`` dimension (S3 user guide, "Creating a CloudWatch metrics configuration
 #: for all the objects in your bucket": the configuration's id is the filter id, ``EntireBucket`` in its example).
 REQUEST_METRICS_ID = "EntireBucket"
-#: Who allow_outside_vpc_endpoints exempts by ARN: an IAM role or user (aws:PrincipalArn, compared with ArnLike).
-_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|\*):(role|user)/[\w+=,.@*/-]+\Z")
 
 _READ_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes"]
 _WRITE_OBJECT_ACTIONS = [
@@ -307,15 +304,7 @@ class DataBucket(Construct):
         The exemption lifts only the network restriction: the principal still needs IAM permissions (and
         the key's) to reach objects. Nothing to do when the bucket is not restricted.
         """
-        allowed = (
-            "must be an iam.IRole, an iam.IUser or an IAM role or user ARN "
-            "(arn:<partition>:iam::<account>:role/<name>; '*' allowed in the name, as ArnLike matches it)"
-        )
-        if isinstance(principal, str):
-            if not unresolved(principal) and not _IAM_PRINCIPAL_ARN.match(principal):
-                raise fail(self, "principal", principal, allowed)
-        elif not (hasattr(principal, "role_arn") or hasattr(principal, "user_arn")):
-            raise fail(self, "principal", principal, allowed)
+        principal_arn_of(self, principal)  # validated even when the bucket is not restricted
         if self._endpoint_only is not None:
             self._endpoint_only.exempt(principal)
 
