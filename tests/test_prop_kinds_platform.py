@@ -256,6 +256,12 @@ CASES = {
         ),
         r"^P/X\d+: invalid thresholds.ebs_queue_length=inf: must be a finite number$",
     ),
+    "monitoring: add_efs of an imported file system, named by its path": (
+        lambda s, i: s["monitoring"].add_efs(
+            SharedEfs.from_existing(s["stack"], i, file_system=s["efs"].file_system, requires_iam=True)
+        ),
+        r"^P/Monitoring: invalid shared='P/X\d+': must be a SharedEfs$",
+    ),
     "monitoring: ignore a name": (
         lambda s, i: s["monitoring"].ignore("Lustre"),
         r"^P/Monitoring: invalid construct='Lustre': must be a construct",

@@ -23,7 +23,7 @@ from ..cluster import AiCluster
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs import SharedEfs
-from ..errors import EksAiDataValidationError, reported_by
+from ..errors import EksAiDataValidationError, reported_by, shown
 from ..imported_cluster import ImportedAiCluster
 from ..keys import allow_alarm_notifications
 from ..lustre import LustreStore
@@ -385,7 +385,7 @@ class StorageMonitoring(Construct):
     # -- helpers -------------------------------------------------------------------------------------------
     def _claim(self, construct: Any, kind: type[Any], prop: str) -> bool:
         if not isinstance(construct, kind) or not hasattr(construct, "node"):
-            raise fail(self, prop, getattr(construct, "node", construct), f"must be a {kind.__name__}")
+            raise fail(self, prop, shown(construct), f"must be a {kind.__name__}")
         path = construct.node.path
         if path in self._ignored or path in self._done:
             return False
