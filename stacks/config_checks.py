@@ -32,15 +32,29 @@ def check_config(config: PlatformConfig, where: str) -> None:
         raise fail(
             "kubernetes_version", config.kubernetes_version, f"must be one of {sorted(SUPPORTED_RELEASES)}"
         )
-    for field in ("training_gpu_instance_types", "inference_gpu_instance_types", "nvme_instance_types"):
+    for field, needs in (
+        ("training_gpu_instance_types", "accelerators"),
+        ("inference_gpu_instance_types", "accelerators"),
+        ("nvme_instance_types", "NVMe instance store"),
+    ):
         types = getattr(config, field)
         if not types:
             raise fail(field, list(types), "must name at least one instance type (comma-separated)")
         for name in types:
-            if not catalog.exists(name):
+            spec = catalog.lookup(name)
+            if spec is None:
                 raise fail(
-                    field, name, "is not an EC2 instance type the catalog knows (eks_ai_data.catalog.exists)"
+                    field,
+                    name,
+                    "is not in the instance catalog the node groups use (eks_ai_data.catalog; "
+                    "catalog.register(...) describes a newer type)",
                 )
+            if not (spec.has_accelerators if needs == "accelerators" else spec.has_nvme):
+                raise fail(field, name, f"has no {needs}: {catalog.describe(spec)}")
+    for entry in config.clusters:
+        _, _, version = str(entry).partition(":")
+        if version and version not in SUPPORTED_RELEASES:
+            raise fail("clusters", entry, f"versions must be one of {sorted(SUPPORTED_RELEASES)}")
     for field in ("training_gpu_max_nodes", "inference_gpu_max_nodes"):
         value = getattr(config, field)
         if not 1 <= value <= MAX_NODES:

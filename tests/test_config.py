@@ -149,7 +149,19 @@ def test_environment_specific_platforms_synthesize_offline(tmp_path):
         ),
         (
             {"eks-ai-data:training_gpu_instance_types": "p9.huge"},
-            r"^context 'eks-ai-data': invalid training_gpu_instance_types='p9.huge': is not an EC2 instance type",
+            r"^context 'eks-ai-data': invalid training_gpu_instance_types='p9.huge': is not in the instance catalog",
+        ),
+        (
+            {"eks-ai-data:inference_gpu_instance_types": "i4i.8xlarge"},
+            r"^context 'eks-ai-data': invalid inference_gpu_instance_types='i4i.8xlarge': has no accelerators: ",
+        ),
+        (
+            {"eks-ai-data:nvme_instance_types": "m7i.large"},
+            r"^context 'eks-ai-data': invalid nvme_instance_types='m7i.large': has no NVMe instance store: ",
+        ),
+        (
+            {"eks-ai-data:clusters": "blue,green:1.99"},
+            r"^context 'eks-ai-data': invalid clusters='green:1.99': versions must be one of \['1.33'",
         ),
         (
             {"eks-ai-data:nvme_instance_types": ""},
