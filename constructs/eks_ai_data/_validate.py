@@ -9,6 +9,8 @@ from aws_cdk import Token
 from constructs import Construct
 
 from .errors import EksAiDataValidationError
+from .errors import require_bool as require_bool
+from .errors import require_mapping as require_mapping
 from .naming import (
     ALLOWED_RESERVED_LABEL_PREFIXES,
     EKS_LABEL_MAX,
@@ -226,27 +228,11 @@ def whole_days(scope: Construct, prop: str, duration: Any) -> int:
     return int(hours // 24)
 
 
-def require_bool(scope: Construct, prop: str, value: Any) -> bool:
-    """``True`` or ``False``; a string such as ``"no"`` (truthy in Python) or a number is refused."""
-    if not isinstance(value, bool):
-        raise fail(scope, prop, value, "must be True or False")
-    return value
-
-
 def require_duration(scope: Construct, prop: str, value: Any, *, example: str = "Duration.days(7)") -> None:
     """``value`` is an ``aws_cdk.Duration`` (``None`` passes: the caller's default applies); a bare number is
     refused, since it names no unit (jsii's own error names no construct or prop)."""
     if value is not None and not hasattr(value, "to_seconds"):
         raise fail(scope, prop, value, f"must be an aws_cdk.Duration such as {example}")
-
-
-def require_mapping(scope: Construct, prop: str, value: Any, what: str) -> dict[Any, Any]:
-    """``value`` (``None``: empty) as a dict; a string or a list is refused with ``must be <what>``."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise fail(scope, prop, value, f"must be {what}")
-    return dict(value)
 
 
 #: ``require_resource(scope, prop, value, *KIND)`` for the resource props the library takes: the attribute the CDK

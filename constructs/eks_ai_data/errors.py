@@ -97,3 +97,20 @@ def shown(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float)):
         return value
     return type(value).__name__
+
+
+def require_bool(scope: Any, prop: str, value: Any) -> bool:
+    """``True`` or ``False``; a string such as ``"no"`` (truthy in Python) or a number is refused. ``scope``: the
+    construct or chart whose path the message names."""
+    if not isinstance(value, bool):
+        raise EksAiDataValidationError(scope.node.path, prop, value, "must be True or False")
+    return value
+
+
+def require_mapping(scope: Any, prop: str, value: Any, what: str) -> dict[Any, Any]:
+    """``value`` (``None``: empty) as a dict; a string or a list is refused with ``must be <what>``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise EksAiDataValidationError(scope.node.path, prop, value, f"must be {what}")
+    return dict(value)

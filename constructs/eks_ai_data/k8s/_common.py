@@ -16,7 +16,9 @@ import cdk8s
 from constructs import Construct
 
 from ..errors import EksAiDataValidationError
+from ..errors import require_bool as require_bool
 from ..errors import require_items as require_items
+from ..errors import require_mapping as require_mapping
 from ..labels import Taint
 from ..naming import (
     LABEL_RULE,
@@ -125,12 +127,6 @@ def require_one_of(scope: Construct, prop: str, value: Any, choices: Iterable[An
         raise fail(scope, prop, value, "must be one of " + ", ".join(map(repr, choices)))
 
 
-def require_bool(scope: Construct, prop: str, value: Any) -> None:
-    """``True`` or ``False`` (a string such as ``"no"`` would be truthy)."""
-    if not isinstance(value, bool):
-        raise fail(scope, prop, value, "must be True or False")
-
-
 def require_names(scope: Construct, prop: str, value: Any) -> list[str]:
     """``value`` as a list of names (strings); one string on its own is refused (Python would iterate it letter by
     letter)."""
@@ -140,15 +136,6 @@ def require_names(scope: Construct, prop: str, value: Any) -> list[str]:
     if not all(isinstance(item, str) for item in items):
         raise fail(scope, prop, items, "must be a list of names (strings)")
     return items
-
-
-def require_mapping(scope: Construct, prop: str, value: Any, what: str) -> dict[Any, Any]:
-    """``value`` (``None``: empty) as a dict; anything but a mapping is refused with ``must be <what>``."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise fail(scope, prop, value, f"must be {what}")
-    return dict(value)
 
 
 def require_labels(scope: Construct, prop: str, labels: Any, *, set_here: Iterable[str] = ()) -> None:
