@@ -28,6 +28,8 @@ from eks_ai_data.nodegroups import NvmeMode
 from eks_ai_data.patterns.model_repository import ModelCache
 from eks_ai_data.versions import DEFAULT_KUBERNETES_VERSION
 
+from .config_checks import check_config
+
 CONTEXT_KEY = "eks-ai-data"
 #: What scales the GPU and NVMe nodes: the Cluster Autoscaler (managed node groups) or Karpenter (NodePools).
 CAPACITY_ENGINES = ("cluster-autoscaler", "karpenter")
@@ -112,6 +114,7 @@ class PlatformConfig:
                 self.capacity_engine,
                 f"must be one of {list(CAPACITY_ENGINES)}",
             )
+        check_config(self, f"context '{CONTEXT_KEY}'")
 
     @property
     def env(self) -> cdk.Environment | None:

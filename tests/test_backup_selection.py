@@ -239,7 +239,7 @@ def test_config_map_authentication_is_refused_now_and_at_synth_time(tmp_path):
             r"invalid cluster='arn:aws:eks:.*nodegroup/x': must be a literal EKS",
         ),
         ("my-cluster", r"invalid cluster='my-cluster': must be a literal EKS cluster ARN"),
-        (42, r"invalid cluster='int': must be an AiCluster \(IAiCluster\), an aws_eks_v2 cluster"),
+        (42, r"invalid cluster=42: must be an AiCluster \(IAiCluster\), an aws_eks_v2 cluster"),
     ],
 )
 def test_bad_clusters(tmp_path, cluster, message):

@@ -303,7 +303,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("overrides", "match"), BAD_INPUTS)
 def test_rejects_bad_input(overrides, match):
-    if overrides.get("access_logs_bucket") is s3.Bucket.from_bucket_name:
+    if overrides.get("access_logs_bucket") == s3.Bucket.from_bucket_name:
         stack = cdk.Stack(env=ENV)
         overrides = {**overrides, "access_logs_bucket": s3.Bucket.from_bucket_name(stack, "L", "acme-logs")}
         with pytest.raises(EksAiDataValidationError, match=match):

@@ -142,6 +142,75 @@ def test_environment_specific_platforms_synthesize_offline(tmp_path):
             {"eks-ai-data": {"inference_gpu_max_nodes": True}},
             r"invalid inference_gpu_max_nodes=True: must be a whole",
         ),
+        # refused as the context field, before any stack (not as a construct's prop, nor as a Python error)
+        (
+            {"eks-ai-data:kubernetes_version": "1.99"},
+            r"^context 'eks-ai-data': invalid kubernetes_version='1.99': must be one of \['1.33'",
+        ),
+        (
+            {"eks-ai-data:training_gpu_instance_types": "p9.huge"},
+            r"^context 'eks-ai-data': invalid training_gpu_instance_types='p9.huge': is not in the instance catalog",
+        ),
+        (
+            {"eks-ai-data:inference_gpu_instance_types": "i4i.8xlarge"},
+            r"^context 'eks-ai-data': invalid inference_gpu_instance_types='i4i.8xlarge': has no accelerators: ",
+        ),
+        (
+            {"eks-ai-data:nvme_instance_types": "m7i.large"},
+            r"^context 'eks-ai-data': invalid nvme_instance_types='m7i.large': has no NVMe instance store: ",
+        ),
+        (
+            {"eks-ai-data:clusters": "blue,green:1.99"},
+            r"^context 'eks-ai-data': invalid clusters='green:1.99': versions must be one of \['1.33'",
+        ),
+        (
+            {"eks-ai-data:nvme_instance_types": ""},
+            r"^context 'eks-ai-data': invalid nvme_instance_types=\[\]: must name at least one instance type",
+        ),
+        (
+            {"eks-ai-data:training_gpu_max_nodes": "0"},
+            r"^context 'eks-ai-data': invalid training_gpu_max_nodes=0: must be between 1 and 1000",
+        ),
+        (
+            {"eks-ai-data:inference_gpu_max_nodes": "1001"},
+            r"^context 'eks-ai-data': invalid inference_gpu_max_nodes=1001: must be between 1 and 1000",
+        ),
+        (
+            {"eks-ai-data:nvme_mode": "raid"},
+            r"^context 'eks-ai-data': invalid nvme_mode='raid': must be 'ephemeral'",
+        ),
+        (
+            {"eks-ai-data:model_cache": "ram"},
+            r"^context 'eks-ai-data': invalid model_cache='ram': must be one of",
+        ),
+        (
+            {"eks-ai-data:lustre_throughput": "300"},
+            r"^context 'eks-ai-data': invalid lustre_throughput=300: must be one of \[125, 250, 500, 1000\]",
+        ),
+        (
+            {"eks-ai-data:lustre_storage_gib": "3600"},
+            r"^context 'eks-ai-data': invalid lustre_storage_gib=3600: must be 1200, 2400, or a multiple of 2400",
+        ),
+        (
+            {"eks-ai-data:teams": "research,Vision Team"},
+            r"^context 'eks-ai-data': invalid teams='Vision Team': names must make a DNS-1123 label as 'team-<name>'",
+        ),
+        (
+            {"eks-ai-data:teams": "a" * 59},
+            r"^context 'eks-ai-data': invalid teams='a{59}': names must make a DNS-1123 label .* at most 58",
+        ),
+        (
+            {"eks-ai-data:teams": "a,a"},
+            r"^context 'eks-ai-data': invalid teams=\['a', 'a'\]: must not name a team",
+        ),
+        (
+            {"eks-ai-data:backup_retention_days": "0"},
+            r"^context 'eks-ai-data': invalid backup_retention_days=0: must be between 1 and 36500",
+        ),
+        (
+            {"eks-ai-data:checkpoint_retention_days": "0"},
+            r"^context 'eks-ai-data': invalid checkpoint_retention_days=0: must be at least 1",
+        ),
     ],
 )
 def test_values_aws_would_refuse_are_refused(context, message):
@@ -163,3 +232,18 @@ def test_whole_numbers_account_and_region_forms_are_accepted():
     assert (config.account, config.region) == ("000000000000", "us-gov-west-1")
     assert _config({"eks-ai-data:region": "ap-southeast-5"}).region == "ap-southeast-5"
     assert _config({"eks-ai-data:region": "cn-north-1"}).region == "cn-north-1"
+
+
+def test_edge_values_of_the_fields_are_accepted():
+    config = _config(
+        {
+            "eks-ai-data:teams": "a" * 58,  # team-<58 characters>: a 63-character label
+            "eks-ai-data:lustre_storage_gib": "4800",
+            "eks-ai-data:lustre_throughput": "1000",
+            "eks-ai-data:backup_retention_days": "36500",
+            "eks-ai-data:checkpoint_retention_days": "1",
+            "eks-ai-data:training_gpu_max_nodes": "1000",
+        }
+    )
+    assert config.teams == ("a" * 58,)
+    assert (config.lustre_storage_gib, config.backup_retention_days) == (4800, 36500)

@@ -303,7 +303,7 @@ def test_a_bare_eks_cluster_is_refused_with_how_to_describe_it_not_an_attribute_
         GpuNodeGroup(stack, "Gpu", cluster=bare, instance_types=["g6e.xlarge"])
     with pytest.raises(
         EksAiDataValidationError,
-        match=r"^Imported/S: invalid cluster='str': must be an AiCluster or AiCluster.from_existing\(\.\.\.\) "
+        match=r"^Imported/S: invalid cluster='ml': must be an AiCluster or AiCluster.from_existing\(\.\.\.\) "
         r"\(an IAiCluster\)",
     ):
         ClusterStorage(stack, "S", cluster="ml")
@@ -363,7 +363,7 @@ def test_a_member_that_raises_is_not_an_ai_cluster_whatever_order_the_protocol_c
             {"kubernetes_version": "1.29"},
             r"invalid kubernetes_version='1.29': no kubectl layer is known for it",
         ),
-        ({"keys": "key"}, r"invalid keys='str': must be DataKeys or PlatformKeys\(data_key=...\)"),
+        ({"keys": "key"}, r"invalid keys='key': must be DataKeys or PlatformKeys\(data_key=...\)"),
         ({"private_subnets": []}, r"invalid private_subnets=\[\]: must name at least one subnet"),
         (
             {"private_subnets": "subnet-0aaa1111bbbb2222c"},

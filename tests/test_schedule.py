@@ -11,6 +11,7 @@ from eks_ai_data.schedule import (
     RateSchedule,
     ScheduleError,
     backup_schedule_problem,
+    glue_schedule_problem,
     parse_schedule,
     schedule_problem,
 )
@@ -159,7 +160,31 @@ def test_not_a_string():
     ],
 )
 def test_backup_schedule_rules(expression, problem):
-    found = backup_schedule_problem(expression)
+    _assert_problem(backup_schedule_problem(expression), problem)
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("cron(0 3 * * ? *)", None),
+        ("cron(0/5 * * * ? *)", None),  # every 5 minutes: the fastest Glue runs
+        ("cron(0,58 3 * * ? *)", None),  # 03:00 and 03:58, then the next day
+        ("cron(58 23,0 * * ? *)", None),  # 23:58 and 00:58: an hour apart
+        (
+            "cron(0/4 * * * ? *)",
+            r"^runs every 4 minute\(s\): Glue runs a crawler schedule at most every 5 minutes",
+        ),
+        ("cron(* 3 * * ? *)", r"^runs every 1 minute\(s\)"),
+        ("cron(0,58 * * * ? *)", r"^runs every 2 minute\(s\)"),  # 00:58 then 01:00
+        ("cron(58,1 23,0 * * ? *)", r"^runs every 3 minute\(s\)"),  # 23:58 then 00:01, across midnight
+        ("rate(1 day)", r"^Glue crawler schedules are cron expressions"),
+    ],
+)
+def test_glue_schedule_rules(expression, problem):
+    _assert_problem(glue_schedule_problem(expression), problem)
+
+
+def _assert_problem(found: str | None, problem: str | None) -> None:
     if problem is None:
         assert found is None
     else:

@@ -8,12 +8,12 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from ._validate import fail
-from .errors import EksAiDataValidationError
+from .errors import EksAiDataValidationError, shown
 
 
 def is_instance(value: object, protocol: Any) -> bool:
     """``isinstance(value, protocol)`` for a runtime-checkable protocol, ``False`` where reading a member raises
-    (a jsii object may answer a missing member with ``RuntimeError``: see ``cluster_interface._is_ai_cluster``)."""
+    (a jsii object may answer a missing member with ``RuntimeError``: see ``cluster_interface.is_ai_cluster``)."""
     try:
         return isinstance(value, protocol)
     except RuntimeError:
@@ -23,7 +23,7 @@ def is_instance(value: object, protocol: Any) -> bool:
 def refused(scope: Construct, prop: str, value: object, *, bare: str, other: str) -> EksAiDataValidationError:
     """The error for a value that is not the store a pattern needs: ``bare`` when it is a bare file system (it has a
     ``file_system_id``: say how to describe it), else ``other``."""
-    what = getattr(getattr(value, "node", None), "path", None) or type(value).__name__
+    what = shown(value)
     return fail(scope, prop, what, bare if hasattr(value, "file_system_id") else other)
 
 

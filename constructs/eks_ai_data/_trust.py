@@ -18,7 +18,7 @@ from aws_cdk import CfnJson
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
-from ._validate import fail, unresolved
+from ._validate import fail, require_dns1123_label, require_dns1123_subdomain, unresolved
 
 IRSA_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
@@ -35,7 +35,12 @@ def irsa_principal(
     namespace: str,
     service_accounts: Sequence[str],
 ) -> iam.IPrincipal:
-    """Exactly these service accounts of ``namespace``, through the cluster's OIDC provider (``CfnJson`` ``id``)."""
+    """Exactly these service accounts of ``namespace``, through the cluster's OIDC provider (``CfnJson`` ``id``).
+    Kubernetes names only: a namespace is a DNS-1123 label, a service account a DNS-1123 subdomain (a trust
+    condition on any other name would never match a token)."""
+    require_dns1123_label(scope, "namespace", namespace)
+    for service_account in service_accounts:
+        require_dns1123_subdomain(scope, "service_account", service_account)
     issuer = provider.open_id_connect_provider_issuer
     conditions = CfnJson(
         scope,

@@ -9,9 +9,13 @@ from aws_cdk import Token
 from constructs import Construct
 
 from .errors import EksAiDataValidationError
+from .errors import require_bool as require_bool
+from .errors import require_mapping as require_mapping
 from .naming import (
     ALLOWED_RESERVED_LABEL_PREFIXES,
     EKS_LABEL_MAX,
+    IAM_PRINCIPAL_ARN,
+    IAM_PRINCIPAL_RULE,
     LABEL_RULE,
     RESERVED_LABEL_PREFIXES,
     SUBDOMAIN_RULE,
@@ -222,3 +226,37 @@ def whole_days(scope: Construct, prop: str, duration: Any) -> int:
     if hours % 24:
         raise fail(scope, prop, f"{hours:g} hours", "must be a whole number of days")
     return int(hours // 24)
+
+
+def require_duration(scope: Construct, prop: str, value: Any, *, example: str = "Duration.days(7)") -> None:
+    """``value`` is an ``aws_cdk.Duration`` (``None`` passes: the caller's default applies); a bare number is
+    refused, since it names no unit (jsii's own error names no construct or prop)."""
+    if value is not None and not hasattr(value, "to_seconds"):
+        raise fail(scope, prop, value, f"must be an aws_cdk.Duration such as {example}")
+
+
+#: ``require_resource(scope, prop, value, *KIND)`` for the resource props the library takes: the attribute the CDK
+#: interface has, and what the message asks for.
+KEY = (
+    "key_arn",
+    "a kms.IKey (e.g. DataKeys.data_key, or kms.Key.from_key_arn(...) for an existing key), not its ARN",
+)
+BUCKET = ("bucket_arn", "an s3.IBucket (e.g. DataBucket.bucket), not its name")
+SUBNET = (
+    "subnet_id",
+    "an ec2.ISubnet (e.g. vpc.private_subnets[0], or ec2.Subnet.from_subnet_attributes(...))",
+)
+VPC = ("vpc_id", "an ec2.IVpc (e.g. ClusterNetwork.vpc, or ec2.Vpc.from_vpc_attributes(...))")
+GRANTABLE = ("grant_principal", "an iam.IGrantable (e.g. an iam.Role or a WorkloadIdentity.role), not an ARN")
+ACCESS_POINT = ("access_point_arn", "an efs.IAccessPoint (e.g. SharedEfs.add_access_point(...)), not its id")
+
+
+def require_principal_arn(scope: Construct, prop: str, value: Any) -> None:
+    """An IAM role or user ARN, as an EKS access entry's principal takes (EKS API CreateAccessEntry principalArn)."""
+    require(
+        scope,
+        isinstance(value, str) and bool(IAM_PRINCIPAL_ARN.match(value)),
+        prop,
+        value,
+        IAM_PRINCIPAL_RULE,
+    )

@@ -17,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
-from ._validate import fail, require_resource, unresolved
+from ._validate import KEY, fail, require_bool, require_enum, require_resource, unresolved
 from .backup_restore_testing import RestoreTesting, RestoreTestSpec, check_spec
 from .backup_rules import (
     EFS_ARN,
@@ -125,6 +125,11 @@ class DataBackupPlan(Construct):
         stack = Stack.of(self)
         if backup_key is None:
             raise fail(self, "backup_key", None, "is required: the vault's customer-managed KMS key")
+        require_resource(self, "backup_key", backup_key, *KEY)
+        if notification_key is not None:
+            require_resource(self, "notification_key", notification_key, *KEY)
+        require_enum(self, "removal_policy", removal_policy, RemovalPolicy)
+        require_bool(self, "deny_recovery_point_deletion", deny_recovery_point_deletion)
         rules = check_plan_props(
             self,
             stack,
@@ -232,6 +237,13 @@ class DataBackupPlan(Construct):
 
     def add_file_system(self, arn: str) -> None:
         """Back up an EFS or FSx for Lustre file system by ARN."""
+        if not isinstance(arn, str):
+            raise fail(
+                self,
+                "arn",
+                arn,
+                "must be an EFS or FSx file system ARN (a string); pass a construct to add_efs/add_lustre",
+            )
         if unresolved(arn):
             raise fail(
                 self,

@@ -41,7 +41,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._validate import fail, unresolved
+from ._validate import fail, require_resources, unresolved
 from .backup_rules import whole_days
 from .backup_selection import Listed
 from .errors import EksAiDataValidationError
@@ -102,7 +102,21 @@ def check_spec(scope: Construct, spec: object) -> None:
     _hours(scope, "start_window", spec.start_window, 1, 168)
     whole_days(scope, "restore_testing.selection_window", spec.selection_window, 1, 365)
     _hours(scope, "validation_window", spec.validation_window, 0, 168)
+    require_resources(
+        scope, "restore_testing.keys", spec.keys, "key_arn", "a list of kms.IKey (e.g. [DataKeys.data_key])"
+    )
+    if isinstance(spec.exclude, str):
+        raise fail(
+            scope,
+            "restore_testing.exclude",
+            spec.exclude,
+            f"must be a list, not a string: [{spec.exclude!r}]",
+        )
     for item in spec.exclude:
+        if isinstance(item, str) and not unresolved(item) and not item.startswith("arn:"):
+            raise fail(
+                scope, "restore_testing.exclude", item, "must hold buckets, file systems or their ARNs"
+            )
         if not isinstance(item, str) and not any(
             isinstance(getattr(item, a, None), str) for a in ("bucket_arn", "file_system_arn")
         ):

@@ -202,7 +202,7 @@ def check_rule(scope: Construct, index: int, rule: BackupRuleSpec, lock: VaultLo
     where = f"rules[{index}]"
     if not isinstance(rule, BackupRuleSpec):
         raise fail(scope, where, rule, "must be a BackupRuleSpec (e.g. BackupRuleSpec.daily())")
-    if not unresolved(rule.name) and not RULE_NAME.match(str(rule.name)):
+    if not unresolved(rule.name) and not (isinstance(rule.name, str) and RULE_NAME.match(rule.name)):
         raise fail(scope, f"{where}.name", rule.name, "must be 1-50 letters, digits, '-', '_' or '.'")
     if not unresolved(rule.schedule):
         problem = backup_schedule_problem(rule.schedule)
@@ -250,6 +250,12 @@ def check_rule(scope: Construct, index: int, rule: BackupRuleSpec, lock: VaultLo
 
 
 def _check_windows(scope: Construct, where: str, rule: BackupRuleSpec) -> None:
+    for field in ("start_window", "completion_window"):
+        value = getattr(rule, field)
+        if value is not None and not isinstance(value, Duration):
+            raise fail(
+                scope, f"{where}.{field}", value, "must be an aws_cdk.Duration such as Duration.hours(8)"
+            )
     start = _minutes(rule.start_window)
     done = _minutes(rule.completion_window)
     if start is not None and start < 60:
@@ -333,7 +339,7 @@ def check_destination(scope: Construct, stack: Stack, arn: str) -> None:
     """A copy destination: a backup vault ARN in another Region or account than ``stack``."""
     if unresolved(arn):
         return
-    match = VAULT_ARN.match(arn)
+    match = VAULT_ARN.match(arn) if isinstance(arn, str) else None
     if not match:
         raise fail(
             scope,
@@ -364,6 +370,8 @@ def check_plan_props(
     copy_to_vault_arn: str | None,
 ) -> list[BackupRuleSpec]:
     """Validate a plan's rules, lock, names and copy destination; the rules as a list."""
+    if isinstance(rules, BackupRuleSpec):
+        raise fail(scope, "rules", rules, f"must be a list of BackupRuleSpec, not one: [{rules!r}]")
     rules = list(rules)
     if not rules:
         raise fail(scope, "rules", rules, "must hold at least one BackupRuleSpec")
@@ -373,9 +381,9 @@ def check_plan_props(
     names = [r.name for r in rules]
     if len(set(names)) != len(names):
         raise fail(scope, "rules", names, "rule names must be unique within the plan")
-    if vault_name is not None and not VAULT_NAME.match(str(vault_name)):
+    if vault_name is not None and not (isinstance(vault_name, str) and VAULT_NAME.match(vault_name)):
         raise fail(scope, "vault_name", vault_name, "must be 2-50 letters, digits, '-' or '_'")
-    if plan_name is not None and not PLAN_NAME.match(str(plan_name)):
+    if plan_name is not None and not (isinstance(plan_name, str) and PLAN_NAME.match(plan_name)):
         raise fail(scope, "plan_name", plan_name, "must be 1-50 letters, digits, '-', '_' or '.'")
     if copy_to_vault_arn is not None:
         check_destination(scope, stack, copy_to_vault_arn)

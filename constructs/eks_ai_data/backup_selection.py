@@ -20,7 +20,7 @@ from constructs import Construct, IConstruct, IValidation
 
 from ._validate import fail, require, unresolved
 from .backup_rules import TAG_KEY, TAG_VALUE
-from .errors import EksAiDataValidationError
+from .errors import EksAiDataValidationError, shown
 from .protection_matrix import EKS_BACKUP_AUTHENTICATION_MODES, EKS_CLUSTER_ARN, lustre_backup_problem
 
 if TYPE_CHECKING:
@@ -59,14 +59,14 @@ def check_tag(scope: Construct, key: str, value: str) -> None:
     """A tag AWS Backup can select on (tag key and value rules of the AWS Backup API reference)."""
     require(
         scope,
-        bool(TAG_KEY.match(str(key))) and not str(key).startswith("aws:"),
+        isinstance(key, str) and bool(TAG_KEY.match(key)) and not key.startswith("aws:"),
         "key",
         key,
         "must be a tag key: 1-128 letters, digits, spaces or _.:/=+-@, not starting with 'aws:'",
     )
     require(
         scope,
-        bool(TAG_VALUE.match(str(value))),
+        isinstance(value, str) and bool(TAG_VALUE.match(value)),
         "value",
         value,
         "must be a tag value: 0-256 letters, digits, spaces or _.:/=+-@",
@@ -135,7 +135,7 @@ def lustre_of(scope: Construct, file_system: Any) -> tuple[fsx.LustreFileSystem,
         raise fail(
             scope,
             "file_system",
-            getattr(getattr(file_system, "node", None), "path", None) or type(file_system).__name__,
+            shown(file_system),
             "must be a LustreStore, an fsx.LustreFileSystem or an FSx file system ARN",
         )
     label = file_system.node.path
@@ -258,7 +258,7 @@ def eks_cluster_of(scope: Construct, cluster: object) -> tuple[str, str]:
         raise fail(
             scope,
             "cluster",
-            getattr(getattr(cluster, "node", None), "path", None) or type(cluster).__name__,
+            shown(cluster),
             "must be an AiCluster (IAiCluster), an aws_eks_v2 cluster (eks.ICluster) or a cluster ARN",
         )
     label = getattr(getattr(cluster, "node", None), "path", None) or arn

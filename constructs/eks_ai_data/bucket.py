@@ -13,8 +13,18 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._nag import acknowledge_compliance, acknowledge_inline_policy
-from ._validate import fail, require_enum, require_resource, unresolved
-from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of
+from ._validate import (
+    BUCKET,
+    GRANTABLE,
+    KEY,
+    fail,
+    require_bool,
+    require_duration,
+    require_enum,
+    require_resource,
+    unresolved,
+)
+from .bucket_endpoints import EndpointOnlyStatement, endpoint_ids_of, principal_arn_of
 from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import fsx_s3_role_arn_pattern
 
@@ -120,6 +130,24 @@ class DataBucket(Construct):
         require_enum(self, "removal_policy", removal_policy, RemovalPolicy)
         if replication is not None and not isinstance(replication, ReplicationTarget):
             raise fail(self, "replication", replication, "must be a ReplicationTarget(bucket=..., key=...)")
+        if replication is not None:
+            require_resource(self, "replication.bucket", replication.bucket, *BUCKET)
+            require_resource(self, "replication.kms_key", replication.kms_key, *KEY)
+            if replication.storage_class is not None and not isinstance(
+                replication.storage_class, s3.StorageClass
+            ):
+                raise fail(
+                    self,
+                    "replication.storage_class",
+                    replication.storage_class,
+                    "must be an s3.StorageClass such as s3.StorageClass.GLACIER_INSTANT_RETRIEVAL",
+                )
+            require_bool(self, "replication.replicate_delete_markers", replication.replicate_delete_markers)
+        if access_logs_bucket is not None:
+            require_resource(self, "access_logs_bucket", access_logs_bucket, *BUCKET)
+        if bucket_name is not None and not isinstance(bucket_name, str):
+            raise fail(self, "bucket_name", bucket_name, BUCKET_RULE)
+        require_bool(self, "request_metrics", request_metrics)
         # Log delivery by bucket policy (not the legacy LogDeliveryWrite ACL), whatever the app's flags say.
         self.node.set_context(_S3_LOGS_USE_BUCKET_POLICY, True)
         if bucket_name is not None and not unresolved(bucket_name) and not is_bucket_name(bucket_name):
@@ -141,7 +169,7 @@ class DataBucket(Construct):
                 log_days,
                 "applies only to the log bucket this construct creates",
             )
-        if access_logs_prefix is not None and not unresolved(access_logs_prefix):
+        if access_logs_prefix is not None:
             self._check_prefix("access_logs_prefix", access_logs_prefix)
         endpoint_ids = (
             None if deny_outside_vpc_endpoints is None else endpoint_ids_of(self, deny_outside_vpc_endpoints)
@@ -276,6 +304,7 @@ class DataBucket(Construct):
         The exemption lifts only the network restriction: the principal still needs IAM permissions (and
         the key's) to reach objects. Nothing to do when the bucket is not restricted.
         """
+        principal_arn_of(self, principal)  # validated even when the bucket is not restricted
         if self._endpoint_only is not None:
             self._endpoint_only.exempt(principal)
 
@@ -320,6 +349,7 @@ class DataBucket(Construct):
         Adds to the principal's identity policy: object reads on ``prefix*``, ``s3:ListBucket`` limited to
         ``prefix`` by the ``s3:prefix`` condition, and ``kms:Decrypt`` on the key through S3 only.
         """
+        require_resource(self, "principal", principal, *GRANTABLE)
         self._check_prefix("prefix", prefix)
         grant = iam.Grant.add_to_principal(
             grantee=principal,
@@ -335,6 +365,7 @@ class DataBucket(Construct):
         Deletes add delete markers (the bucket is versioned); deleting versions is not granted. Adds
         ``kms:GenerateDataKey`` and ``kms:Decrypt`` (multipart uploads need both) through S3 only.
         """
+        require_resource(self, "principal", principal, *GRANTABLE)
         self._check_prefix("prefix", prefix)
         grant = iam.Grant.add_to_principal(
             grantee=principal,
@@ -372,7 +403,8 @@ class DataBucket(Construct):
         if unresolved(prefix) or prefix == "":
             return
         if (
-            prefix.startswith("/")
+            not isinstance(prefix, str)
+            or prefix.startswith("/")
             or not prefix.endswith("/")
             or "//" in prefix
             or any(c in prefix for c in "*?")
@@ -387,6 +419,7 @@ class DataBucket(Construct):
     def _days(self, prop: str, value: Duration | None, default: int, minimum: int) -> int:
         if value is None:
             return default
+        require_duration(self, prop, value)
         days = value.to_days(integral=False)
         if unresolved(days):
             raise fail(self, prop, days, "must be a concrete number of days")

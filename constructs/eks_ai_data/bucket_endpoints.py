@@ -55,27 +55,29 @@ class EndpointOnlyStatement:
 
     def exempt(self, principal: iam.IRole | iam.IUser | str) -> None:
         """Add ``principal`` (a role, a user, or a role/user ARN or ``ArnLike`` pattern) to the exemptions."""
-        if isinstance(principal, str):
-            arn = principal
-            if not unresolved(arn) and not PRINCIPAL_ARN.match(arn):
-                raise fail(
-                    self._scope,
-                    "principal",
-                    arn,
-                    "must be an IAM role or user ARN (or ArnLike pattern): arn:aws:iam::ACCOUNT:role/NAME",
-                )
-        elif hasattr(principal, "role_arn"):  # jsii interfaces cannot be isinstance-checked
-            arn = principal.role_arn
-        elif hasattr(principal, "user_arn"):
-            arn = principal.user_arn
-        else:
-            raise fail(
-                self._scope, "principal", principal, "must be an iam.IRole, an iam.IUser or a role/user ARN"
-            )
+        arn = principal_arn_of(self._scope, principal)
         if arn not in self._exempt:
             self._exempt.append(arn)
             # add_condition replaces the key's values under an operator: give the whole list each time.
             self.statement.add_condition("ArnNotLike", {"aws:PrincipalArn": list(self._exempt)})
+
+
+def principal_arn_of(scope: Construct, principal: iam.IRole | iam.IUser | str | Any) -> str:
+    """The ARN (or ``ArnLike`` pattern) of a role, a user or an ARN given for an exemption, validated."""
+    if isinstance(principal, str):
+        if not unresolved(principal) and not PRINCIPAL_ARN.match(principal):
+            raise fail(
+                scope,
+                "principal",
+                principal,
+                "must be an IAM role or user ARN (or ArnLike pattern): arn:aws:iam::ACCOUNT:role/NAME",
+            )
+        return principal
+    if hasattr(principal, "role_arn"):  # jsii interfaces cannot be isinstance-checked
+        return str(principal.role_arn)
+    if hasattr(principal, "user_arn"):
+        return str(principal.user_arn)
+    raise fail(scope, "principal", principal, "must be an iam.IRole, an iam.IUser or a role/user ARN")
 
 
 def endpoint_ids_of(scope: Construct, endpoints: Sequence[ec2.IVpcEndpoint | str] | Any) -> list[str]:

@@ -18,7 +18,16 @@ from . import catalog
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, NATIVE_OIDC_PROVIDER, pin_feature_flags
 from ._nag import acknowledge, acknowledge_inline_policy, managed_policy_finding
 from ._trust import claim_service_account, irsa_principal
-from ._validate import fail, require, require_enum, require_string_list, unresolved
+from ._validate import (
+    fail,
+    require,
+    require_bool,
+    require_enum,
+    require_mapping,
+    require_principal_arn,
+    require_string_list,
+    unresolved,
+)
 from .capacity_versions import NODE_MONITORING_AGENT_ADDON
 from .cluster_interface import CreatedEksCluster
 from .compute.node_health import NodeMonitoringAgent
@@ -31,8 +40,6 @@ from .launch_template import NodeLaunchTemplate
 from .naming import (
     ADDON_VERSION,
     ADDON_VERSION_RULE,
-    IAM_PRINCIPAL_ARN,
-    IAM_PRINCIPAL_RULE,
     ipv4_cidr_problem,
 )
 from .network import ClusterNetwork
@@ -133,6 +140,10 @@ class AiCluster(Construct):
         require_cluster_name(self, cluster_name)
 
         layer_class = kubectl_layer_class(self, version)
+        if isinstance(system_node_count, bool) or not isinstance(system_node_count, int):
+            raise fail(
+                self, "system_node_count", system_node_count, "must be a whole number between 2 and 10"
+            )
         require(
             self,
             2 <= system_node_count <= 10,
@@ -140,7 +151,13 @@ class AiCluster(Construct):
             system_node_count,
             "must be between 2 and 10 (two nodes keep controllers available during node replacement)",
         )
-        addon_versions = dict(addon_versions or {})
+        require_bool(self, "node_monitoring_agent", node_monitoring_agent)
+        addon_versions = require_mapping(
+            self,
+            "addon_versions",
+            addon_versions,
+            "a mapping of add-on names to versions, e.g. {'vpc-cni': ...}",
+        )
         pinnable = [*CORE_ADDONS, NODE_MONITORING_AGENT_ADDON]
         for name, pinned in addon_versions.items():
             require(self, name in pinnable, "addon_versions", name, f"keys must be one of {pinnable}")
@@ -159,13 +176,7 @@ class AiCluster(Construct):
         if public_access_cidrs is not None:
             public_access_cidrs = self._public_access_cidrs(public_access_cidrs)
         if admin_principal_arn is not None:
-            require(
-                self,
-                isinstance(admin_principal_arn, str) and bool(IAM_PRINCIPAL_ARN.match(admin_principal_arn)),
-                "admin_principal_arn",
-                admin_principal_arn,
-                IAM_PRINCIPAL_RULE,
-            )
+            require_principal_arn(self, "admin_principal_arn", admin_principal_arn)
 
         self.kubernetes_version = version
         self.keys = keys if keys is not None else DataKeys(self, "Keys")
@@ -385,6 +396,7 @@ class AiCluster(Construct):
 
     def grant_admin(self, id: str, principal_arn: str) -> eks.AccessEntry:
         """Give ``principal_arn`` (an IAM role or user) cluster-admin through an access entry."""
+        require_principal_arn(self, "principal_arn", principal_arn)
         entry = eks.AccessEntry(
             self,
             f"AccessEntry{id}",

@@ -24,6 +24,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
 from ._validate import fail
+from .errors import shown
 
 if TYPE_CHECKING:
 
@@ -129,9 +130,9 @@ def require_ai_cluster(scope: Construct, prop: str, value: object) -> IAiCluster
     A bare ``aws_eks_v2`` cluster (created or imported) lacks the facts the constructs need (keys, subnets, node
     security group, Kubernetes version): the message says how to describe it with ``AiCluster.from_existing``.
     """
-    if _is_ai_cluster(value):
+    if is_ai_cluster(value):
         return value
-    what = getattr(getattr(value, "node", None), "path", None) or type(value).__name__
+    what = shown(value)
     hint = (
         "an aws_eks_v2 cluster on its own lacks the platform facts the constructs need: describe it with "
         "AiCluster.from_existing(scope, id, cluster_name=..., kubernetes_version=..., vpc=..., keys=...)"
@@ -141,7 +142,7 @@ def require_ai_cluster(scope: Construct, prop: str, value: object) -> IAiCluster
     raise fail(scope, prop, what, hint)
 
 
-def _is_ai_cluster(value: object) -> TypeGuard[IAiCluster]:
+def is_ai_cluster(value: object) -> TypeGuard[IAiCluster]:
     """``isinstance(value, IAiCluster)``, ``False`` where reading one of its attributes raises.
 
     A runtime-checkable protocol reads every member with ``hasattr``, in an order that changes with the process's

@@ -20,7 +20,7 @@ from ._nag import (
     nag_flatten,
 )
 from ._trust import claim_service_account, irsa_principal, pod_identity_principal
-from ._validate import fail, require, unresolved
+from ._validate import fail, require, require_bool, require_mapping, unresolved
 from .cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from .identity import IdentityLike, IdentityMode, identity_mode
 from .labels import (
@@ -225,6 +225,16 @@ class StorageDrivers(Construct):
         stack = Stack.of(self)
         cluster = require_ai_cluster(self, "cluster", cluster)
         mode = identity_mode(self, "identity", identity)
+        for prop, flag in (
+            ("ebs", ebs),
+            ("efs", efs),
+            ("fsx_lustre", fsx_lustre),
+            ("snapshot_controller", snapshot_controller),
+            ("mountpoint_s3", mountpoint_s3),
+            ("mountpoint_s3_write", mountpoint_s3_write),
+            ("tolerate_all_taints", tolerate_all_taints),
+        ):
+            require_bool(self, prop, flag)
         buckets = list(mountpoint_s3_buckets)
         self._check_buckets(stack, buckets)
         enabled = [
@@ -247,7 +257,12 @@ class StorageDrivers(Construct):
             )
         if mountpoint_s3_write and not buckets:
             raise fail(self, "mountpoint_s3_write", True, "needs mountpoint_s3_buckets")
-        versions = dict(versions or {})
+        versions = require_mapping(
+            self,
+            "versions",
+            versions,
+            "a mapping of add-on names to versions, e.g. {'aws-ebs-csi-driver': ...}",
+        )
         for name, version in versions.items():
             require(self, name in enabled, "versions", name, f"keys must be enabled add-ons: {enabled}")
             require(
@@ -534,6 +549,13 @@ class StorageDrivers(Construct):
             seen.add(arn)
 
     def _check_tolerations(self, tolerate_all: bool, tolerations: Sequence[Mapping[str, Any]]) -> None:
+        if isinstance(tolerations, (str, Mapping)):
+            raise fail(
+                self,
+                "extra_tolerations",
+                tolerations,
+                f"must be a list of tolerations, not one: [{tolerations!r}]",
+            )
         if tolerate_all and tolerations:
             raise fail(
                 self,

@@ -15,7 +15,17 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ._flags import MOUNT_TARGET_ORDER_INSENSITIVE_IDS, pin_feature_flags
-from ._validate import fail, require, require_enum, require_security_groups, unresolved
+from ._validate import (
+    KEY,
+    VPC,
+    fail,
+    require,
+    require_bool,
+    require_enum,
+    require_resource,
+    require_security_groups,
+    unresolved,
+)
 from .efs_access import CLIENT_MOUNT as CLIENT_MOUNT
 from .efs_access import CLIENT_ROOT as CLIENT_ROOT
 from .efs_access import CLIENT_WRITE as CLIENT_WRITE
@@ -115,6 +125,24 @@ class SharedEfs(EfsAccess):
             if value is not None:
                 require_enum(self, prop, value, enum)
         require_security_groups(self, "node_security_groups", node_security_groups)
+        require_resource(self, "vpc", vpc, *VPC)
+        require_resource(self, "kms_key", kms_key, *KEY)
+        if replication_kms_key is not None:
+            require_resource(self, "replication_kms_key", replication_kms_key, *KEY)
+        require_bool(self, "transition_to_primary_on_access", transition_to_primary_on_access)
+        require_bool(self, "enable_automatic_backups", enable_automatic_backups)
+        if replication_region is not None and not isinstance(replication_region, str):
+            raise fail(
+                self, "replication_region", replication_region, "must be a Region name such as 'us-west-2'"
+            )
+        if vpc_subnets is not None and not isinstance(vpc_subnets, ec2.SubnetSelection):
+            raise fail(
+                self,
+                "vpc_subnets",
+                vpc_subnets,
+                "must be an ec2.SubnetSelection, e.g. ec2.SubnetSelection(subnets=[...]) or "
+                "ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)",
+            )
         if file_system_name is not None and not unresolved(file_system_name):
             require(
                 self,
@@ -124,6 +152,23 @@ class SharedEfs(EfsAccess):
                 "must be 1-256 characters (it is the file system's Name tag, an AWS tag value)",
             )
         if provisioned_throughput_per_second is not None:
+            if not hasattr(provisioned_throughput_per_second, "to_kibibytes"):
+                raise fail(
+                    self,
+                    "provisioned_throughput_per_second",
+                    provisioned_throughput_per_second,
+                    "must be an aws_cdk.Size per second, such as Size.mebibytes(100)",
+                )
+            kib = provisioned_throughput_per_second.to_kibibytes(rounding=SizeRoundingBehavior.NONE)
+            if not unresolved(kib) and kib % 1024:
+                # EFS takes fractions (ProvisionedThroughputInMibps is a Double), but aws-cdk-lib's FileSystem
+                # converts the Size with toMebibytes() (aws-efs/lib/efs-file-system.ts), which refuses them
+                raise fail(
+                    self,
+                    "provisioned_throughput_per_second",
+                    f"{kib:g} KiB/s",
+                    "must be a whole number of MiB/s (aws-cdk-lib's FileSystem takes whole mebibytes)",
+                )
             mibps = provisioned_throughput_per_second.to_mebibytes(rounding=SizeRoundingBehavior.NONE)
             require(
                 self,

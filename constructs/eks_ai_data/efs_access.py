@@ -17,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._clients import client_home, client_key, client_suffix, rules_of_same_group
-from ._validate import fail, require, require_dns1123_label
+from ._validate import GRANTABLE, fail, require, require_dns1123_label, require_resource
 
 #: Access points per file system (EFS quota; raised on request).
 MAX_ACCESS_POINTS = 10_000
@@ -67,6 +67,14 @@ class EfsAccess(Construct):
         One ingress rule per client group, a separate resource under ``scope``; by default under the client group
         itself when it lives in another stack (the consuming side), else under this construct.
         """
+        if not (hasattr(peer, "security_group_id") or hasattr(peer, "connections")):
+            raise fail(
+                self,
+                "peer",
+                peer,
+                "must be an ec2.ISecurityGroup or an ec2.IConnectable (ec2.SecurityGroup.from_security_group_id(...) "
+                "for an id)",
+            )
         # a security group itself, told apart by its id (jsii interfaces cannot be checked with isinstance)
         groups = (
             [cast(ec2.ISecurityGroup, peer)]
@@ -176,10 +184,12 @@ class EfsAccess(Construct):
 
     def grant_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """``ClientMount`` and ``ClientWrite`` through a mount target."""
+        require_resource(self, "grantee", grantee, *GRANTABLE)
         return self.file_system.grant_read_write(grantee)
 
     def grant_root_access(self, grantee: iam.IGrantable) -> iam.Grant:
         """``ClientMount``, ``ClientWrite`` and ``ClientRootAccess`` through a mount target."""
+        require_resource(self, "grantee", grantee, *GRANTABLE)
         return self.file_system.grant_root_access(grantee)
 
     def grant_access_point(self, grantee: iam.IGrantable, name: str, *, write: bool = True) -> iam.Grant:

@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IMixin, Node
 
 from ._imported import is_instance, only_security_group, refused
-from ._validate import require, require_dns1123_label, unresolved
+from ._validate import require, require_dns1123_label, require_mapping, require_resource, unresolved
 from .efs_access import EfsAccess
 
 # EFS API model (botocore efs 2015-02-01 service-2.json): FileSystemId and AccessPointId patterns.
@@ -123,6 +123,13 @@ class ImportedSharedEfs(EfsAccess):
         access_points: Mapping[str, efs.IAccessPoint] | None = None,
     ) -> None:
         super().__init__(scope, id)
+        require_resource(
+            self,
+            "file_system",
+            file_system,
+            "file_system_id",
+            "an efs.IFileSystem (efs.FileSystem.from_file_system_attributes(...)), not its id",
+        )
         file_system_id = file_system.file_system_id
         if not unresolved(file_system_id):
             require(
@@ -150,7 +157,13 @@ class ImportedSharedEfs(EfsAccess):
         #: ``False``: the file system is not this app's.
         self.created = False
         self._init_access()
-        for name, access_point in (access_points or {}).items():
+        access_points = require_mapping(
+            self,
+            "access_points",
+            access_points,
+            "a mapping of names to efs.IAccessPoint, e.g. {'models': ap}",
+        )
+        for name, access_point in access_points.items():
             require_dns1123_label(self, "access_points", name)
             point_id = access_point.access_point_id
             if not unresolved(point_id):

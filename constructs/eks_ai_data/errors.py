@@ -63,3 +63,54 @@ def reported_by(where: str, rename: Rename | None = None) -> Iterator[None]:
         else:
             raise
         raise EksAiDataValidationError(where, prop, error.value, error.allowed) from error
+
+
+def require_items(
+    scope: Any, prop: str, value: Any, kinds: type | tuple[type, ...], *, what: str | None = None
+) -> list[Any]:
+    """``value`` as a list whose items are all ``kinds``; one item on its own (a string, which Python would iterate
+    letter by letter, or a single spec) is refused with the list to write instead. ``what``: how the message names
+    the items (default: the kinds' class names). ``scope``: the construct or chart whose path the message names."""
+    names = what or (kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds))
+    if isinstance(value, (str, Mapping)) or isinstance(value, kinds):
+        raise EksAiDataValidationError(
+            scope.node.path, prop, value, f"must be a list of {names}, not one: [{value!r}]"
+        )
+    try:
+        items = list(value)
+    except TypeError:
+        raise EksAiDataValidationError(scope.node.path, prop, value, f"must be a list of {names}") from None
+    for item in items:
+        if not isinstance(item, kinds):
+            raise EksAiDataValidationError(
+                scope.node.path, prop, item, f"must be a list of {names}: this item is not one"
+            )
+    return items
+
+
+def shown(value: Any) -> Any:
+    """How a message shows a value given for a resource prop: a construct by its path, a string, number or
+    ``None`` as itself (the value the user passed), anything else by its type."""
+    path = getattr(getattr(value, "node", None), "path", None)
+    if path is not None:
+        return path
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return type(value).__name__
+
+
+def require_bool(scope: Any, prop: str, value: Any) -> bool:
+    """``True`` or ``False``; a string such as ``"no"`` (truthy in Python) or a number is refused. ``scope``: the
+    construct or chart whose path the message names."""
+    if not isinstance(value, bool):
+        raise EksAiDataValidationError(scope.node.path, prop, value, "must be True or False")
+    return value
+
+
+def require_mapping(scope: Any, prop: str, value: Any, what: str) -> dict[Any, Any]:
+    """``value`` (``None``: empty) as a dict; a string or a list is refused with ``must be <what>``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise EksAiDataValidationError(scope.node.path, prop, value, f"must be {what}")
+    return dict(value)

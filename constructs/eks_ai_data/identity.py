@@ -17,7 +17,20 @@ from constructs import Construct
 
 from ._nag import acknowledge_inline_policy, acknowledge_resolved
 from ._trust import claim_service_account, irsa_principal, pod_identity_principal
-from ._validate import fail, require, require_dns1123_label, require_dns1123_subdomain, unresolved
+from ._validate import (
+    ACCESS_POINT,
+    BUCKET,
+    KEY,
+    fail,
+    require,
+    require_bool,
+    require_dns1123_label,
+    require_dns1123_subdomain,
+    require_mapping,
+    require_resource,
+    unresolved,
+)
+from .naming import label_key_problem, label_value_problem
 
 #: IAM role names: 1-64 characters of letters, digits and ``+=,.@_-``.
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
@@ -111,6 +124,7 @@ class WorkloadIdentity(Construct):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        require_resource(self, "cluster", cluster, "cluster_name", "an eks.ICluster (e.g. AiCluster.cluster)")
         require_dns1123_label(self, "namespace", namespace)
         # Kubernetes validates ServiceAccount names as DNS-1123 subdomains (apimachinery ValidateServiceAccountName)
         require_dns1123_subdomain(self, "service_account", service_account)
@@ -129,7 +143,7 @@ class WorkloadIdentity(Construct):
         if role_name is not None:
             require(
                 self,
-                bool(ROLE_NAME.match(str(role_name))),
+                isinstance(role_name, str) and bool(ROLE_NAME.match(role_name)),
                 "role_name",
                 role_name,
                 "must be 1-64 letters, digits or '+=,.@_-'",
@@ -204,6 +218,13 @@ class WorkloadIdentity(Construct):
 
     def service_account_manifest(self, labels: dict[str, str] | None = None) -> dict[str, Any]:
         """The ServiceAccount object as a plain manifest (``v1``), for charts or ``add_manifest``."""
+        labels = require_mapping(self, "labels", labels, "a mapping of label keys to values")
+        for label, value in labels.items():
+            problem = label_key_problem(label) if not unresolved(label) else None
+            if problem is None and not unresolved(value):
+                problem = label_value_problem(value, allow_empty=True)
+            if problem is not None:
+                raise fail(self, "labels", {label: value}, problem)
         metadata: dict[str, Any] = {"name": self.service_account_name, "namespace": self.namespace}
         if labels:
             metadata["labels"] = dict(labels)
@@ -221,6 +242,7 @@ class WorkloadIdentity(Construct):
             bucket's objects (encryption context ``aws:s3:arn``: the object ARN, or the bucket ARN when the
             bucket uses S3 Bucket Keys).
         """
+        self._check_bucket(bucket, key)
         path = self._prefix(prefix)
         grant = self._list(bucket, path)
         grant = grant.combine(self._allow(["s3:GetObject"], [bucket.arn_for_objects(f"{path}/*")]))
@@ -246,6 +268,9 @@ class WorkloadIdentity(Construct):
         :param read: also read and list the prefix (resuming from a checkpoint). Default: ``True``.
         :param delete: also ``s3:DeleteObject`` (rotating old checkpoints). Default: ``False``.
         """
+        self._check_bucket(bucket, key)
+        require_bool(self, "read", read)
+        require_bool(self, "delete", delete)
         path = self._prefix(prefix)
         actions = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
         grants = []
@@ -278,6 +303,16 @@ class WorkloadIdentity(Construct):
         :param access_point: the access point the workload mounts; must belong to ``file_system``.
         :param write: also allow writes. Default: ``True``.
         """
+        require_resource(self, "access_point", access_point, *ACCESS_POINT)
+        require_bool(self, "write", write)
+        if not isinstance(file_system, str):
+            require_resource(
+                self,
+                "file_system",
+                file_system,
+                "file_system_arn",
+                "an efs.IFileSystem or an EFS file system ARN",
+            )
         if isinstance(file_system, str):
             fs_arn = file_system
             require(
@@ -316,13 +351,19 @@ class WorkloadIdentity(Construct):
         )
 
     # -- helpers ---------------------------------------------------------------------------------------
+    def _check_bucket(self, bucket: s3.IBucket, key: kms.IKey | None) -> None:
+        require_resource(self, "bucket", bucket, *BUCKET)
+        if key is not None:
+            require_resource(self, "key", key, *KEY)
+
     def _prefix(self, prefix: str) -> str:
         if unresolved(prefix):
             return prefix
         path = prefix.rstrip("/") if isinstance(prefix, str) else prefix
         segments = path.split("/") if isinstance(path, str) else []
         if (
-            not path
+            not isinstance(path, str)
+            or not path
             or path.startswith("/")
             or not all(_PREFIX_SEGMENT.match(s) and s != ".." for s in segments)
         ):

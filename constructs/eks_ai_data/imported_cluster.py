@@ -14,21 +14,24 @@ from constructs import Construct, IDependable
 from ._flags import LAMBDA_MANAGED_LOG_GROUP, pin_feature_flags
 from ._trust import irsa_principal
 from ._validate import (
+    KEY,
     fail,
     require,
+    require_bool,
     require_enum,
+    require_mapping,
+    require_principal_arn,
     require_resource,
     require_resources,
     unresolved,
     validate_node_labels,
 )
 from .cluster_interface import IPlatformKeys
+from .errors import shown
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
-from .naming import eks_name_rule, is_eks_name
+from .naming import MAX_CLUSTER_NAME, eks_name_rule, is_eks_name
 
-#: EKS cluster names (CreateCluster API): 1-100 characters, a letter or digit first, then letters, digits, '-', '_'.
-MAX_CLUSTER_NAME = 100
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?\Z")
 
 
@@ -105,6 +108,8 @@ class ImportedAiCluster(Construct):
     ) -> None:
         super().__init__(scope, id)
         require_enum(self, "log_retention", log_retention, logs.RetentionDays)
+        require_bool(self, "grant_kubectl_access", grant_kubectl_access)
+        require_bool(self, "install_pod_identity_agent", install_pod_identity_agent)
         # No CDK-managed function log groups (ours replace them), whatever the app's flags.
         pin_feature_flags(self, {LAMBDA_MANAGED_LOG_GROUP: False})
         require_cluster_name(self, cluster_name)
@@ -121,8 +126,27 @@ class ImportedAiCluster(Construct):
             raise fail(
                 self,
                 "keys",
-                type(keys).__name__,
+                shown(keys),
                 "must be DataKeys or PlatformKeys(data_key=...) (at least the data key)",
+            )
+        require_resource(self, "keys.data_key", keys.data_key, *KEY)
+        if keys.backup_key is not None:
+            require_resource(self, "keys.backup_key", keys.backup_key, *KEY)
+        if open_id_connect_provider is not None:
+            require_resource(
+                self,
+                "open_id_connect_provider",
+                open_id_connect_provider,
+                "open_id_connect_provider_arn",
+                "an iam.IOpenIdConnectProvider (iam.OpenIdConnectProvider.from_open_id_connect_provider_arn(...))",
+            )
+        if kubectl_role is not None:
+            require_resource(
+                self,
+                "kubectl_role",
+                kubectl_role,
+                "role_arn",
+                "an iam.IRole (iam.Role.from_role_arn(...)), not an ARN",
             )
         require_resource(
             self,
@@ -159,7 +183,9 @@ class ImportedAiCluster(Construct):
                 "kubectl_role and grant_kubectl_access configure a new kubectl provider; "
                 "with kubectl_provider given, neither applies",
             )
-        labels = dict(system_node_labels or {})
+        labels = require_mapping(
+            self, "system_node_labels", system_node_labels, "a mapping of label keys to values"
+        )
         validate_node_labels(self, "system_node_labels", labels, reserved=())
 
         self._vpc = vpc
@@ -287,8 +313,7 @@ class ImportedAiCluster(Construct):
 
     def grant_admin(self, id: str, principal_arn: str) -> eks.AccessEntry:
         """Give ``principal_arn`` cluster-admin through an access entry (API authentication mode needed)."""
-        if unresolved(principal_arn) is False and not str(principal_arn).startswith("arn:"):
-            raise fail(self, "principal_arn", principal_arn, "must be an IAM role or user ARN")
+        require_principal_arn(self, "principal_arn", principal_arn)
         entry = eks.AccessEntry(
             self,
             f"AccessEntry{id}",

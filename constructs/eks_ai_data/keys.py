@@ -9,7 +9,17 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._validate import fail, unresolved
+from ._validate import (
+    KEY,
+    fail,
+    require_bool,
+    require_duration,
+    require_enum,
+    require_resource,
+    require_resources,
+    unresolved,
+    whole_days,
+)
 from .key_aliases import claim_aliases, default_alias_prefix, key_aliases
 from .service_roles import autoscaling_service_linked_role_arn
 
@@ -136,8 +146,23 @@ class DataKeys(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        if pending_window is not None and not unresolved(pending_window.to_days()):
-            days = pending_window.to_days()
+        require_bool(self, "shared_key", shared_key)
+        require_bool(self, "create_backup_key", create_backup_key)
+        for prop, given in (("secrets_key", secrets_key), ("data_key", data_key), ("backup_key", backup_key)):
+            if given is not None:
+                require_resource(self, prop, given, *KEY)
+        require_resources(
+            self,
+            "admins",
+            admins,
+            "policy_fragment",
+            "a list of iam.IPrincipal (e.g. [iam.ArnPrincipal(arn)])",
+        )
+        require_duration(self, "pending_window", pending_window)
+        require_enum(self, "removal_policy", removal_policy, RemovalPolicy)
+        if pending_window is not None and not unresolved(pending_window.to_hours(integral=False)):
+            # KMS ScheduleKeyDeletion PendingWindowInDays: a whole number of days, 7-30
+            days = whole_days(self, "pending_window", pending_window)
             if not 7 <= days <= 30:
                 raise fail(self, "pending_window", f"{days} days", "must be between 7 and 30 days")
         if shared_key and any(k is not None for k in (secrets_key, data_key, backup_key)):

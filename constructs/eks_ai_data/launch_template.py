@@ -12,6 +12,7 @@ device plugin and the local static provisioner read no metadata.
 from __future__ import annotations
 
 import json
+import re
 from typing import Literal
 
 from aws_cdk import aws_ec2 as ec2
@@ -20,11 +21,13 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ._cfn import default_child
-from ._validate import require_range
+from ._validate import KEY, fail, require_int, require_resource, unresolved
 from .labels import LOCAL_DISKS_DIR
 
 AmiFamily = Literal["al2023", "bottlerocket"]
 LocalStorage = Literal["none", "raid0", "mount"]
+#: EC2 security group ids (sg- and 8 or 17 hexadecimal digits)
+_SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})\Z")
 
 _BOUNDARY = "//eks-ai-data//"
 
@@ -118,8 +121,25 @@ class NodeLaunchTemplate(Construct):
         security_group_id: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        require_range(self, "root_volume_gib", root_volume_gib, 20, 16384)
-        require_range(self, "efa_interfaces", efa_interfaces, 0, 32)
+        require_resource(self, "volume_key", volume_key, *KEY)
+        # EBS gp3 volumes: 1-16384 GiB (EC2 user guide, "Amazon EBS volume types"); 20 GiB holds an EKS AMI
+        require_int(self, "root_volume_gib", root_volume_gib, 20, 16384)
+        # EFA: one interface per network card; the largest types have 32 (p5en, p6-b200)
+        require_int(self, "efa_interfaces", efa_interfaces, 0, 32)
+        for prop, value, choices in (
+            ("ami_family", ami_family, ("al2023", "bottlerocket")),
+            ("local_storage", local_storage, ("none", "raid0", "mount")),
+        ):
+            if value not in choices:
+                raise fail(self, prop, value, f"must be one of {list(choices)}")
+        if security_group_id is not None and not unresolved(security_group_id):
+            if not (isinstance(security_group_id, str) and _SECURITY_GROUP_ID.match(security_group_id)):
+                raise fail(
+                    self,
+                    "security_group_id",
+                    security_group_id,
+                    "must be a security group id: sg- and 8 or 17 hex digits",
+                )
 
         def ebs(size: int) -> ec2.BlockDeviceVolume:
             return ec2.BlockDeviceVolume.ebs(

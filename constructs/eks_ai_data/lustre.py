@@ -15,7 +15,18 @@ from constructs import Construct
 from . import lustre_sizing as sizing
 from ._cfn import default_child
 from ._retention import retain_network_of
-from ._validate import fail, require, require_enum, require_security_groups, whole_days
+from ._validate import (
+    KEY,
+    SUBNET,
+    VPC,
+    fail,
+    require,
+    require_enum,
+    require_resource,
+    require_security_groups,
+    whole_days,
+)
+from .errors import require_items
 from .labels import PROTECTED_TAG_KEY, PROTECTED_TAG_VALUE
 from .lustre_access import LUSTRE_PORT as LUSTRE_PORT
 from .lustre_access import LUSTRE_PORT_RANGES as LUSTRE_PORT_RANGES
@@ -130,6 +141,21 @@ class LustreStore(LustreAccess):
         ):
             require_enum(self, prop, value, enum)
         require_security_groups(self, "node_security_groups", node_security_groups)
+        require_resource(self, "vpc", vpc, *VPC)
+        require_resource(self, "subnet", subnet, *SUBNET)
+        if kms_key is not None:
+            require_resource(self, "kms_key", kms_key, *KEY)
+        for prop, window, kind in (
+            (
+                "daily_automatic_backup_start_time",
+                daily_automatic_backup_start_time,
+                fsx.DailyAutomaticBackupStartTime,
+            ),
+            ("weekly_maintenance_start_time", weekly_maintenance_start_time, fsx.LustreMaintenanceTime),
+        ):
+            if window is not None and not isinstance(window, kind):
+                raise fail(self, prop, window, f"must be an fsx.{kind.__name__}(...)")
+        data_repositories = require_items(self, "data_repositories", data_repositories, DataRepositoryLink)
         dtype = deployment_type.value
         stype = storage_type.value
         scratch = dtype in sizing.SCRATCH_TYPES

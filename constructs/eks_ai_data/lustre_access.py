@@ -19,7 +19,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._clients import client_home, client_key, client_suffix, rules_of_same_group
-from ._validate import fail, require, unresolved
+from ._validate import BUCKET, fail, require, require_bool, require_resource, unresolved
 from .naming import BUCKET_RULE, is_bucket_name
 from .service_roles import FSX_S3_ROLES, fsx_s3_role_arn_pattern
 
@@ -235,6 +235,14 @@ class LustreAccess(Construct):
 
     def _check_link(self, link: DataRepositoryLink, *, prop: str = "data_repositories") -> None:
         """Refuse a link FSx would refuse on this file system, given the links it has (``prop``: for messages)."""
+        if not isinstance(link, DataRepositoryLink):
+            raise fail(self, prop, link, "must be a DataRepositoryLink(file_system_path=..., bucket=...)")
+        require_resource(self, f"{prop}.bucket", link.bucket, *BUCKET)
+        for flag in ("auto_import", "auto_export", "auto_export_deletes", "import_metadata_on_create"):
+            require_bool(self, f"{prop}.{flag}", getattr(link, flag))
+        for field in ("file_system_path", "prefix"):
+            if not isinstance(getattr(link, field), str):
+                raise fail(self, f"{prop}.{field}", getattr(link, field), "must be a string")
         if link.auto_export_deletes and not link.auto_export:
             raise fail(
                 self,

@@ -23,7 +23,8 @@ from aws_cdk import aws_fsx as fsx
 from constructs import Construct, IConstruct, IMixin, Node
 
 from ._imported import is_instance, only_security_group, refused
-from ._validate import fail, require, unresolved
+from ._validate import SUBNET, fail, require, require_resource, unresolved
+from .errors import require_items
 from .lustre_access import DataRepositoryLink, LustreAccess
 
 # FSx API model (botocore fsx 2018-03-01 service-2.json): FileSystemId is 11-21 characters of ^(fs-[0-9a-f]{8,})$;
@@ -150,6 +151,15 @@ class ImportedLustreStore(LustreAccess):
         links: Sequence[DataRepositoryLink] = (),
     ) -> None:
         super().__init__(scope, id)
+        require_resource(
+            self,
+            "file_system",
+            file_system,
+            "file_system_id",
+            "an fsx.IFileSystem (fsx.LustreFileSystem.from_lustre_file_system_attributes(...)), not its id",
+        )
+        require_resource(self, "subnet", subnet, *SUBNET)
+        links = require_items(self, "links", links, DataRepositoryLink)
         file_system_id = file_system.file_system_id
         if not unresolved(file_system_id):
             require(

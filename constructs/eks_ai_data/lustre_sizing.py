@@ -179,6 +179,7 @@ def size_lustre(
     )
     check(
         isinstance(read_throughput_mbps, (int, float))
+        and not isinstance(read_throughput_mbps, bool)
         and math.isfinite(read_throughput_mbps)
         and read_throughput_mbps > 0,
         where,
@@ -187,7 +188,10 @@ def size_lustre(
         "must be a positive number of MB/s",
     )
     check(
-        isinstance(dataset_gib, (int, float)) and math.isfinite(dataset_gib) and dataset_gib >= 0,
+        isinstance(dataset_gib, (int, float))
+        and not isinstance(dataset_gib, bool)
+        and math.isfinite(dataset_gib)
+        and dataset_gib >= 0,
         where,
         "dataset_gib",
         dataset_gib,

@@ -78,8 +78,8 @@ _IP_ADDRESS = re.compile(r"^\d+\.\d+\.\d+\.\d+\Z")
 RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 BUCKET_RULE = (
-    "must be 3-63 lowercase letters, digits, '.' or '-', start and end with a letter or digit, have no '..', not "
-    "look like an IP address, not start with "
+    "must be 3-63 lowercase letters, digits, '.' or '-', start and end with a letter or digit, have no '..', '.-' "
+    "or '-.', not look like an IP address, not start with "
     + ", ".join(RESERVED_BUCKET_PREFIXES)
     + " and not end with "
     + ", ".join(RESERVED_BUCKET_SUFFIXES)
@@ -93,6 +93,9 @@ def is_bucket_name(value: object) -> bool:
         isinstance(value, str)
         and bool(_BUCKET_NAME.match(value))
         and ".." not in value
+        # aws-cdk-lib's Bucket (aws-s3/lib/bucket.ts, validateBucketName) also refuses a dash next to a period
+        and ".-" not in value
+        and "-." not in value
         and not _IP_ADDRESS.match(value)
         and not value.startswith(RESERVED_BUCKET_PREFIXES)
         and not value.endswith(RESERVED_BUCKET_SUFFIXES)
@@ -132,6 +135,10 @@ ADDON_VERSION_RULE = (
 
 def eks_name_rule(max_length: int) -> str:
     return f"1-{max_length} letters, digits, '-' or '_', starting with a letter or digit (EKS API)"
+
+
+#: EKS cluster names (CreateCluster API): 1-100 characters, a letter or digit first, then letters, digits, '-', '_'.
+MAX_CLUSTER_NAME = 100
 
 
 def is_eks_name(value: object, max_length: int) -> bool:

@@ -15,7 +15,18 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._nag import acknowledge_compliance, acknowledge_inline_policy
-from ._validate import fail, require, require_int, require_string_list, unresolved
+from ._validate import (
+    BUCKET,
+    KEY,
+    fail,
+    require,
+    require_bool,
+    require_enum,
+    require_int,
+    require_resource,
+    require_string_list,
+    unresolved,
+)
 from .function_logs import own_function_logs
 from .naming import ipv4_cidr_problem
 
@@ -100,6 +111,9 @@ class ClusterNetwork(Construct):
         restrict_s3_endpoint: bool = True,
     ) -> None:
         super().__init__(scope, id)
+        require_resource(self, "logs_key", logs_key, *KEY)
+        require_enum(self, "flow_log_retention", flow_log_retention, logs.RetentionDays)
+        require_bool(self, "restrict_s3_endpoint", restrict_s3_endpoint)
         if max_azs is not None:
             require_int(self, "max_azs", max_azs, 2, 6)
         stack = Stack.of(self)
@@ -137,13 +151,10 @@ class ClusterNetwork(Construct):
                 self._check_zones(stack, stack.zones[:max_azs], prop="ZonalStack.availability_zones")
         check_vpc_cidr(self, cidr, max_azs)
         if nat_gateways is not None:
-            require(
-                self,
-                1 <= nat_gateways <= max_azs,
-                "nat_gateways",
-                nat_gateways,
-                f"must be between 1 and max_azs ({max_azs}); private subnets need egress",
-            )
+            allowed = f"must be between 1 and max_azs ({max_azs}); private subnets need egress"
+            if isinstance(nat_gateways, bool) or not isinstance(nat_gateways, int):
+                raise fail(self, "nat_gateways", nat_gateways, f"must be a whole number: {allowed}")
+            require(self, 1 <= nat_gateways <= max_azs, "nat_gateways", nat_gateways, allowed)
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -252,6 +263,7 @@ class ClusterNetwork(Construct):
     def allow_bucket(self, bucket: s3.IBucket) -> None:
         """Let requests from the VPC reach ``bucket`` through the S3 endpoint (any S3 action: IAM and the
         bucket policy decide which). Nothing to do when the endpoint is not restricted; idempotent."""
+        require_resource(self, "bucket", bucket, *BUCKET)
         if not self.restrict_s3_endpoint:
             return
         arns = [bucket.bucket_arn, bucket.arn_for_objects("*")]

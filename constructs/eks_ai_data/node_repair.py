@@ -110,6 +110,8 @@ class NodeRepair:
     def problems(self) -> list[tuple[str, Any, str]]:
         """``(field, value, what is allowed)`` for every invalid setting; empty when EKS would accept them."""
         found: list[tuple[str, Any, str]] = []
+        if not isinstance(self.enabled, bool):
+            found.append(("enabled", self.enabled, "must be True or False"))
         for count, share in (
             ("max_unhealthy_count", "max_unhealthy_percentage"),
             ("max_parallel_count", "max_parallel_percentage"),

@@ -10,7 +10,7 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from . import catalog
-from ._validate import fail, require, require_enum
+from ._validate import SUBNET, fail, require, require_bool, require_enum, require_int, require_resource
 from .catalog_data.spec import AcceleratorKind, Architecture
 from .cluster_interface import IAiCluster, require_ai_cluster
 from .compute.capacity_block import capacity_block_problems, reserve
@@ -149,6 +149,11 @@ class GpuNodeGroup(ManagedGroup):
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
+        for prop, flag in (("efa", efa), ("nvme_raid0", nvme_raid0), ("force_update", force_update)):
+            require_bool(self, prop, flag)
+        if subnet is not None:
+            require_resource(self, "subnet", subnet, *SUBNET)
+        require_int(self, "root_volume_gib", root_volume_gib, 20, 16384)
         if ami_type not in GPU_AMI_TYPES:
             raise fail(
                 self,
@@ -354,6 +359,11 @@ class NvmeNodeGroup(ManagedGroup):
     ) -> None:
         super().__init__(scope, id)
         cluster = require_ai_cluster(self, "cluster", cluster)
+        for prop, flag in (("taint", taint), ("force_update", force_update)):
+            require_bool(self, prop, flag)
+        if subnet is not None:
+            require_resource(self, "subnet", subnet, *SUBNET)
+        require_int(self, "root_volume_gib", root_volume_gib, 20, 16384)
         require(
             self,
             mode in ("ephemeral", "local-volumes"),

@@ -18,6 +18,7 @@ AWS Backup accepts only cron expressions, and starts a rule's jobs at most once 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -127,6 +128,31 @@ def backup_schedule_problem(expression: str) -> str | None:
         return (
             f"AWS Backup runs a rule at most once an hour: the minutes field must be one minute (0-59), "
             f"not {parsed.minutes!r}"
+        )
+    return None
+
+
+def glue_schedule_problem(expression: str) -> str | None:
+    """Why ``expression`` cannot schedule an AWS Glue crawler, or ``None`` when it can: a cron expression (no
+    ``rate``) that runs at most every 5 minutes ("Cron expressions that lead to rates faster than 5 minutes are
+    not supported", Glue developer guide, "Time-based schedules for jobs and crawlers")."""
+    try:
+        parsed = parse_schedule(expression)
+    except ScheduleError as error:
+        return str(error)
+    if isinstance(parsed, RateSchedule):
+        return "Glue crawler schedules are cron expressions, e.g. 'cron(0 3 * * ? *)' for 03:00 UTC daily"
+    minutes = _expand(_FIELDS[0], parsed.minutes)
+    hours = _expand(_FIELDS[1], parsed.hours)
+    runs = sorted(range(60) if minutes is None else minutes)
+    gaps = [b - a for a, b in itertools.pairwise(runs)]
+    # the last run of an hour and the first of the next, when consecutive hours run
+    if hours is None or any((h + 1) % 24 in hours for h in hours):
+        gaps.append(60 - runs[-1] + runs[0])
+    if gaps and min(gaps) < 5:
+        return (
+            f"runs every {min(gaps)} minute(s): Glue runs a crawler schedule at most every 5 minutes "
+            "(e.g. 'cron(0/5 * * * ? *)')"
         )
     return None
 

@@ -29,6 +29,8 @@ from constructs import Construct
 
 from .._cfn import default_child
 from .._nag import acknowledge_compliance, acknowledge_inline_policy
+from .._validate import KEY, fail, require_resource, unresolved
+from ..naming import MAX_CLUSTER_NAME, eks_name_rule, is_eks_name
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG, EKS_ASG_NODEGROUP_TAG, TAG_PREFIX
 from ._nag_findings import acknowledge_wildcards
 
@@ -186,6 +188,35 @@ class NodegroupAsgTags(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
+        if not hasattr(nodegroup, "nodegroup_name") or isinstance(nodegroup, str):
+            raise fail(self, "nodegroup", nodegroup, "must be an eks.Nodegroup (e.g. GpuNodeGroup.nodegroup)")
+        require_resource(self, "log_key", log_key, *KEY)
+        if not unresolved(cluster_name) and not is_eks_name(cluster_name, MAX_CLUSTER_NAME):
+            raise fail(
+                self,
+                "cluster_name",
+                cluster_name,
+                f"must be an EKS cluster name: {eks_name_rule(MAX_CLUSTER_NAME)}",
+            )
+        for prop, given in (("tags", tags), ("discovery_tags", discovery_tags)):
+            if given is None and prop == "discovery_tags":
+                continue
+            if not isinstance(given, Mapping):
+                raise fail(self, prop, given, "must be a mapping of tag keys to values")
+            for key, value in given.items():
+                # Auto Scaling Tag: Key 1-128 characters, Value 0-256, and no 'aws:' prefix (reserved for AWS)
+                if unresolved(key) or unresolved(value):
+                    continue
+                if not (isinstance(key, str) and 1 <= len(key) <= 128 and not key.startswith("aws:")) or not (
+                    isinstance(value, str) and len(value) <= 256
+                ):
+                    raise fail(
+                        self,
+                        prop,
+                        {key: value},
+                        "Auto Scaling group tags have keys of 1-128 characters, not starting with 'aws:', and "
+                        "values of at most 256 characters",
+                    )
         handler = _handler(self, log_key)
         # The L1's attributes, not the L2's nodegroup_name: that one is the resource's Ref (cluster/nodegroup)
         # unless the app sets @aws-cdk/aws-eks:nodegroupNameAttribute.

@@ -10,7 +10,7 @@ from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .._validate import fail, require
+from .._validate import fail, require, require_duration
 from ..capacity_versions import (
     CLUSTER_AUTOSCALER_CHART,
     CLUSTER_AUTOSCALER_IMAGE,
@@ -55,7 +55,10 @@ SCALE_ACTIONS = ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanc
 
 
 def _minutes(scope: Construct, prop: str, value: Duration) -> str:
-    minutes = value.to_minutes()
+    require_duration(scope, prop, value, example="Duration.minutes(15)")
+    minutes = value.to_minutes(integral=False)
+    if not float(minutes).is_integer():
+        raise fail(scope, prop, value.to_human_string(), "must be a whole number of minutes")
     require(
         scope, 1 <= minutes <= 24 * 60, prop, f"{minutes} minutes", "must be between 1 minute and 24 hours"
     )
@@ -117,7 +120,17 @@ class ClusterAutoscaler(Construct):
                 "has no Cluster Autoscaler release pinned (eks_ai_data.capacity_versions.CLUSTER_AUTOSCALER_RELEASES)",
             )
         identity = identity_mode(self, "identity", identity)
-        require(self, expander in EXPANDERS, "expander", expander, f"must be one of {list(EXPANDERS)}")
+        # one expander, or a chain tried in order ("--expander=priority,least-waste": CA 1.23 and later, FAQ.md
+        # "What are Expanders?")
+        chain = expander.split(",") if isinstance(expander, str) else [expander]
+        require(
+            self,
+            all(name in EXPANDERS for name in chain) and len(set(chain)) == len(chain),
+            "expander",
+            expander,
+            f"must be one of {list(EXPANDERS)}, or several of them without repeats joined by ',' "
+            "(e.g. 'priority,least-waste')",
+        )
         args: dict[str, Any] = {
             "expander": expander,
             "scale-down-unneeded-time": _minutes(

@@ -40,7 +40,8 @@ from ..capacity_versions import (
     NEURON_CHART_INSTANCES,
     ChartPin,
 )
-from ..cluster_interface import IAiCluster
+from ..cluster_interface import IAiCluster, is_ai_cluster
+from ..errors import EksAiDataValidationError, shown
 from ..labels import ACCELERATOR_LABEL, ACCELERATOR_NEURON, ALL_NODE_TAINTS, EFA_LABEL, EFA_LABEL_VALUE
 from ._helm import helm_release
 
@@ -129,8 +130,19 @@ def _existing(cluster: IAiCluster, id: str) -> DevicePlugin | None:
     return found if isinstance(found, DevicePlugin) else None
 
 
+def _require_cluster(where: str, cluster: object) -> None:
+    if not is_ai_cluster(cluster):
+        raise EksAiDataValidationError(
+            where,
+            "cluster",
+            shown(cluster),
+            "must be an AiCluster or AiCluster.from_existing(...) (an IAiCluster)",
+        )
+
+
 def efa_device_plugin(cluster: IAiCluster) -> DevicePlugin:
     """The cluster's EFA device plugin (created on first use), on nodes labelled ``eks-ai-data/efa=true``."""
+    _require_cluster("efa_device_plugin", cluster)
     existing = _existing(cluster, _EFA_ID)
     if existing is not None:
         return existing
@@ -154,6 +166,14 @@ def efa_device_plugin(cluster: IAiCluster) -> DevicePlugin:
 
 def neuron_device_plugin(cluster: IAiCluster, instance_types: Iterable[str] = ()) -> DevicePlugin:
     """The cluster's Neuron device plugin (created on first use); its node affinity admits ``instance_types`` too."""
+    _require_cluster("neuron_device_plugin", cluster)
+    if isinstance(instance_types, str) or not all(isinstance(t, str) for t in instance_types):
+        raise EksAiDataValidationError(
+            "neuron_device_plugin",
+            "instance_types",
+            instance_types,
+            "must be a list of instance type names, e.g. ['trn2.48xlarge']",
+        )
     plugin = _existing(cluster, _NEURON_ID)
     if plugin is None:
         types = _Types(NEURON_CHART_INSTANCES)

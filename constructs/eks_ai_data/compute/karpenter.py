@@ -19,7 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_inline_policy
-from .._validate import fail, require_int
+from .._validate import KEY, fail, require_bool, require_int, require_mapping, require_resource
 from ..capacity_versions import KARPENTER_CHART, KARPENTER_CRD_CHART, KARPENTER_VERSION, karpenter_supports
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..identity import IdentityLike, IdentityMode, identity_mode
@@ -93,6 +93,8 @@ class Karpenter(Construct):
             )
         identity = identity_mode(self, "identity", identity)
         require_int(self, "replicas", replicas, 1, 5)
+        require_bool(self, "node_repair", node_repair)
+        extra_values = require_mapping(self, "extra_values", extra_values, "a mapping of Helm values")
         self.cluster = cluster
         self.version = KARPENTER_VERSION
         cluster_name = cluster.cluster.cluster_name
@@ -194,6 +196,7 @@ class Karpenter(Construct):
         """Let the controller launch instances whose EBS volumes ``key`` encrypts (once per key): EC2 uses the
         caller's permissions on the key, through EC2 in this Region only (EBS user guide, "Key policy requirements
         for EBS encryption"; an EC2NodeClass names the key in ``blockDeviceMappings[].ebs.kmsKeyID``)."""
+        require_resource(self, "key", key, *KEY)
         arn = key.key_arn
         if any(Stack.of(self).resolve(arn) == Stack.of(self).resolve(k) for k in self._volume_keys):
             return

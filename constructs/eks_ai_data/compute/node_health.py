@@ -36,7 +36,7 @@ class NodeMonitoringAgent(Construct):
         if version is not None and not unresolved(version):
             require(
                 self,
-                version.startswith("v"),
+                isinstance(version, str) and version.startswith("v"),
                 "version",
                 version,
                 "must be an add-on version (v1.2.3-eksbuild.N)",

@@ -16,7 +16,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from .. import catalog
-from .._validate import fail, require
+from .._validate import fail, require, require_int
 from ..k8s.karpenter import NodePoolSpec
 from ..labels import (
     ACCELERATOR_LABEL,
@@ -117,6 +117,12 @@ class GpuNodePool(Pool):
         super().__init__(scope, id)
         if not isinstance(karpenter, Karpenter):
             raise fail(self, "karpenter", karpenter, "must be the cluster's Karpenter construct")
+        self._check_props(root_volume_gib=root_volume_gib, efa=efa, nvme_raid0=nvme_raid0)
+        if gpu_limit is not None:
+            require_int(self, "gpu_limit", gpu_limit, 1, 1_000_000)
+        if weight is not None:
+            # Karpenter NodePool spec.weight: 1-100 (karpenter.sh_nodepools CRD)
+            require_int(self, "weight", weight, 1, 100)
         specs = catalog_specs(self, instance_types)
         kinds = {
             spec.accelerator_kind for spec in specs if spec.accelerator_kind
@@ -249,6 +255,7 @@ class NvmeNodePool(Pool):
         super().__init__(scope, id)
         if not isinstance(karpenter, Karpenter):
             raise fail(self, "karpenter", karpenter, "must be the cluster's Karpenter construct")
+        self._check_props(root_volume_gib=root_volume_gib, taint=taint)
         require(
             self,
             mode in ("ephemeral", "local-volumes"),
@@ -256,8 +263,14 @@ class NvmeNodePool(Pool):
             mode,
             "must be 'ephemeral' or 'local-volumes'",
         )
+        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+            raise fail(self, "max_nodes", max_nodes, "must be a whole number, at least 1")
         require(
-            self, isinstance(max_nodes, int) and max_nodes >= 1, "max_nodes", max_nodes, "must be at least 1"
+            self,
+            max_nodes >= 1,
+            "max_nodes",
+            max_nodes,
+            "must be at least 1",
         )
         require(
             self,

@@ -14,8 +14,19 @@ from aws_cdk import aws_eks_v2 as eks
 from constructs import Construct
 
 from .. import catalog
-from .._validate import fail, require, require_string_list, validate_node_labels
+from .._validate import (
+    SUBNET,
+    fail,
+    require,
+    require_bool,
+    require_duration,
+    require_int,
+    require_resource,
+    require_string_list,
+    validate_node_labels,
+)
 from ..capacity_versions import al2023_alias
+from ..errors import reported_by
 from ..k8s.karpenter import CAPACITY_TYPES, NodeClassSpec, NodePoolChart, NodePoolSpec
 from ..labels import LIBRARY_NODE_LABELS, Taint
 from .karpenter import Karpenter
@@ -34,11 +45,19 @@ class Pool(Construct):
     labels: dict[str, str]
     taints: list[Taint]
 
+    def _check_props(self, *, root_volume_gib: Any, **flags: Any) -> None:
+        """The props both pools take: the root volume (EBS gp3: 1-16384 GiB, at least 20 for the AMI, as the node
+        groups' launch template) and the flags given as ``flags`` (``True`` or ``False``)."""
+        require_int(self, "root_volume_gib", root_volume_gib, 20, 16384)
+        for prop, flag in flags.items():
+            require_bool(self, prop, flag)
+
     def _placement(
         self, karpenter: Karpenter, subnet: ec2.ISubnet | None, availability_zone: str | None
     ) -> tuple[list[str], list[str]]:
         cluster = karpenter.cluster
         if subnet is not None:
+            require_resource(self, "subnet", subnet, *SUBNET)
             zone = subnet.availability_zone
             if (
                 availability_zone is not None
@@ -102,7 +121,10 @@ class Pool(Construct):
         node_pool: NodePoolSpec,
     ) -> None:
         self.charts = cdk8s.App()
-        self.chart = NodePoolChart(self.charts, "pool", name=name, node_class=node_class, node_pool=node_pool)
+        with reported_by(self.node.path):  # the chart's checks (name, weight) named on this construct
+            self.chart = NodePoolChart(
+                self.charts, "pool", name=name, node_class=node_class, node_pool=node_pool
+            )
         self.manifest: eks.KubernetesManifest = karpenter.cluster.cluster.add_cdk8s_chart(
             f"NodePool-{self.node.addr[-8:]}", self.chart, ingress_alb=False, prune=True
         )
@@ -147,7 +169,10 @@ def check_capacity(scope: Construct, capacity_types: Sequence[str], reservations
 
 
 def consolidation_delay(scope: Construct, value: Duration | None) -> str:
-    minutes = (value or Duration.minutes(15)).to_minutes()
+    require_duration(scope, "consolidate_after", value, example="Duration.minutes(15)")
+    minutes = (value or Duration.minutes(15)).to_minutes(integral=False)
+    if not float(minutes).is_integer():
+        raise fail(scope, "consolidate_after", value.to_human_string(), "must be a whole number of minutes")  # type: ignore[union-attr]
     require(
         scope,
         1 <= minutes <= 24 * 60,

@@ -18,9 +18,20 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_inline_policy, nag_flatten
-from .._validate import fail, unresolved
+from .._validate import (
+    BUCKET,
+    GRANTABLE,
+    KEY,
+    fail,
+    require,
+    require_bool,
+    require_enum,
+    require_resource,
+    unresolved,
+)
 from ..bucket import DataBucket
-from ..schedule import CronSchedule, ScheduleError, parse_schedule
+from ..errors import require_items
+from ..schedule import CronSchedule, glue_schedule_problem, parse_schedule
 
 #: Database and table names Athena can query without quoting: lowercase letters, digits and underscores (Athena
 #: user guide, "Name databases, tables, and columns"; Glue itself lowercases names and allows 255 characters).
@@ -122,11 +133,26 @@ class DatasetCatalog(Construct):
         super().__init__(scope, id)
         if key is None:
             raise fail(self, "key", None, "is required: the catalog's customer-managed KMS key")
+        require_resource(self, "key", key, *KEY)
+        require_bool(self, "register_with_lake_formation", register_with_lake_formation)
+        require_enum(self, "log_retention", log_retention, logs.RetentionDays)
+        # Glue DatabaseInput Description: at most 2048 characters (Glue API reference, DatabaseInput)
+        if description is not None and not unresolved(description):
+            require(
+                self,
+                isinstance(description, str) and len(description) <= 2048,
+                "description",
+                description,
+                "must be a string of at most 2048 characters (Glue database descriptions)",
+            )
+        datasets = require_items(self, "datasets", datasets, DatasetSpec)
         if database_name is None:
             database_name = re.sub(
                 r"[^a-z0-9_]", "_", Names.unique_resource_name(self, max_length=120).lower()
             )
-        elif not unresolved(database_name) and not NAME.match(database_name):
+        elif not unresolved(database_name) and not (
+            isinstance(database_name, str) and NAME.match(database_name)
+        ):
             raise fail(
                 self,
                 "database_name",
@@ -280,6 +306,7 @@ class DatasetCatalog(Construct):
         the database and the dataset's tables (``<dataset>_*``), and read access to the dataset's prefix with
         ``kms:Decrypt`` through S3 (``DataBucket.grant_read`` for a DataBucket).
         """
+        require_resource(self, "grantee", grantee, *GRANTABLE)
         if dataset is not None and dataset not in self.datasets:
             raise fail(self, "dataset", dataset, f"no such dataset (have: {sorted(self.datasets)})")
         names = [dataset] if dataset is not None else sorted(self.datasets)
@@ -351,7 +378,10 @@ class DatasetCatalog(Construct):
     def _check(self, spec: DatasetSpec) -> str:
         if not isinstance(spec, DatasetSpec):
             raise fail(self, "datasets", spec, "must be DatasetSpec objects")
-        if not DATASET_NAME.match(str(spec.name)):
+        require_resource(self, "bucket", _l2(spec.bucket), *BUCKET)
+        if not isinstance(spec.prefix, str):
+            raise fail(self, "prefix", spec.prefix, "must be a key prefix like 'datasets/imagenet/'")
+        if not (isinstance(spec.name, str) and DATASET_NAME.match(spec.name)):
             raise fail(
                 self,
                 "name",
@@ -386,18 +416,13 @@ class DatasetCatalog(Construct):
                     prefix,
                     f"overlaps dataset {other.name!r} ({other.prefix}): two crawlers would catalog the same objects",
                 )
-        try:
-            parsed = parse_schedule(spec.schedule)
-        except ScheduleError as error:
-            raise fail(self, "schedule", spec.schedule, str(error)) from None
-        if not isinstance(parsed, CronSchedule):
-            raise fail(
-                self,
-                "schedule",
-                spec.schedule,
-                "Glue crawler schedules are cron expressions, e.g. 'cron(0 3 * * ? *)' for 03:00 UTC daily",
-            )
-        return parsed.expression
+        if not isinstance(spec.schedule, str):
+            raise fail(self, "schedule", spec.schedule, "must be a string: 'cron(...)'")
+        problem = glue_schedule_problem(spec.schedule)
+        if problem is not None:
+            raise fail(self, "schedule", spec.schedule, problem)
+        parsed = parse_schedule(spec.schedule)
+        return parsed.expression if isinstance(parsed, CronSchedule) else spec.schedule
 
 
 def _l2(bucket: DataBucket | s3.IBucket) -> s3.IBucket:

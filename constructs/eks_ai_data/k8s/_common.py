@@ -16,8 +16,18 @@ import cdk8s
 from constructs import Construct
 
 from ..errors import EksAiDataValidationError
+from ..errors import require_bool as require_bool
+from ..errors import require_items as require_items
+from ..errors import require_mapping as require_mapping
 from ..labels import Taint
-from ..naming import LABEL_RULE, SUBDOMAIN_RULE, is_dns1123_label, is_dns1123_subdomain
+from ..naming import (
+    LABEL_RULE,
+    SUBDOMAIN_RULE,
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    label_key_problem,
+    label_value_problem,
+)
 
 _TOKEN_MARKERS = ("${Token[", "#{Token[")
 # aws-cdk encodes number tokens as doubles close to -1.8881545897087626e+289.
@@ -117,23 +127,32 @@ def require_one_of(scope: Construct, prop: str, value: Any, choices: Iterable[An
         raise fail(scope, prop, value, "must be one of " + ", ".join(map(repr, choices)))
 
 
-def require_items(
-    scope: Construct, prop: str, value: Any, kinds: type | tuple[type, ...], *, what: str | None = None
-) -> list[Any]:
-    """``value`` as a list whose items are all ``kinds``; one item on its own (a string, which Python would iterate
-    letter by letter, or a single spec) is refused with the list to write instead. ``what``: how the message names
-    the items (default: the kinds' class names)."""
-    names = what or (kinds.__name__ if isinstance(kinds, type) else " or ".join(k.__name__ for k in kinds))
-    if isinstance(value, (str, Mapping)) or isinstance(value, kinds):
-        raise fail(scope, prop, value, f"must be a list of {names}, not one: [{value!r}]")
-    try:
-        items = list(value)
-    except TypeError:
-        raise fail(scope, prop, value, f"must be a list of {names}") from None
-    for item in items:
-        if not isinstance(item, kinds):
-            raise fail(scope, prop, item, f"must be a list of {names}: this item is not one")
+def require_names(scope: Construct, prop: str, value: Any) -> list[str]:
+    """``value`` as a list of names (strings); one string on its own is refused (Python would iterate it letter by
+    letter)."""
+    if isinstance(value, str):
+        raise fail(scope, prop, value, f"must be a list of names, not a string: [{value!r}]")
+    items = list(value)
+    if not all(isinstance(item, str) for item in items):
+        raise fail(scope, prop, items, "must be a list of names (strings)")
     return items
+
+
+def require_labels(scope: Construct, prop: str, labels: Any, *, set_here: Iterable[str] = ()) -> None:
+    """Object labels the API server accepts (apimachinery ValidateLabels: a ``[prefix/]name`` key, a value of at
+    most 63 characters, possibly empty), none of them a key the chart sets itself (``set_here``: keys or key
+    prefixes ending in ``/``), which would otherwise be overwritten silently."""
+    if not isinstance(labels, Mapping):
+        raise fail(scope, prop, labels, "must be a mapping of label keys to values")
+    owned = tuple(set_here)
+    for key, value in labels.items():
+        if unresolved(key) or unresolved(value):
+            continue
+        problem = label_key_problem(key) or label_value_problem(value, allow_empty=True)
+        if problem is None and (key in owned or key.startswith(tuple(o for o in owned if o.endswith("/")))):
+            problem = f"is set by eks-ai-data itself ({', '.join(owned)}); choose another key"
+        if problem is not None:
+            raise fail(scope, prop, {key: value}, problem)
 
 
 def require_unique(scope: Construct, prop: str, names: Iterable[str]) -> None:

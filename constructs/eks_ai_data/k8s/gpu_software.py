@@ -12,6 +12,7 @@ Choose one per cluster, never both (the operator deploys its own device plugin):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,11 +33,13 @@ from ..labels import (
     NODE_ROLE_SYSTEM,
 )
 from ..naming import LABEL_RULE, is_dns1123_label
-from ._common import MANAGED_BY, fail, require_label, toleration, unresolved
+from ._common import MANAGED_BY, fail, require_label, require_mapping, toleration, unresolved
 from ._daemonset import node_daemonset
 
 #: NVIDIA k8s-device-plugin release v0.20.0 (newest release, checked 2026-11; static manifest
 #: deployments/static/nvidia-device-plugin.yml).
+#: Environment variable names kubelet accepts (apimachinery validation IsEnvVarName).
+ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
 DEVICE_PLUGIN_VERSION = "v0.20.0"
 DEVICE_PLUGIN_IMAGE = f"nvcr.io/nvidia/k8s-device-plugin:{DEVICE_PLUGIN_VERSION}"
 
@@ -78,6 +81,16 @@ class GpuSoftwareChart(cdk8s.Chart):
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
         require_label(self, "namespace", namespace)
+        env = require_mapping(self, "env", env, "a mapping of environment variable names to values")
+        for name, value in env.items():
+            # kubelet takes names of printable ASCII without '=' (apimachinery IsEnvVarName: [-._a-zA-Z][-._a-zA-Z0-9]*)
+            if not (isinstance(name, str) and ENV_NAME.match(name)) or not isinstance(value, str):
+                raise fail(
+                    self,
+                    "env",
+                    {name: value},
+                    "names must be letters, digits, '-', '.' or '_', not starting with a digit; values strings",
+                )
         if not unresolved(image) and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
             raise fail(self, "image", image, "must be pinned to a version tag")
         self.daemon_set = node_daemonset(
@@ -166,6 +179,17 @@ def gpu_operator_helm_chart(
     """
     if not is_dns1123_label(namespace):
         raise EksAiDataValidationError("gpu_operator_helm_chart", "namespace", namespace, LABEL_RULE)
+    for prop, flag in (
+        ("driver_enabled", driver_enabled),
+        ("toolkit_enabled", toolkit_enabled),
+        ("dcgm_exporter_enabled", dcgm_exporter_enabled),
+    ):
+        if not isinstance(flag, bool):
+            raise EksAiDataValidationError("gpu_operator_helm_chart", prop, flag, "must be True or False")
+    if extra_values is not None and not isinstance(extra_values, Mapping):
+        raise EksAiDataValidationError(
+            "gpu_operator_helm_chart", "extra_values", extra_values, "must be a mapping of Helm values"
+        )
     gpu_tolerations = [toleration(GPU_TAINT), toleration(LOCAL_NVME_TAINT)]
     values: dict[str, Any] = {
         "driver": {"enabled": driver_enabled},

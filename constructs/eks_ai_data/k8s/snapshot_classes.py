@@ -14,6 +14,8 @@ from ._common import (
     api_object,
     fail,
     metadata,
+    require_bool,
+    require_mapping,
     require_one_of,
     require_subdomain,
     require_tags,
@@ -49,7 +51,8 @@ class SnapshotClassesChart(cdk8s.Chart):
         tags: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
-        tags = dict(tags or {})
+        tags = require_mapping(self, "tags", tags, "a mapping of tag keys to values")
+        require_bool(self, "default", default)
         require_subdomain(self, "name", name)
         require_one_of(self, "deletion_policy", deletion_policy, ("Retain", "Delete"))
         require_tags(self, "tags", tags)

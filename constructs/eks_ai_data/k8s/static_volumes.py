@@ -34,9 +34,11 @@ from ._common import (
     fail,
     metadata,
     require,
+    require_bool,
     require_int_range,
     require_items,
     require_label,
+    require_names,
     require_pattern,
     require_subdomain,
     require_unique,
@@ -137,7 +139,16 @@ class StaticVolumesChart(cdk8s.Chart):
         mountpoint_volumes = require_items(
             self, "mountpoint_volumes", mountpoint_volumes, MountpointVolumeSpec
         )
-        self._known = set(known_namespaces)
+        self._known = set(require_names(self, "known_namespaces", known_namespaces))
+        for prop, specs in (
+            ("lustre_volumes", lustre_volumes),
+            ("efs_volumes", efs_volumes),
+            ("mountpoint_volumes", mountpoint_volumes),
+        ):
+            for spec in specs:
+                require_bool(self, f"{prop}.read_only", spec.read_only)
+        for efs_spec in efs_volumes:
+            require_bool(self, "efs_volumes.iam", efs_spec.iam)
         every: tuple[LustreVolumeSpec | EfsVolumeSpec | MountpointVolumeSpec, ...] = (
             *lustre_volumes,
             *efs_volumes,

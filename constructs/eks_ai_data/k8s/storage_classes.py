@@ -22,7 +22,9 @@ from ._common import (
     fail,
     metadata,
     require,
+    require_bool,
     require_int_range,
+    require_mapping,
     require_one_of,
     require_pattern,
     require_subdomain,
@@ -183,6 +185,9 @@ class StorageClassesChart(cdk8s.Chart):
         local_nvme: bool = True,
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
+        require_bool(self, "gp3_default", gp3_default)
+        require_bool(self, "local_nvme", local_nvme)
+        gp3_tags = require_mapping(self, "gp3_tags", gp3_tags, "a mapping of tag keys to values")
         classes = [
             self._gp3(
                 kms_key_arn,
@@ -327,6 +332,8 @@ class StorageClassesChart(cdk8s.Chart):
             "must be an absolute path without '..'",
         )
         require_one_of(self, "efs_classes.reclaim_policy", spec.reclaim_policy, RECLAIM_POLICIES)
+        for flag in ("default", "iam"):
+            require_bool(self, f"efs_classes.{flag}", getattr(spec, flag))
         parameters = {
             "provisioningMode": "efs-ap",
             "fileSystemId": spec.file_system_id,
@@ -354,6 +361,7 @@ class StorageClassesChart(cdk8s.Chart):
     # -- FSx for Lustre ----------------------------------------------------------------------------
     def _lustre(self, spec: LustreClassSpec) -> _Class:
         require_subdomain(self, "lustre_class.name", spec.name)
+        require_bool(self, "lustre_class.default", spec.default)
         require_pattern(self, "lustre_class.subnet_id", spec.subnet_id, SUBNET_ID, "must be subnet-<hex>")
         groups = list(spec.security_group_ids)
         if not groups:

@@ -38,6 +38,8 @@ from ._common import (
     require_int_range,
     require_items,
     require_label,
+    require_labels,
+    require_names,
     unresolved,
 )
 from .workloads import SYSTEM_NAMESPACES
@@ -117,7 +119,7 @@ class TeamsChart(cdk8s.Chart):
     ) -> None:
         super().__init__(scope, id, labels=MANAGED_BY)
         teams = require_items(self, "teams", teams, TeamSpec)
-        classes = list(storage_classes)
+        classes = require_names(self, "storage_classes", storage_classes)
         self.teams: dict[str, TeamSpec] = {}
         self.namespaces: dict[str, cdk8s.ApiObject] = {}
         reserved = set(reserved_namespaces)
@@ -143,6 +145,9 @@ class TeamsChart(cdk8s.Chart):
             )
         if team.name in reserved:
             raise fail(self, "teams.name", team.name, "is a workload namespace of this cluster already")
+        require_labels(
+            self, "teams.labels", team.labels, set_here=(TEAM_LABEL, "pod-security.kubernetes.io/")
+        )
         for prop, posix_id in (("uid", team.uid), ("gid", team.gid)):
             require_int_range(self, f"teams.{prop}", posix_id, 1, _MAX_POSIX_ID)
         if not unresolved(team.group) and not is_team_group(team.group):
@@ -195,6 +200,14 @@ class TeamsChart(cdk8s.Chart):
                 "teams.pod_security_reason",
                 team.pod_security_reason,
                 f"{team.name} asks for 'baseline': say which documented need 'restricted' cannot meet",
+            )
+        if team.pod_security == "restricted" and team.pod_security_reason is not None:
+            # recorded only with 'baseline': on a restricted namespace it would be dropped
+            raise fail(
+                self,
+                "teams.pod_security_reason",
+                team.pod_security_reason,
+                f"applies only with pod_security='baseline' ({team.name} is 'restricted'): drop it",
             )
 
     def _check_unique(self, teams: Sequence[TeamSpec]) -> None:

@@ -15,8 +15,11 @@ from ._common import (
     MANAGED_BY,
     fail,
     metadata,
+    require_bool,
     require_items,
     require_label,
+    require_labels,
+    require_names,
     require_one_of,
     require_pattern,
     require_subdomain,
@@ -118,6 +121,9 @@ class WorkloadsChart(cdk8s.Chart):
                     "still go into kube-system)",
                 )
             require_one_of(self, "pod_security", spec.pod_security, _LEVELS)
+            # the Pod Security labels come from pod_security (Kubernetes "Enforce Pod Security Standards with
+            # Namespace Labels"): given again here they would be overwritten
+            require_labels(self, "labels", spec.labels, set_here=("pod-security.kubernetes.io/",))
             labels = {
                 **spec.labels,
                 "pod-security.kubernetes.io/enforce": spec.pod_security,
@@ -129,7 +135,11 @@ class WorkloadsChart(cdk8s.Chart):
             )
         self.namespace_names: tuple[str, ...] = tuple(s.name for s in specs)
 
-        allowed = set(self.namespace_names) | set(existing_namespaces)
+        allowed = set(self.namespace_names) | set(
+            require_names(self, "existing_namespaces", existing_namespaces)
+        )
+        for account in service_accounts:
+            require_bool(self, "service_accounts.automount_token", account.automount_token)
         require_unique(self, "service_accounts", [f"{a.namespace}/{a.name}" for a in service_accounts])
         self.service_accounts: dict[str, kplus.ServiceAccount] = {}
         for account in service_accounts:

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from .._cfn import default_child
 from .._nag import acknowledge, nag_flatten
-from .._validate import fail, require, unresolved
+from .._validate import KEY, fail, require, require_bool, require_enum, require_resource, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..identity import IdentityLike, IdentityMode, WorkloadIdentity, identity_mode
 
@@ -118,11 +118,15 @@ class ContainerInsights(Construct):
         if addon_version is not None:
             require(
                 self,
-                bool(re.match(ADDON_VERSION_PATTERN, str(addon_version))),
+                isinstance(addon_version, str) and bool(re.match(ADDON_VERSION_PATTERN, addon_version)),
                 "addon_version",
                 addon_version,
                 "must be an EKS add-on version like 'v4.7.0-eksbuild.1'",
             )
+        if logs_key is not None:
+            require_resource(self, "logs_key", logs_key, *KEY)
+        require_enum(self, "log_retention", log_retention, logs.RetentionDays)
+        require_bool(self, "container_logs", container_logs)
         self.cluster = cluster
         cluster_name = cluster.cluster.cluster_name
         key = logs_key if logs_key is not None else cluster.keys.data_key

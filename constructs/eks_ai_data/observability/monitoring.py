@@ -16,14 +16,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct, IValidation
 
-from .._validate import fail, require, require_options
+from .._validate import KEY, fail, require, require_bool, require_options, require_resource
 from ..backup import DataBackupPlan
 from ..bucket import DataBucket
 from ..cluster import AiCluster
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs import SharedEfs
-from ..errors import EksAiDataValidationError
+from ..errors import EksAiDataValidationError, reported_by, shown
 from ..imported_cluster import ImportedAiCluster
 from ..keys import allow_alarm_notifications
 from ..lustre import LustreStore
@@ -35,6 +35,9 @@ from .thresholds import AlarmThresholds
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: CloudWatch dashboard names: up to 255 letters, digits, '-' and '_' (PutDashboard API reference).
 DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+#: S3 metrics configuration ids (the alarms' FilterId dimension): "The ID has a 64 character limit and can only
+#: contain letters, numbers, periods, dashes, and underscores" (S3 API reference, MetricsConfiguration Id)
+METRICS_FILTER_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 _CLUSTERS = (AiCluster, ImportedAiCluster)
 _MONITORED = (LustreStore, SharedEfs, DataBucket, DataBackupPlan, GpuNodeGroup, *_CLUSTERS)
 
@@ -106,6 +109,14 @@ class StorageMonitoring(Construct):
         if not isinstance(self.thresholds, AlarmThresholds):
             raise fail(self, "thresholds", self.thresholds, "must be an AlarmThresholds")
         self.thresholds.check(self)
+        if topic is not None:
+            require_resource(
+                self, "topic", topic, "topic_arn", "an sns.ITopic (sns.Topic.from_topic_arn(...) for an ARN)"
+            )
+        if topic_key is not None:
+            require_resource(self, "topic_key", topic_key, *KEY)
+        require_bool(self, "discover", discover)
+        require_bool(self, "container_insights", container_insights)
         if topic is not None and topic_key is not None:
             raise fail(
                 self, "topic_key", topic_key.node.path, "applies only to the topic this construct creates"
@@ -113,7 +124,7 @@ class StorageMonitoring(Construct):
         if alarm_email is not None:
             require(
                 self,
-                bool(EMAIL.match(str(alarm_email))),
+                isinstance(alarm_email, str) and bool(EMAIL.match(alarm_email)),
                 "alarm_email",
                 alarm_email,
                 "must be an email address",
@@ -121,7 +132,7 @@ class StorageMonitoring(Construct):
         if dashboard_name is not None:
             require(
                 self,
-                bool(DASHBOARD_NAME.match(str(dashboard_name))),
+                isinstance(dashboard_name, str) and bool(DASHBOARD_NAME.match(dashboard_name)),
                 "dashboard_name",
                 dashboard_name,
                 "must be 1-255 letters, digits, '-' or '_'",
@@ -231,6 +242,14 @@ class StorageMonitoring(Construct):
             if found is None:
                 raise fail(self, "bucket", bucket, "must be a DataBucket or an s3.IBucket")
             name = found
+        if filter_id is not None:
+            require(
+                self,
+                isinstance(filter_id, str) and bool(METRICS_FILTER_ID.match(filter_id)),
+                "filter_id",
+                filter_id,
+                "must be 1-64 letters, digits, '.', '-' or '_' (an S3 metrics configuration id)",
+            )
         if filter_id is None:
             raise fail(
                 self,
@@ -262,21 +281,29 @@ class StorageMonitoring(Construct):
             return
         if self._container_insights:
             index = len(self.container_insights)
-            self.container_insights[cluster.node.path] = ContainerInsights(
-                self,
-                "ContainerInsights" if index == 0 else f"ContainerInsights{index + 1}",
-                cluster=cluster,
-                **self._ci_props,
-            )
+            # the add-on's own checks, reported here as the container_insights_props the user passed
+            with reported_by(self.node.path, {k: f"container_insights_props.{k}" for k in self._ci_props}):
+                self.container_insights[cluster.node.path] = ContainerInsights(
+                    self,
+                    "ContainerInsights" if index == 0 else f"ContainerInsights{index + 1}",
+                    cluster=cluster,
+                    **self._ci_props,
+                )
         cluster_alarms.cluster(self, cluster)
 
     def ignore(self, construct: IConstruct) -> None:
         """Leave ``construct`` unmonitored (neither discovered nor reported by the synth-time check)."""
+        require_resource(
+            self, "construct", construct, "node", "a construct (e.g. a LustreStore or a DataBucket)"
+        )
         self._ignored.add(construct.node.path)
 
     # -- discovery -----------------------------------------------------------------------------------------
     def discover(self, scope: Construct) -> None:
         """Monitor every monitorable resource under ``scope`` (one walk of its tree) that is not ignored."""
+        require_resource(
+            self, "scope", scope, "node", "a construct (e.g. a Stack) whose tree holds the resources"
+        )
         self._scopes.append(scope)
         drivers: list[StorageDrivers] = []
         for construct in self._walk(scope):
@@ -358,7 +385,7 @@ class StorageMonitoring(Construct):
     # -- helpers -------------------------------------------------------------------------------------------
     def _claim(self, construct: Any, kind: type[Any], prop: str) -> bool:
         if not isinstance(construct, kind) or not hasattr(construct, "node"):
-            raise fail(self, prop, getattr(construct, "node", construct), f"must be a {kind.__name__}")
+            raise fail(self, prop, shown(construct), f"must be a {kind.__name__}")
         path = construct.node.path
         if path in self._ignored or path in self._done:
             return False

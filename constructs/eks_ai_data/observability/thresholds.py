@@ -7,6 +7,7 @@ period and datapoints included; where AWS publishes no number the default is the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from constructs import Construct
@@ -71,6 +72,9 @@ class AlarmThresholds:
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise fail(scope, f"{prop}.{f.name}", value, "must be a number")
+            if not math.isfinite(value):
+                # a CloudWatch alarm's Threshold is a finite double (the template is JSON: no Infinity or NaN)
+                raise fail(scope, f"{prop}.{f.name}", value, "must be a finite number")
             if f.name.endswith("_percent"):
                 ok, allowed = 0 < value <= 100, "must be a percentage above 0 and at most 100"
             elif f.name == "s3_error_rate":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import cdk8s
@@ -15,7 +15,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IValidation
 
-from .._validate import fail, require, require_dns1123_label, unresolved
+from .._validate import fail, require, require_bool, require_dns1123_label, unresolved
 from ..cluster_interface import IAiCluster, dependencies, require_ai_cluster
 from ..csi import StorageDrivers
 from ..efs_import import ISharedEfs, require_shared_efs
@@ -123,6 +123,17 @@ class ClusterStorage(Construct):
         # checked here, before any chart exists, so that the message names this construct's path
         namespaces = require_items(self, "namespaces", namespaces, (NamespaceSpec, str), what="namespaces")
         teams = require_items(self, "teams", teams, TeamSpec, what="teams")
+        efs_classes = require_items(self, "efs_classes", efs_classes, EfsClassSpec)
+        if isinstance(shared_efs, (str, Mapping)) or hasattr(shared_efs, "file_system_id"):
+            raise fail(
+                self,
+                "shared_efs",
+                getattr(getattr(shared_efs, "node", None), "path", shared_efs),
+                "must be a list of SharedEfs (or SharedEfs.from_existing(...)), not one",
+            )
+        if lustre_class is not None and not isinstance(lustre_class, LustreClassSpec):
+            raise fail(self, "lustre_class", lustre_class, "must be a LustreClassSpec(...) (or None)")
+        require_bool(self, "local_volumes", local_volumes)
         for item in namespaces:
             require_dns1123_label(self, "namespaces", item.name if isinstance(item, NamespaceSpec) else item)
         self.cluster = cluster
@@ -279,6 +290,12 @@ class ClusterStorage(Construct):
             its path, so equal ids under different parents never collide. Default: none (``id`` must be unique).
         """
         where = self._owner_path(owner, id)
+        reporter = owner if owner is not None else self
+        lustre_volumes = require_items(reporter, "lustre_volumes", lustre_volumes, LustreVolumeSpec)
+        efs_volumes = require_items(reporter, "efs_volumes", efs_volumes, EfsVolumeSpec)
+        mountpoint_volumes = require_items(
+            reporter, "mountpoint_volumes", mountpoint_volumes, MountpointVolumeSpec
+        )
         for prop, specs in (
             ("lustre_volumes", lustre_volumes),
             ("efs_volumes", efs_volumes),
@@ -324,6 +341,9 @@ class ClusterStorage(Construct):
 
         :param owner: the construct adding them (names the chart, as in :meth:`add_static_volumes`). Default: none.
         """
+        service_accounts = require_items(
+            owner if owner is not None else self, "service_accounts", service_accounts, ServiceAccountSpec
+        )
         for spec in service_accounts:
             if spec.namespace not in self.namespace_names | {"kube-system"}:
                 raise fail(

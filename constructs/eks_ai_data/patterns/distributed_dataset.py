@@ -9,11 +9,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._validate import (
+    SUBNET,
     fail,
     require,
     require_dns1123_label,
     require_dns1123_subdomain,
     require_options,
+    require_resource,
     require_string_list,
     unresolved,
 )
@@ -115,6 +117,10 @@ class DistributedDataset(Construct):
             set_here=_RESERVED_POOL_PROPS,
             set_here_reason="must not set karpenter, instance_types or subnet (set here)",
         )
+        if karpenter is not None and not isinstance(karpenter, Karpenter):
+            raise fail(self, "karpenter", karpenter, "must be the cluster's Karpenter construct (or None)")
+        if subnet is not None:
+            require_resource(self, "subnet", subnet, *SUBNET)
         if karpenter is None and pool_props:
             raise fail(self, "gpu_node_pool_props", sorted(pool_props), "apply only with karpenter=")
         if karpenter is not None and gpu_props:
@@ -149,7 +155,9 @@ class DistributedDataset(Construct):
             self.bucket = _linked_bucket(self, lustre, file_system_path)
         else:
             self.subnet = subnet if subnet is not None else cluster.private_subnets[0]
-            dataset_bucket, self.data_bucket = bucket_or_new(self, cluster, dataset_bucket)
+            dataset_bucket, self.data_bucket = bucket_or_new(
+                self, cluster, dataset_bucket, prop="dataset_bucket"
+            )
             self.bucket = dataset_bucket
             with reported_by(self.node.path, {"data_repositories": _link_prop}):
                 self.lustre = LustreStore(
@@ -175,15 +183,20 @@ class DistributedDataset(Construct):
         self.client_rules = self.lustre.allow_clients(cluster.node_security_group, scope=self)
         self.availability_zone = self.lustre.availability_zone
         self.gpu_nodes: GpuNodeGroup | GpuNodePool
+        # the node group's or pool's own checks, reported here with the props the user passed
+        props_given = gpu_props if karpenter is None else pool_props
+        options = "gpu_node_group_props" if karpenter is None else "gpu_node_pool_props"
+        rename = {"instance_types": "gpu_instance_types", **{k: f"{options}.{k}" for k in props_given}}
         if karpenter is None:
-            self.gpu_nodes = GpuNodeGroup(
-                self,
-                "GpuNodes",
-                cluster=cluster,
-                instance_types=gpu_instance_types,
-                subnet=self.subnet,
-                **gpu_props,
-            )
+            with reported_by(self.node.path, rename):
+                self.gpu_nodes = GpuNodeGroup(
+                    self,
+                    "GpuNodes",
+                    cluster=cluster,
+                    instance_types=gpu_instance_types,
+                    subnet=self.subnet,
+                    **gpu_props,
+                )
         else:
             zone = pool_props.get("availability_zone")
             if zone is not None and not unresolved(zone) and not unresolved(self.availability_zone):
@@ -195,14 +208,15 @@ class DistributedDataset(Construct):
                     f"must be the file system's zone ({self.availability_zone}): the pool's nodes read the dataset "
                     "from Lustre, which serves one zone",
                 )
-            self.gpu_nodes = GpuNodePool(
-                self,
-                "GpuNodePool",
-                karpenter=karpenter,
-                instance_types=gpu_instance_types,
-                subnet=self.subnet,
-                **pool_props,
-            )
+            with reported_by(self.node.path, rename):
+                self.gpu_nodes = GpuNodePool(
+                    self,
+                    "GpuNodePool",
+                    karpenter=karpenter,
+                    instance_types=gpu_instance_types,
+                    subnet=self.subnet,
+                    **pool_props,
+                )
         self.namespace = namespace
         self.claim_name = claim_name
         self.volumes = storage.add_static_volumes(

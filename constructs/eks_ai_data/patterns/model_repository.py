@@ -9,7 +9,14 @@ from aws_cdk import aws_efs as aws_efs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._validate import fail, require, require_dns1123_label, require_dns1123_subdomain
+from .._validate import (
+    ACCESS_POINT,
+    fail,
+    require,
+    require_dns1123_label,
+    require_dns1123_subdomain,
+    require_resource,
+)
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..efs import SharedEfs
 from ..efs_import import ISharedEfs, require_shared_efs
@@ -96,8 +103,14 @@ class ModelRepository(Construct):
         storage = require_storage(self, storage, namespace)
         require_dns1123_subdomain(self, "claim_name", claim_name)
         require(
-            self, models_prefix.strip("/") != "", "models_prefix", models_prefix, "must name a key prefix"
+            self,
+            isinstance(models_prefix, str) and models_prefix.strip("/") != "",
+            "models_prefix",
+            models_prefix,
+            "must name a key prefix",
         )
+        if access_point is not None:
+            require_resource(self, "access_point", access_point, *ACCESS_POINT)
         if cache != "efs" and efs is not None:
             raise fail(self, "efs", efs.node.path, "is only used with cache='efs'")
         if cache == "efs" and lustre is not None:
@@ -115,7 +128,7 @@ class ModelRepository(Construct):
             )
         prefix = models_prefix.strip("/")
 
-        model_bucket, self.data_bucket = bucket_or_new(self, cluster, model_bucket)
+        model_bucket, self.data_bucket = bucket_or_new(self, cluster, model_bucket, prop="model_bucket")
         self.bucket = model_bucket
         self.namespace = namespace
         self.claim_name = claim_name

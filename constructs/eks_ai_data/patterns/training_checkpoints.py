@@ -9,9 +9,10 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .._validate import fail, require, require_dns1123_label, whole_days
+from .._validate import fail, require, require_bool, require_dns1123_label, whole_days
 from ..cluster_interface import IAiCluster, require_ai_cluster
 from ..compute.node_pools import GpuNodePool, NvmeNodePool
+from ..errors import require_items
 from ..identity import WorkloadIdentity
 from ..k8s import ServiceAccountSpec
 from ..lustre import DataRepositoryLink
@@ -99,6 +100,15 @@ class TrainingCheckpoints(Construct):
         )
         if sync == "lustre-export" and lustre is None:
             raise fail(self, "lustre", None, "is required when sync is 'lustre-export'")
+        scratch_node_groups = require_items(
+            self,
+            "scratch_node_groups",
+            scratch_node_groups,
+            (GpuNodeGroup, NvmeNodeGroup, GpuNodePool, NvmeNodePool),
+            what="node groups or node pools (GpuNodeGroup, NvmeNodeGroup, GpuNodePool, NvmeNodePool)",
+        )
+        require_bool(self, "lifecycle", lifecycle)
+        require_bool(self, "export_deletes", export_deletes)
         if not any(_has_local_nvme(group) for group in scratch_node_groups):
             raise fail(
                 self,
@@ -108,7 +118,11 @@ class TrainingCheckpoints(Construct):
                 "emptyDir there): a GpuNodeGroup of a type with instance store, or an NvmeNodeGroup in ephemeral mode",
             )
         require(
-            self, prefix.strip("/") != "", "prefix", prefix, "must name a key prefix (not the bucket root)"
+            self,
+            isinstance(prefix, str) and prefix.strip("/") != "",
+            "prefix",
+            prefix,
+            "must name a key prefix (not the bucket root)",
         )
         prefix = prefix.strip("/")
         expire = expire_after if expire_after is not None else Duration.days(30)
@@ -125,7 +139,11 @@ class TrainingCheckpoints(Construct):
             )
 
         checkpoint_bucket, self.data_bucket = bucket_or_new(
-            self, cluster, checkpoint_bucket, noncurrent_version_expiration=noncurrent
+            self,
+            cluster,
+            checkpoint_bucket,
+            prop="checkpoint_bucket",
+            noncurrent_version_expiration=noncurrent,
         )
         self.bucket = checkpoint_bucket
         self.prefix = prefix
