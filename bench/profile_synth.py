@@ -11,7 +11,8 @@ Runs a bench app in this process (not through the CDK CLI) and reports:
 - with ``--node-prof DIR``, a V8 CPU profile of the jsii kernel (``node --cpu-prof``, started through JSII_NODE),
   summarized by package and by function (self time).
 
-Usage: ``python bench/profile_synth.py reference`` (or ``floor``, ``scale:GPU_GROUPS:TEAMS``).
+Usage: ``python bench/profile_synth.py reference`` (or ``floor``, ``scale:GPU_GROUPS:TEAMS``; ``NAME+concurrent``
+for the app built as app.py builds it, on :func:`eks_ai_data.concurrent_validation.app`).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("app", help="reference | floor | scale:GPU_GROUPS:TEAMS")
+    parser.add_argument("app", help="reference | floor | scale:GPU_GROUPS:TEAMS, optionally +concurrent")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--cprofile", type=Path, help="write a cProfile here and print its top functions")
     parser.add_argument(
@@ -189,9 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     cdk = _timed("import aws_cdk (kernel start, aws-cdk-lib load)", phases, lambda: __import__("aws_cdk"))
     import bench_apps
 
-    build = _timed("import the app's modules", phases, lambda: bench_apps.builder(args.app))
+    name, _, mode = args.app.partition("+")
     outdir = tempfile.mkdtemp(prefix="profile-synth-")
-    app = cdk.App(outdir=outdir)
+    if mode == "concurrent":  # as app.py builds the reference app: the validation engine started first
+        from eks_ai_data.concurrent_validation import app as concurrent_validation_app
+
+        app = _timed("start the validation engine", phases, lambda: concurrent_validation_app(outdir=outdir))
+    else:
+        app = cdk.App(outdir=outdir)
+    build = _timed("import the app's modules", phases, lambda: bench_apps.builder(name))
     _timed("construct", phases, lambda: build(app))
     _timed("app.synth()", phases, app.synth)
     total = time.perf_counter() - start
