@@ -155,14 +155,19 @@ class _Worker:
         return self._process.poll() is not None
 
     def stop(self) -> None:
-        if self._process.poll() is None:
+        if self._process.poll() is not None:
+            return
+        if self._hello is None:  # nothing asked of it yet (the app failed or never synthesized): no need to wait
+            self._process.kill()
+        else:
             assert self._process.stdin is not None
-            self._process.stdin.close()  # it exits once the engine it may still be building is done
+            self._process.stdin.close()  # it exits when its input ends
             try:
                 self._process.wait(timeout=10)
+                return
             except subprocess.TimeoutExpired:
                 self._process.kill()
-                self._process.wait()
+        self._process.wait()
 
 
 def violations(found: Sequence[tuple[str, str, Sequence[Mapping[str, Any]]]]) -> list[dict[str, Any]]:
