@@ -157,7 +157,9 @@ class _Worker:
     def stop(self) -> None:
         if self._process.poll() is not None:
             return
-        if self._hello is None:  # nothing asked of it yet (the app failed or never synthesized): no need to wait
+        if (
+            self._hello is None
+        ):  # nothing asked of it yet (the app failed or never synthesized): no need to wait
             self._process.kill()
         else:
             assert self._process.stdin is not None
