@@ -33,11 +33,12 @@ def _synth(mode: str, strict: bool, outdir: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "CDK_VALIDATION"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "constructs"), env.get("PYTHONPATH", "")])
     args = [sys.executable, str(APP), mode, str(outdir), *(["strict"] if strict else [])]
-    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, check=False)
+    done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=outdir, timeout=300, check=False)
     report_file = outdir / "validation-report.json"
-    # the report as printed: the finding lines, without the paths of this run and without Python's traceback
+    # the report as printed: the finding lines, without the path of this run's copy (printed relative to the working
+    # directory) and without Python's traceback
     printed = [
-        line.replace(str(outdir), "OUT")
+        re.sub(r"(A copy of this report can be found in: ).*", r"\1OUT", line)
         for line in done.stderr.splitlines()
         if re.match(r"(ERROR |WARNING |A copy of this report|   \S)", line)
     ]
