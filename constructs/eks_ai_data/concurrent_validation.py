@@ -4,7 +4,7 @@ aws-cdk-lib validates every synthesized template with the engine it bundles (``@
 WebAssembly) unless ``CDK_VALIDATION=false`` (aws-cdk-lib ``core/lib/private/synthesis-validation.ts``). The
 engine is built inside ``app.synth()``, in the jsii kernel's one thread: about 5 s of a synthesis on a 2-core
 machine, whatever the app builds, and the kernel's peak memory with it (``make bench``: the one-bucket floor
-takes 10 s with it, 4.5 s without). A Python app spends those seconds waiting.
+takes 9.4 s with it, 4.2 s without). A Python app spends those seconds waiting.
 
 :func:`app` returns a ``cdk.App`` on which the same engine, with the same rules and the same options, runs in a
 Node.js process of its own, started at once, so that its start-up runs on another core while Python builds the
