@@ -126,22 +126,26 @@ def builder(name: str) -> Callable[[Any], None]:
     raise SystemExit(f"unknown bench app {name!r}: floor, reference or scale:GPU_GROUPS:TEAMS")
 
 
-def main(argv: list[str]) -> int:
+def new_app(spec: str, **props: Any) -> tuple[Any, str]:
+    """The ``cdk.App`` (``props`` as for ``cdk.App``) for the bench app ``spec`` (``NAME`` or ``NAME+concurrent``),
+    and ``NAME``. ``+concurrent``: aws-cdk-lib's validation in a process of its own, started first (as app.py does);
+    a scaling app gets the raised resource limit."""
     import aws_cdk as cdk
 
-    name = argv[1] if len(argv) > 1 else "floor"
-    name, _, mode = name.partition("+")
-    context = {STACK_RESOURCE_LIMIT_CONTEXT: 0} if name.startswith("scale:") else None
-    if (
-        mode == "concurrent"
-    ):  # aws-cdk-lib's validation in a process of its own, started first (as app.py does)
+    name, _, mode = spec.partition("+")
+    if name.startswith("scale:"):
+        props["context"] = {**props.get("context", {}), STACK_RESOURCE_LIMIT_CONTEXT: 0}
+    if mode == "concurrent":
         from eks_ai_data.concurrent_validation import app as concurrent_validation_app
 
-        app = concurrent_validation_app(context=context)
-    elif mode:
+        return concurrent_validation_app(**props), name
+    if mode:
         raise SystemExit(f"unknown mode {mode!r}: NAME or NAME+concurrent")
-    else:
-        app = cdk.App(context=context)
+    return cdk.App(**props), name
+
+
+def main(argv: list[str]) -> int:
+    app, name = new_app(argv[1] if len(argv) > 1 else "floor")
     build = builder(name)
     build(app)
     app.synth()

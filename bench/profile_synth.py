@@ -187,17 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     _timed("import jsii", phases, lambda: __import__("jsii"))
     counter.install()
-    cdk = _timed("import aws_cdk (kernel start, aws-cdk-lib load)", phases, lambda: __import__("aws_cdk"))
+    _timed("import aws_cdk (kernel start, aws-cdk-lib load)", phases, lambda: __import__("aws_cdk"))
     import bench_apps
 
-    name, _, mode = args.app.partition("+")
     outdir = tempfile.mkdtemp(prefix="profile-synth-")
-    if mode == "concurrent":  # as app.py builds the reference app: the validation engine started first
-        from eks_ai_data.concurrent_validation import app as concurrent_validation_app
-
-        app = _timed("start the validation engine", phases, lambda: concurrent_validation_app(outdir=outdir))
-    else:
-        app = cdk.App(outdir=outdir)
+    # NAME+concurrent: as app.py builds the reference app, the validation engine started first
+    app, name = _timed("create the app", phases, lambda: bench_apps.new_app(args.app, outdir=outdir))
     build = _timed("import the app's modules", phases, lambda: bench_apps.builder(name))
     _timed("construct", phases, lambda: build(app))
     _timed("app.synth()", phases, app.synth)
