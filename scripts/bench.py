@@ -191,16 +191,18 @@ def main(argv: list[str] | None = None) -> int:
 
     python = str(VENV_BIN / "python")
     floor_app = f"{python} bench/bench_apps.py floor"
-    main_configs = []
-    for validation in (True, False):
-        main_configs += [
-            Config(REFERENCE, ROOT, validation=validation),
-            Config(BLUEPRINTS_APP, BLUEPRINTS, validation=validation),
-            Config(FLOOR, ROOT, floor_app, validation=validation),
-        ]
-    # the same apps with aws-cdk-lib's validation in the jsii kernel (plain cdk.App) and the floor with it beside
-    main_configs[1:1] = [Config(REFERENCE_KERNEL, ROOT, f"{python} bench/bench_apps.py reference")]
-    main_configs[4:4] = [Config(FLOOR_CONCURRENT, ROOT, f"{python} bench/bench_apps.py floor+concurrent")]
+    # with the built-in validation (the reference app runs it concurrently; beside it the same app with it in the
+    # jsii kernel, on a plain cdk.App, and the floor with it concurrent), then without it
+    main_configs = [
+        Config(REFERENCE, ROOT),
+        Config(REFERENCE_KERNEL, ROOT, f"{python} bench/bench_apps.py reference"),
+        Config(BLUEPRINTS_APP, BLUEPRINTS),
+        Config(FLOOR, ROOT, floor_app),
+        Config(FLOOR_CONCURRENT, ROOT, f"{python} bench/bench_apps.py floor+concurrent"),
+        Config(REFERENCE, ROOT, validation=False),
+        Config(BLUEPRINTS_APP, BLUEPRINTS, validation=False),
+        Config(FLOOR, ROOT, floor_app, validation=False),
+    ]
     if args.skip_main:
         main_configs = []
     else:
