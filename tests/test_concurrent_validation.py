@@ -198,3 +198,20 @@ def test_apps_of_one_process_share_one_engine() -> None:
         for plugin in (first, second):
             plugin.stop()
         third.stop()
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/cmdline").exists(), reason="reads the worker's command line from /proc"
+)
+def test_the_engine_runs_without_v8_background_threads() -> None:
+    # --single-threaded only takes effect on node's command line (set from the script, V8 aborts in its garbage
+    # collector): the worker's process must have been started with it. Its effect is measured in `make bench`.
+    plugin = cv.ConcurrentCloudFormationValidation(cv.engine_package())
+    try:
+        pid = plugin._worker._process.pid
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        script = argv.index(str(cv._WORKER).encode())
+        assert b"--single-threaded" in argv[1:script]
+        assert plugin._worker.hello()["ready"] is True
+    finally:
+        plugin.stop()
