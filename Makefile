@@ -21,7 +21,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The project's own modules are byte-compiled here, as pip byte-compiles what it installs: an app or test run
+# then loads them instead of compiling about a hundred modules from source each time (about 0.2 s of a synth),
+# also where PYTHONDONTWRITEBYTECODE is set (which stops Python from writing them itself). compileall only
+# rewrites what changed since the last run.
 setup: $(VENV)/.installed node_modules/.installed
+	$(PY) -m compileall -q stacks constructs/eks_ai_data examples
 
 synth: setup
 	rm -rf cdk.out

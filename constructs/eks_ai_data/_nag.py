@@ -19,6 +19,7 @@ does (cdk-nag ``src/utils/flatten-cfn-reference.ts``).
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +40,19 @@ def rule_id(pack: str, rule: str, finding: str | None = None) -> str:
     return f"{pack}::{pack}-{rule}" + (f"[{finding}]" if finding else "")
 
 
+#: ``Validations.of(c)`` per construct: aws-cdk-lib's ``Validations`` only holds its scope (``validations.ts``: the
+#: acknowledgments go to the construct's metadata), and asking the jsii kernel for a new one costs a round trip
+#: (the reference app acknowledges 128 times on 57 constructs).
+_VALIDATIONS: weakref.WeakKeyDictionary[IConstruct, Validations] = weakref.WeakKeyDictionary()
+
+
+def _validations(construct: IConstruct) -> Validations:
+    found = _VALIDATIONS.get(construct)
+    if found is None:
+        found = _VALIDATIONS[construct] = Validations.of(construct)
+    return found
+
+
 def acknowledge(
     construct: IConstruct,
     rule: str,
@@ -54,7 +68,7 @@ def acknowledge(
         raise ValueError(f"packs must be among {PACKS}: {list(packs)}")
     if not reason.strip():
         raise ValueError(f"acknowledging {rule} needs a reason")
-    Validations.of(construct).acknowledge(
+    _validations(construct).acknowledge(
         *(Acknowledgment(id=rule_id(pack, rule, finding), reason=reason) for pack in packs)
     )
 

@@ -188,6 +188,7 @@ class AiCluster(Construct):
         else:
             self.network = None
         self.vpc = vpc
+        self._private_subnets: list[ec2.ISubnet] | None = None
         private = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         endpoint = (
             eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*public_access_cidrs)
@@ -230,7 +231,7 @@ class AiCluster(Construct):
             bootstrap_self_managed_addons=False,
             kubectl_provider_options=eks.KubectlProviderOptions(
                 kubectl_layer=self.kubectl_layer,
-                private_subnets=vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets,
+                private_subnets=self.private_subnets,
             ),
         )
         # The key policies delegate to IAM: EKS calls KMS with the cluster role's own session to envelope-encrypt
@@ -381,7 +382,13 @@ class AiCluster(Construct):
 
     @property
     def private_subnets(self) -> list[ec2.ISubnet]:
-        return self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets
+        # Selected once: a VPC's subnets are fixed once it is built (ec2.Vpc cannot add one later), and each
+        # selection is two calls into the jsii kernel, asked for by every pool, file system and pattern.
+        if self._private_subnets is None:
+            self._private_subnets = self.vpc.select_subnets(
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ).subnets
+        return list(self._private_subnets)
 
     def service_account_principal(self, namespace: str, service_account: str) -> iam.IPrincipal:
         """An IRSA principal for exactly one Kubernetes service account: ``StringEquals`` on the OIDC provider's

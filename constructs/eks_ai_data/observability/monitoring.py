@@ -356,7 +356,11 @@ class StorageMonitoring(Construct):
     ) -> cw.Alarm:
         """An alarm on ``metric`` that breaches ``periods`` periods in a row, notifying the topic."""
         home = Stack.of(owner)
-        relative = owner.node.path[len(home.node.path) + 1 :] if home.node.path else owner.node.path
+        owner_path, home_path = (
+            owner.node.path,
+            home.node.path,
+        )  # each a round trip to the jsii kernel: asked once
+        relative = owner_path[len(home_path) + 1 :] if home_path else owner_path
         prefix = "" if home is Stack.of(self) else home.stack_name
         cid = re.sub(r"[^A-Za-z0-9]", "", prefix + relative) + kind
         alarm = cw.Alarm(
@@ -372,7 +376,7 @@ class StorageMonitoring(Construct):
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
-        self.alarms.setdefault(owner.node.path, []).append(alarm)
+        self.alarms.setdefault(owner_path, []).append(alarm)
         return alarm
 
     def row(self, title: str, widgets: list[cw.IWidget], alarms: list[cw.Alarm]) -> None:
