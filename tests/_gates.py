@@ -68,8 +68,43 @@ def _cfn_lint_runner(regions: tuple[str, ...]) -> Any:
     return Runner(ConfigMixIn(regions=list(regions)))
 
 
+#: Where :func:`cfn_lint_errors` keeps its results for the other test processes of the run (tests/conftest.py).
+_shared_lint_results: Path | None = None
+
+
+def share_lint_results(folder: Path) -> None:
+    """Keep cfn-lint's results in ``folder``, shared by the run's pytest-xdist workers: a template linted once in
+    the run (the same JSON text, the same regions, the same cfn-lint) is not linted again. Several fixtures
+    synthesize identical templates (the data stacks under either capacity engine, before and after a swap), and
+    one lint of a large template takes seconds."""
+    global _shared_lint_results
+    folder.mkdir(parents=True, exist_ok=True)
+    _shared_lint_results = folder
+
+
 def cfn_lint_errors(template: dict[str, Any], regions: Iterable[str] = ("us-east-1",)) -> list[str]:
     """cfn-lint matches of severity ``error`` as ``"<rule> <path>: <message>"`` (empty: the template passes)."""
+    regions = tuple(regions)
+    if _shared_lint_results is None:
+        return _cfn_lint(template, regions)
+    import fcntl
+    import hashlib
+    from importlib.metadata import version
+
+    # the template's text as written (key order kept: cfn-lint reports in template order)
+    text = json.dumps([template, regions, version("cfn-lint")])
+    result = _shared_lint_results / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    with open(result.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker linting the same template finishes first
+        if result.exists():
+            errors: list[str] = json.loads(result.read_text())
+            return errors
+        errors = _cfn_lint(template, regions)
+        result.write_text(json.dumps(errors))
+        return errors
+
+
+def _cfn_lint(template: dict[str, Any], regions: tuple[str, ...]) -> list[str]:
     from cfnlint.decode.decode import decode_str
 
     # through cfn-lint's decoder, as cfnlint.api.lint does (it marks each node with its line for the rules)
@@ -77,7 +112,7 @@ def cfn_lint_errors(template: dict[str, Any], regions: Iterable[str] = ("us-east
     if decode_errors or decoded is None:
         matches = decode_errors or []
     else:
-        matches = list(_cfn_lint_runner(tuple(regions)).validate_template(decoded))
+        matches = list(_cfn_lint_runner(regions).validate_template(decoded))
     return [
         f"{m.rule.id} {'/'.join(map(str, m.path))}: {m.message}"
         for m in matches

@@ -83,6 +83,21 @@ def _read_assembly(outdir: Path, nag_findings: list[str], app: Any = None) -> Sy
     return Synthesized(outdir=outdir, templates=templates, nag_findings=nag_findings, app=app)
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that all its pytest-xdist workers share."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-of-<user>/pytest-N/: one per run, shared by its workers
+    return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lint_once_per_run(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests._gates import share_lint_results
+
+    share_lint_results(run_folder(tmp_path_factory) / "cfn-lint")
+
+
 def synthesize_shared(
     name: str, build: Callable[[Any], Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Synthesized:
@@ -94,11 +109,8 @@ def synthesize_shared(
     in the worker that synthesized it: a test that needs the tree uses :func:`synthesize` on its own.
     """
     import fcntl
-    import os
 
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # pytest-of-<user>/pytest-N/: one per run, shared by its workers
+    root = run_folder(tmp_path_factory)
     outdir = root / f"shared-{name}"
     findings = root / f"shared-{name}.nag.json"
     with open(root / f"shared-{name}.lock", "w") as lock:
