@@ -9,7 +9,11 @@ from eks_ai_data.concurrent_validation import app as concurrent_validation_app
 # in a process of its own and is ready by the time the templates are (eks_ai_data.concurrent_validation).
 app = concurrent_validation_app()
 
+from eks_ai_data.app_exit import exit_after_synth  # noqa: E402
 from stacks import build  # noqa: E402
 
 build(app)
 app.synth()
+# The cloud assembly is written: end the process without the interpreter's teardown of every aws_cdk module and
+# construct proxy (about 0.8 s), after the atexit handlers have stopped the jsii kernel and the validation engine.
+exit_after_synth()
