@@ -13,7 +13,8 @@ which stops the jsii kernel and waits for it; :mod:`eks_ai_data.concurrent_valid
 validation engine), flushes standard output and standard error, and then ends the process with ``os._exit``.
 
 Call it as the app script's last statement, after ``app.synth()`` has returned. It ends the process, not only the
-script: never call it from code that a test or another program runs in its own process (``runpy``, an import).
+script: never call it in code that runs inside another program's process (a test that imports the script or runs
+it with ``runpy`` would end with it).
 If ``app.synth()`` raises, the statement is never reached and Python exits as usual, with the traceback and the
 exit status it always has.
 """

@@ -356,10 +356,8 @@ class StorageMonitoring(Construct):
     ) -> cw.Alarm:
         """An alarm on ``metric`` that breaches ``periods`` periods in a row, notifying the topic."""
         home = Stack.of(owner)
-        owner_path, home_path = (
-            owner.node.path,
-            home.node.path,
-        )  # each a round trip to the jsii kernel: asked once
+        # each path is a round trip to the jsii kernel: asked once
+        owner_path, home_path = owner.node.path, home.node.path
         relative = owner_path[len(home_path) + 1 :] if home_path else owner_path
         prefix = "" if home is Stack.of(self) else home.stack_name
         cid = re.sub(r"[^A-Za-z0-9]", "", prefix + relative) + kind
