@@ -17,10 +17,13 @@ from .naming import (
     IAM_PRINCIPAL_ARN,
     IAM_PRINCIPAL_RULE,
     LABEL_RULE,
+    MAX_CLUSTER_NAME,
     RESERVED_LABEL_PREFIXES,
     SUBDOMAIN_RULE,
+    eks_name_rule,
     is_dns1123_label,
     is_dns1123_subdomain,
+    is_eks_name,
     label_key_problem,
     label_value_problem,
 )
@@ -61,6 +64,17 @@ def require(scope: Construct, condition: bool, prop: str, value: Any, allowed: s
         return
     if not condition:
         raise fail(scope, prop, value, allowed)
+
+
+def require_cluster_name(scope: Construct, value: object) -> None:
+    """Refuse what EKS would refuse as a cluster name (a token is left to CloudFormation)."""
+    require(
+        scope,
+        is_eks_name(value, MAX_CLUSTER_NAME),
+        "cluster_name",
+        value,
+        f"must be an EKS cluster name: {eks_name_rule(MAX_CLUSTER_NAME)}",
+    )
 
 
 def require_enum(scope: Construct, prop: str, value: Any, enum: type) -> None:

@@ -22,6 +22,7 @@ from ._validate import (
     fail,
     require,
     require_bool,
+    require_cluster_name,
     require_enum,
     require_mapping,
     require_principal_arn,
@@ -32,7 +33,7 @@ from .capacity_versions import NODE_MONITORING_AGENT_ADDON
 from .cluster_interface import CreatedEksCluster
 from .compute.node_health import NodeMonitoringAgent
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
-from .imported_cluster import ImportedAiCluster, require_cluster_name
+from .imported_cluster import ImportedAiCluster
 from .keys import DataKeys
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
 from .labels import AMI_FAMILY_AL2023, AMI_FAMILY_LABEL, NODE_ROLE_LABEL, NODE_ROLE_SYSTEM
@@ -40,6 +41,7 @@ from .launch_template import NodeLaunchTemplate
 from .naming import (
     ADDON_VERSION,
     ADDON_VERSION_RULE,
+    MAX_CLUSTER_NAME,
     ipv4_cidr_problem,
 )
 from .network import ClusterNetwork
@@ -450,7 +452,7 @@ def default_cluster_name(scope: Construct) -> str:
     below = scope.node.path[len(stack.node.path) :].strip("/").split("/")
     wanted = "-".join([stack.stack_name, *below])
     name = re.sub(r"[^A-Za-z0-9_-]", "", wanted).lstrip("-_")
-    if name != wanted or len(name) > 100:
+    if name != wanted or len(name) > MAX_CLUSTER_NAME:
         digest = hashlib.sha256("/".join([stack.stack_name, *below]).encode()).hexdigest()[:8]
-        name = f"{name[:91]}-{digest}"
+        name = f"{name[: MAX_CLUSTER_NAME - len(digest) - 1]}-{digest}"
     return name

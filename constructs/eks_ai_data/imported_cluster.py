@@ -18,34 +18,20 @@ from ._validate import (
     fail,
     require,
     require_bool,
+    require_cluster_name,
     require_enum,
     require_mapping,
     require_principal_arn,
     require_resource,
     require_resources,
-    unresolved,
     validate_node_labels,
 )
 from .cluster_interface import IPlatformKeys
 from .errors import shown
 from .function_logs import DEFAULT_LOG_RETENTION, own_function_logs
 from .kubectl import acknowledge_kubectl_provider, cluster_admin_policy, kubectl_layer_class
-from .naming import MAX_CLUSTER_NAME, eks_name_rule, is_eks_name
 
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?\Z")
-
-
-def require_cluster_name(scope: Construct, value: object) -> None:
-    """Refuse what EKS would refuse as a cluster name (a token is left to CloudFormation)."""
-    if unresolved(value):
-        return
-    require(
-        scope,
-        is_eks_name(value, MAX_CLUSTER_NAME),
-        "cluster_name",
-        value,
-        f"must be an EKS cluster name: {eks_name_rule(MAX_CLUSTER_NAME)}",
-    )
 
 
 class ImportedAiCluster(Construct):

@@ -29,8 +29,7 @@ from constructs import Construct
 
 from .._cfn import default_child
 from .._nag import acknowledge_compliance, acknowledge_inline_policy
-from .._validate import KEY, fail, require_resource, unresolved
-from ..naming import MAX_CLUSTER_NAME, eks_name_rule, is_eks_name
+from .._validate import KEY, fail, require_cluster_name, require_resource, unresolved
 from ..scale_from_zero import EKS_ASG_CLUSTER_TAG, EKS_ASG_NODEGROUP_TAG, TAG_PREFIX
 from ._nag_findings import acknowledge_wildcards
 
@@ -191,13 +190,7 @@ class NodegroupAsgTags(Construct):
         if not hasattr(nodegroup, "nodegroup_name") or isinstance(nodegroup, str):
             raise fail(self, "nodegroup", nodegroup, "must be an eks.Nodegroup (e.g. GpuNodeGroup.nodegroup)")
         require_resource(self, "log_key", log_key, *KEY)
-        if not unresolved(cluster_name) and not is_eks_name(cluster_name, MAX_CLUSTER_NAME):
-            raise fail(
-                self,
-                "cluster_name",
-                cluster_name,
-                f"must be an EKS cluster name: {eks_name_rule(MAX_CLUSTER_NAME)}",
-            )
+        require_cluster_name(self, cluster_name)
         for prop, given in (("tags", tags), ("discovery_tags", discovery_tags)):
             if given is None and prop == "discovery_tags":
                 continue
