@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from eks_ai_data import catalog, lustre_sizing
 from eks_ai_data.backup_rules import MAX_LIFECYCLE_DAYS
+from eks_ai_data.compute.managed_group import MAX_NODEGROUP_SIZE
 from eks_ai_data.errors import EksAiDataValidationError
 from eks_ai_data.naming import is_dns1123_label
 from eks_ai_data.patterns.model_repository import MODEL_CACHES
@@ -16,8 +17,6 @@ from eks_ai_data.versions import SUPPORTED_RELEASES
 if TYPE_CHECKING:
     from .config import PlatformConfig
 
-#: The managed node groups' maximum size (GpuNodeGroup max_size: 1-1000, EKS CreateNodegroup scalingConfig).
-MAX_NODES = 1000
 #: Team namespaces are ``team-<name>``: a DNS-1123 label of at most 63 characters.
 TEAM_PREFIX = "team-"
 
@@ -57,8 +56,11 @@ def check_config(config: PlatformConfig, where: str) -> None:
             raise fail("clusters", entry, f"versions must be one of {sorted(SUPPORTED_RELEASES)}")
     for field in ("training_gpu_max_nodes", "inference_gpu_max_nodes"):
         value = getattr(config, field)
-        if not 1 <= value <= MAX_NODES:
-            raise fail(field, value, f"must be between 1 and {MAX_NODES} (a node group's maximum size)")
+        # the managed node groups' maximum size (GpuNodeGroup max_size, EKS CreateNodegroup scalingConfig)
+        if not 1 <= value <= MAX_NODEGROUP_SIZE:
+            raise fail(
+                field, value, f"must be between 1 and {MAX_NODEGROUP_SIZE} (a node group's maximum size)"
+            )
     if config.nvme_mode not in ("ephemeral", "local-volumes"):
         raise fail("nvme_mode", config.nvme_mode, "must be 'ephemeral' or 'local-volumes'")
     if config.model_cache not in MODEL_CACHES:

@@ -40,6 +40,8 @@ from .asg_tags import NodegroupAsgTags
 
 #: EKS CreateNodegroup ``nodegroupName``: 1-63 characters.
 MAX_NODEGROUP_NAME = 63
+#: EKS CreateNodegroup ``scalingConfig``: minSize and desiredSize 0-1000, maxSize 1-1000.
+MAX_NODEGROUP_SIZE = 1000
 _EFFECTS = {
     eks.TaintEffect.NO_SCHEDULE: "NoSchedule",
     eks.TaintEffect.NO_EXECUTE: "NoExecute",
@@ -120,10 +122,10 @@ class ManagedGroup(Construct):
 
     def _sizes(self, min_size: int, max_size: int, desired_size: int | None) -> None:
         # EKS scaling config sizes are integers; a float or a bool (an int subclass) is a mistake, not a size
-        require_int(self, "min_size", min_size, 0, 1000)
-        require_int(self, "max_size", max_size, 1, 1000)
+        require_int(self, "min_size", min_size, 0, MAX_NODEGROUP_SIZE)
+        require_int(self, "max_size", max_size, 1, MAX_NODEGROUP_SIZE)
         if desired_size is not None:
-            require_int(self, "desired_size", desired_size, 0, 1000)
+            require_int(self, "desired_size", desired_size, 0, MAX_NODEGROUP_SIZE)
         if min_size > max_size:
             raise fail(self, "min_size", min_size, f"must not exceed max_size ({max_size})")
         if (
