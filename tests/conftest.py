@@ -16,6 +16,14 @@ os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 # aws-cdk-lib's built-in CloudFormation validation (a WASM rules engine) costs ~3 s and ~340 MB per synthesis;
 # the tests gate every template with cfn-lint and cdk-nag instead, which check more.
 os.environ.setdefault("CDK_VALIDATION", "false")
+# Apps built in the test processes do not copy their assets into their output directories: aws-cdk-lib reads the
+# context of every App from CDK_CONTEXT_JSON (the way the CDK CLI hands its context to an app), and
+# `aws:cdk:disable-asset-staging` (what `cdk synth --no-staging` sets) leaves each asset where it is. Templates do
+# not change: an asset's hash, and so its S3 key, is computed from its source either way (aws-cdk-lib
+# core/lib/asset-staging.ts). Staging copies the kubectl and AWS CLI layers, 57 MB, into a new temporary directory
+# for every App with a cluster (the cache key includes the output directory); over the suite that was about 14 GB
+# written and 40 s of system time. Apps the CDK CLI runs (test_readme, the bench) get the CLI's context and stage.
+os.environ.setdefault("CDK_CONTEXT_JSON", json.dumps({"aws:cdk:disable-asset-staging": True}))
 
 
 @dataclass
