@@ -25,11 +25,12 @@ node_modules/.installed: package.json package-lock.json
 # then loads them instead of compiling about a hundred modules from source each time (about 0.2 s of a synth),
 # also where PYTHONDONTWRITEBYTECODE is set (which stops Python from writing them itself). compileall only
 # rewrites what changed since the last run.
-setup: $(VENV)/.installed node_modules/.installed .mypy_cache/.warmed
+setup: $(VENV)/.installed node_modules/.installed
 	$(PY) -m compileall -q stacks constructs/eks_ai_data examples
 
-# mypy's cache of the dependencies' types, built once per virtualenv: aws_cdk's type information takes about 70 s
-# to analyze cold and 0.5 s from the cache (tests/test_typing.py, `make lint`). Exit status 1 (type errors) is
+# mypy's cache of the dependencies' types, built once per virtualenv before the first test run (not part of setup:
+# `make synth` does not need it): aws_cdk's type information takes about 70 s to analyze cold and 0.5 s from the
+# cache (tests/test_typing.py). Exit status 1 (type errors) is
 # `make lint`'s to report; 2 (mypy could not run) stops the setup.
 .mypy_cache/.warmed: $(VENV)/.installed
 	$(PY) -m mypy > /dev/null || [ $$? -eq 1 ]
@@ -42,7 +43,7 @@ synth: setup
 
 # PYTHONDONTWRITEBYTECODE (set on some CI machines) would stop pytest from caching its assertion-rewritten test
 # modules: every run and every xdist worker then rewrites all of them again (about 4 s of each worker's collection).
-test: setup
+test: setup .mypy_cache/.warmed
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest
 
 lint: setup

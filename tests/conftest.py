@@ -21,8 +21,9 @@ os.environ.setdefault("CDK_VALIDATION", "false")
 # `aws:cdk:disable-asset-staging` (what `cdk synth --no-staging` sets) leaves each asset where it is. Templates do
 # not change: an asset's hash, and so its S3 key, is computed from its source either way (aws-cdk-lib
 # core/lib/asset-staging.ts). Staging copies the kubectl and AWS CLI layers, 57 MB, into a new temporary directory
-# for every App with a cluster (the cache key includes the output directory); over the suite that was about 14 GB
-# written and 40 s of system time. Apps the CDK CLI runs (test_readme, the bench) get the CLI's context and stage.
+# for every App with a cluster (the cache key includes the output directory): about 14 GB written per run, and the
+# suite's system time fell from 46 s to 22 s without it. Apps the CDK CLI runs (`make synth`, the bench) get the
+# CLI's own context and stage as usual.
 os.environ.setdefault("CDK_CONTEXT_JSON", json.dumps({"aws:cdk:disable-asset-staging": True}))
 
 
