@@ -108,7 +108,11 @@ def _lint_once_per_run(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 def synthesize_shared(
-    name: str, build: Callable[[Any], Any], tmp_path_factory: pytest.TempPathFactory
+    name: str,
+    build: Callable[[Any], Any],
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    context: dict[str, Any] | None = None,
 ) -> Synthesized:
     """:func:`synthesize` once per test run, whatever the number of pytest-xdist workers.
 
@@ -126,7 +130,7 @@ def synthesize_shared(
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if synthesis raises
         if findings.exists():
             return _read_assembly(outdir, json.loads(findings.read_text()))
-        synthesized = synthesize(build, outdir)
+        synthesized = synthesize(build, outdir, context=context)
         findings.write_text(json.dumps(synthesized.nag_findings))
         return synthesized
 
@@ -152,7 +156,7 @@ def reference_cdk_init(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The reference app under the feature flags a new project gets from ``cdk init``, synthesized once."""
     from stacks import build
 
-    return synthesize(build, tmp_path_factory.mktemp("reference-cdk-init"), context=cdk_init_context())
+    return synthesize_shared("reference-cdk-init", build, tmp_path_factory, context=cdk_init_context())
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +165,7 @@ def blue_green(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from stacks import build
 
     context = {"eks-ai-data": {"clusters": ["blue", "green"]}}
-    return synthesize(build, tmp_path_factory.mktemp("blue-green"), context=context)
+    return synthesize_shared("blue-green", build, tmp_path_factory, context=context)
 
 
 @pytest.fixture(scope="session")
@@ -170,7 +174,7 @@ def green_only(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from stacks import build
 
     context = {"eks-ai-data": {"clusters": ["green"]}}
-    return synthesize(build, tmp_path_factory.mktemp("green-only"), context=context)
+    return synthesize_shared("green-only", build, tmp_path_factory, context=context)
 
 
 @pytest.fixture
@@ -186,8 +190,6 @@ def reference_karpenter(tmp_path_factory: pytest.TempPathFactory) -> Synthesized
     """The reference app with ``capacity_engine=karpenter`` (NodePools instead of GPU/NVMe node groups), once."""
     from stacks import build
 
-    return synthesize(
-        build,
-        tmp_path_factory.mktemp("reference-karpenter"),
-        context={"eks-ai-data:capacity_engine": "karpenter"},
+    return synthesize_shared(
+        "reference-karpenter", build, tmp_path_factory, context={"eks-ai-data:capacity_engine": "karpenter"}
     )
