@@ -8,7 +8,7 @@ import gc
 # One synthesis is one short process, and what it allocates lives until the end: aws-cdk-lib's modules and the
 # construct tree's proxies (about 200,000 objects). Python's cyclic garbage collector would walk them about 450
 # times, three of them full collections, for about 0.35 s of the process's main thread (measured with
-# gc.callbacks) and nothing to free; the process's memory is returned when it ends (exit_after_synth, below).
+# gc.callbacks) and about 2,300 objects freed; the process's memory is returned when it ends (exit_after_synth).
 gc.disable()
 
 from eks_ai_data.concurrent_validation import app as concurrent_validation_app  # noqa: E402
