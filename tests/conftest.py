@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,25 @@ os.environ.setdefault("CDK_CONTEXT_JSON", json.dumps({"aws:cdk:disable-asset-sta
 # below). A worker's peak memory stays under 1 GB.
 _young, _middle, _ = gc.get_threshold()
 gc.set_threshold(_young, _middle, 1_000_000)
+
+
+def _end_worker_process() -> None:
+    """The last ``atexit`` handler of a pytest-xdist worker: end the process without the interpreter's teardown.
+
+    By then the worker has sent its last report to the controller and every other handler has run (atexit runs
+    them last-registered first, and this one is registered when the session's conftest is imported: before jsii's,
+    which stops the kernel). What is left is CPython's finalization of about a million objects and every imported
+    module, about 2 s of each worker measured from its last handler to its exit, and the controller waits for it:
+    the same teardown :func:`eks_ai_data.app_exit.exit_after_synth` skips for an app.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    os._exit(0)
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    atexit.register(_end_worker_process)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
