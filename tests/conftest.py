@@ -40,6 +40,19 @@ _young, _middle, _ = gc.get_threshold()
 gc.set_threshold(_young, _middle, 1_000_000)
 
 
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Run the files marked ``heavy`` first (the order is otherwise kept, and every worker sorts alike).
+
+    pytest-xdist's ``--dist loadfile`` hands files to the workers in collection order, one at a time as they finish.
+    A file that takes ten seconds on its own (checkov, the validation comparison, the CDK CLI's diffs) collected
+    last keeps one worker busy while the other has nothing left: the longest tasks first leave only short ones for
+    the end.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 def _end_worker_process() -> None:
     """The last ``atexit`` handler of a pytest-xdist worker: end the process without the interpreter's teardown.
 

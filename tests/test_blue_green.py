@@ -18,6 +18,8 @@ from tests._gates import cfn_lint_errors, normalize_template
 from tests.k8s.k8s_support import validate
 from tests.patterns.test_reference_platforms import manifests, objects
 
+pytestmark = pytest.mark.heavy
+
 DATA_STACKS = [TRAINING_DATA_STACK, INFERENCE_DATA_STACK]
 PLATFORMS = [(TRAINING, TRAINING_DATA_STACK), (INFERENCE, INFERENCE_DATA_STACK)]
 BLUE = [cluster_stack_name(p, "blue") for p, _ in PLATFORMS]

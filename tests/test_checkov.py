@@ -23,6 +23,8 @@ import yaml
 
 from tests.platform.cfn_templates import Templates
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parents[1]
 SKIPS = ROOT / "compliance" / "checkov-skips.yaml"
 MANIFEST = "Custom::AWSCDK-EKS-KubernetesResource"

@@ -26,6 +26,8 @@ import pytest
 
 from eks_ai_data import concurrent_validation as cv
 
+pytestmark = pytest.mark.heavy
+
 APP = Path(__file__).parent / "fixtures" / "validation_findings" / "app.py"
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("builtin", "concurrent")

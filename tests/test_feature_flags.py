@@ -15,6 +15,8 @@ from tests._gates import cfn_lint_errors
 from tests._identity import identity_differences, log_group_problems
 from tests.conftest import cdk_init_context
 
+pytestmark = pytest.mark.heavy
+
 
 def test_the_fixture_is_what_cdk_init_writes():
     context = cdk_init_context()

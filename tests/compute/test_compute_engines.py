@@ -18,6 +18,8 @@ from tests.platform.cfn_templates import REFERENCE_PLATFORMS
 from tests.platform.iam_model import PolicyModel
 from tests.platform.k8s_model import ClusterModel
 
+pytestmark = pytest.mark.heavy
+
 #: The cluster stacks (the engine, its identities, node groups and pools) and the training data stack (its keys).
 TRAINING, INFERENCE = (p.cluster for p in REFERENCE_PLATFORMS.values())
 TRAINING_DATA = REFERENCE_PLATFORMS["training"].data

@@ -59,9 +59,12 @@ DISAGREEMENTS = {
     "modifies it in place (ImmutabilityHelper.isChangeMutable)",
 }
 
-pytestmark = pytest.mark.skipif(
-    not CDK.exists() or shutil.which("node") is None, reason="the pinned CDK CLI is needed"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not CDK.exists() or shutil.which("node") is None, reason="the pinned CDK CLI is needed"
+    ),
+    pytest.mark.heavy,
+]
 
 
 def _cdk_diff(new: Path, old_template: Path, stack: str) -> dict[str, str]:

@@ -14,6 +14,8 @@ from eks_ai_data.cli import main
 from eks_ai_data.ops.preflight import PlannedNodes, parse_plan
 from eks_ai_data.ops.quotas import quota_class
 
+pytestmark = pytest.mark.heavy
+
 QUOTA_NAMES = {
     "L-417A185B": "Running On-Demand P instances",
     "L-DB2E81BA": "Running On-Demand G and VT instances",

@@ -16,6 +16,8 @@ from tests._identity import identity_differences, log_group_problems
 from tests.k8s.k8s_support import validate
 from tests.patterns.test_reference_platforms import manifests, objects
 
+pytestmark = pytest.mark.heavy
+
 BLUE, GREEN = cluster_stack_name("blue"), cluster_stack_name("green")
 
 
