@@ -57,8 +57,8 @@ def _end_worker_process() -> None:
     """The last ``atexit`` handler of a pytest-xdist worker: end the process without the interpreter's teardown.
 
     By then the worker has sent its last report to the controller and every other handler has run (atexit runs
-    them last-registered first, and this one is registered when the session's conftest is imported: before jsii's,
-    which stops the kernel). What is left is CPython's finalization of about a million objects and every imported
+    them last-registered first, and this one is registered when pytest configures this plugin, before any test
+    module starts the jsii kernel and registers the handler that stops it). What is left is CPython's finalization of about a million objects and every imported
     module, about 2 s of each worker measured from its last handler to its exit, and the controller waits for it:
     the same teardown :func:`eks_ai_data.app_exit.exit_after_synth` skips for an app.
     """
@@ -68,8 +68,11 @@ def _end_worker_process() -> None:
     os._exit(0)
 
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    atexit.register(_end_worker_process)
+def pytest_configure(config: pytest.Config) -> None:
+    # a hook, not module-level code: test modules import this module again as ``tests.conftest`` (a second module
+    # object), and a second registration, made after jsii's, would run before jsii has stopped its kernel
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        atexit.register(_end_worker_process)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
