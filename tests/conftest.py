@@ -58,9 +58,10 @@ def _end_worker_process() -> None:
 
     By then the worker has sent its last report to the controller and every other handler has run (atexit runs
     them last-registered first, and this one is registered when pytest configures this plugin, before any test
-    module starts the jsii kernel and registers the handler that stops it). What is left is CPython's finalization of about a million objects and every imported
-    module, about 2 s of each worker measured from its last handler to its exit, and the controller waits for it:
-    the same teardown :func:`eks_ai_data.app_exit.exit_after_synth` skips for an app.
+    module starts the jsii kernel and registers the handler that stops it). What is left is CPython's finalization
+    of about a million objects and every imported module, which the controller waits for (0.9 s from a worker's
+    last handler to the controller's end on a four-file run, 0.06 s without it): the same teardown
+    :func:`eks_ai_data.app_exit.exit_after_synth` skips for an app.
     """
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:

@@ -1,10 +1,10 @@
 """checkov over what the platform deploys, as a gate: every failure is fixed or listed, with its reason, in
 compliance/checkov-skips.yaml, and every listed entry still matches a failure.
 
-checkov runs once per session (about 7 s on 2 cores: 3 s of imports, then the checks), offline (``--skip-download``), on the templates
-of the reference platforms (the session's synthesis) and of the company example, on the Kubernetes objects those
-templates apply (their manifests, intrinsics resolved by tests/platform/cfn_templates.py), and on the training-job
-example's manifests.
+checkov runs once per session (about 7 s on 2 cores: 3 s of imports, then the checks), offline
+(``--skip-download``), on the templates of the reference platforms (the session's synthesis) and of the company
+example, on the Kubernetes objects those templates apply (their manifests, intrinsics resolved by
+tests/platform/cfn_templates.py), and on the training-job example's manifests.
 """
 
 from __future__ import annotations
