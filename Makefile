@@ -30,8 +30,8 @@ setup: $(VENV)/.installed node_modules/.installed
 
 # mypy's cache of the dependencies' types, built once per virtualenv before the first test run (not part of setup:
 # `make synth` does not need it): aws_cdk's type information takes about 70 s to analyze cold and 0.5 s from the
-# cache (tests/test_typing.py). Exit status 1 (type errors) is
-# `make lint`'s to report; 2 (mypy could not run) stops the setup.
+# cache (tests/test_typing.py). Exit status 1 (type errors) is `make lint`'s to report; 2 (mypy could not run)
+# stops `make test`.
 .mypy_cache/.warmed: $(VENV)/.installed
 	$(PY) -m mypy > /dev/null || [ $$? -eq 1 ]
 	touch $@

@@ -29,16 +29,6 @@ os.environ.setdefault("CDK_VALIDATION", "false")
 # CLI's own context and stage as usual.
 os.environ.setdefault("CDK_CONTEXT_JSON", json.dumps({"aws:cdk:disable-asset-staging": True}))
 
-# Garbage collection in the test processes. A worker holds about a million objects by the end of a run (aws-cdk-lib's
-# Python modules, cfn-lint's schemas, moto's models, jsii's proxies). CPython collects its oldest generation whenever
-# it has grown by a quarter since the last full collection (Modules/gcmodule.c), and each full collection walks all of
-# it: 18 or 19 per worker and run, about 0.45 s each, 8.4 s of each worker's CPU (measured with gc.callbacks).
-# Young objects are still collected as usual (generations 0 and 1 keep their thresholds); the oldest generation is
-# collected once, by pytest at the end of the session, and without what was alive after collection (gc.freeze
-# below). A worker's peak memory stays under 1 GB.
-_young, _middle, _ = gc.get_threshold()
-gc.set_threshold(_young, _middle, 1_000_000)
-
 
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
@@ -70,8 +60,18 @@ def _end_worker_process() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # a hook, not module-level code: test modules import this module again as ``tests.conftest`` (a second module
-    # object), and a second registration, made after jsii's, would run before jsii has stopped its kernel
+    # Hooks, not module-level code: test modules import this module again as ``tests.conftest`` (a second module
+    # object), and a second atexit registration, made after jsii's, would run before jsii has stopped its kernel.
+    #
+    # Garbage collection in the test processes. A worker holds about a million objects by the end of a run
+    # (aws-cdk-lib's Python modules, cfn-lint's schemas, moto's models, jsii's proxies). CPython collects its oldest
+    # generation whenever it has grown by a quarter since the last full collection (Modules/gcmodule.c), and each
+    # full collection walks all of it: 18 or 19 per worker and run, about 0.45 s each, 8.4 s of each worker's CPU
+    # (measured with gc.callbacks). Young objects are still collected as usual (generations 0 and 1 keep their
+    # thresholds); the oldest generation is collected once, by pytest at the end of the session, and without what
+    # was alive after collection (gc.freeze, pytest_collection_finish). A worker's peak memory stays under 1 GB.
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1_000_000)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         atexit.register(_end_worker_process)
 
