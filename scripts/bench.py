@@ -37,6 +37,7 @@ BLUEPRINTS = ROOT / "bench" / "blueprints"
 GPU_ROWS = (1, 4, 16)
 REFERENCE = "reference app (4 stacks)"
 REFERENCE_KERNEL = "reference app, validation in the jsii kernel"
+REFERENCE_UNCACHED = "reference app, no validation results cache"
 BLUEPRINTS_APP = "Blueprints app (1 stack)"
 FLOOR = "one-bucket floor (Python)"
 FLOOR_CONCURRENT = "one-bucket floor, concurrent validation"
@@ -51,6 +52,7 @@ class Config:
     cwd: Path
     app: str | None = None
     validation: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
 
     @property
@@ -66,14 +68,14 @@ class Config:
         env = {
             k: v
             for k, v in os.environ.items()
-            if k not in ("CDK_VALIDATION", "NODE_OPTIONS", "CDK_CONTEXT_JSON")
+            if k not in ("CDK_VALIDATION", "NODE_OPTIONS", "CDK_CONTEXT_JSON", "EKS_AI_DATA_VALIDATION_CACHE")
         }
         env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
         env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
         env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
         if not self.validation:
             env["CDK_VALIDATION"] = "false"
-        return env
+        return {**env, **self.extra_env}
 
     def measure(self) -> Sample:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", self.label).strip("-")
@@ -191,10 +193,12 @@ def main(argv: list[str] | None = None) -> int:
 
     python = str(VENV_BIN / "python")
     floor_app = f"{python} bench/bench_apps.py floor"
-    # with the built-in validation (the reference app runs it concurrently; beside it the same app with it in the
-    # jsii kernel, on a plain cdk.App, and the floor with it concurrent), then without it
+    # with the built-in validation (the reference app runs it concurrently, its results cached per template as a
+    # user's repeated synths find them; beside it the same app validating every template again, the same app with
+    # the validation in the jsii kernel, on a plain cdk.App, and the floor with it concurrent), then without it
     main_configs = [
         Config(REFERENCE, ROOT),
+        Config(REFERENCE_UNCACHED, ROOT, extra_env={"EKS_AI_DATA_VALIDATION_CACHE": "off"}),
         Config(REFERENCE_KERNEL, ROOT, f"{python} bench/bench_apps.py reference"),
         Config(BLUEPRINTS_APP, BLUEPRINTS),
         Config(FLOOR, ROOT, floor_app),
@@ -267,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             print("  built-in validation off (CDK_VALIDATION=false):")
         print(row(REFERENCE, ref, resources(ref)))
         if validation:
+            uncached = by_label[REFERENCE_UNCACHED]
+            print(row(REFERENCE_UNCACHED, uncached, resources(uncached)))
             kernel = by_label[REFERENCE_KERNEL]
             print(row(REFERENCE_KERNEL, kernel, resources(kernel)))
         print(row("Blueprints app (1 stack + 2 nested)", bp, resources(bp)))
@@ -276,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             print(row(FLOOR_CONCURRENT, concurrent, resources(concurrent)))
         print(ratio_row("reference / Blueprints", ref, bp))
         if validation:
+            print(ratio_row("reference, no results cache / Blueprints", uncached, bp))
             print(ratio_row("reference, validation in the kernel / Blueprints", kernel, bp))
             print(ratio_row("reference / reference, validation in the kernel", ref, kernel))
         print(ratio_row("reference / floor", ref, floor))
@@ -286,7 +293,12 @@ def main(argv: list[str] | None = None) -> int:
             by_label[REFERENCE_KERNEL],
             by_label[f"{REFERENCE}, CDK_VALIDATION=false"],
         )
-        for label, config in (("in the jsii kernel", kernel), ("concurrently", on)):
+        uncached = by_label[REFERENCE_UNCACHED]
+        for label, config in (
+            ("in the jsii kernel", kernel),
+            ("concurrently, every template", uncached),
+            ("concurrently, results cached", on),
+        ):
             print(
                 f"  validation {label} costs the reference app {config.median('wall_s') - off.median('wall_s'):.2f} s"
                 f" wall, {config.median('cpu_s') - off.median('cpu_s'):.2f} s CPU,"

@@ -43,6 +43,9 @@ def _synth(mode: str, folder: Path, node: Path) -> dict[bool, dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if k != "CDK_VALIDATION"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "constructs"), env.get("PYTHONPATH", "")])
     env["JSII_NODE"] = str(node)  # jsii/_kernel/providers/process.py starts the kernel with it
+    # a cache of this run's own: the warnings run validates every template, the strict run (the same templates)
+    # reads their results from it (eks_ai_data._validation_cache)
+    env["EKS_AI_DATA_VALIDATION_CACHE"] = str(folder / "results")
     args = [sys.executable, str(APP), mode, str(outdirs[False]), str(outdirs[True])]
     done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=folder, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
@@ -67,6 +70,7 @@ def _synth(mode: str, folder: Path, node: Path) -> dict[bool, dict[str, Any]]:
                 for line in split[strict]
             ],
             "stderr": done.stderr,
+            "folder": str(folder),
         }
     return runs
 
@@ -103,6 +107,20 @@ def test_the_concurrent_plugin_reports_what_the_builtin_plugin_reports(runs, str
     assert concurrent["report"] == builtin["report"]
     assert concurrent["printed"] == builtin["printed"]
     assert concurrent["failed"] == builtin["failed"]
+
+
+def test_the_strict_run_reads_the_warnings_runs_results_from_the_cache(runs, tmp_path_factory) -> None:
+    """The comparison above covers both paths of the concurrent plugin: the warnings run's templates are validated
+    by the engine, the strict run's (the same bytes) come from the results cache, and both reports equal the
+    built-in plugin's."""
+    (folder,) = {Path(run["folder"]) for key, run in runs.items() if key[0] == "concurrent"}
+    entries = sorted(p.name for p in (folder / "results").glob("*.json"))
+    assert len([e for e in entries if not e.startswith("engine-")]) == 2  # First and Second, once each
+    assert len([e for e in entries if e.startswith("engine-")]) == 1
+    for stack in ("First", "Second"):
+        assert (folder / "warnings" / f"{stack}.template.json").read_bytes() == (
+            folder / "strict" / f"{stack}.template.json"
+        ).read_bytes()
 
 
 def _findings(report: dict[str, Any]) -> dict[str, set[str]]:
@@ -233,6 +251,18 @@ def test_apps_of_one_process_share_one_engine() -> None:
         for plugin in (first, second):
             plugin.stop()
         third.stop()
+
+
+def test_the_engine_runs_at_a_lower_priority_than_the_app() -> None:
+    plugin = cv.ConcurrentCloudFormationValidation(cv.engine_package())
+    try:
+        app = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, plugin._worker._process.pid) == min(
+            19, app + cv.WORKER_NICENESS
+        )
+        assert plugin._worker.hello()["ready"] is True
+    finally:
+        plugin.stop()
 
 
 def test_the_engine_runs_without_v8_background_threads() -> None:
